@@ -1,0 +1,99 @@
+import json
+from datetime import timedelta
+
+from warroom.model import Severity
+from warroom.report import md_inline, metrics, to_json, to_markdown
+
+
+def run_incident(declare, clock):
+    room = declare(
+        title="Checkout | errors <b>", severity="P2", started_at=clock.now - timedelta(minutes=5)
+    )
+    clock.advance(minutes=2)
+    room.mark_detected(clock.now - timedelta(minutes=5), "error ratio > 5%")  # alert, 3m before
+    clock.advance(minutes=3)
+    room.acknowledge()
+    room.change_severity("P1", "spreading")
+    room.assign_role("commander", "Ann")
+    room.add_note("Impact: 30% of checkouts failed")
+    room.add_note("Root cause: release 1.42 dropped the DB pool size")
+    room.add_note("TODO: alert on pool exhaustion")
+    room.add_note("Lesson: canary would have caught it")
+    room.add_note("Prevention: pool size in config tests")
+    n = room.add_note("rollback | started\nsecond line")
+    room.pin(n.seq)
+    room.record_action(
+        "Rollout restart deployment shop/checkout-api",
+        verb="rollout-restart",
+        target="deployment/shop/checkout-api",
+        ok=True,
+        revert="kubectl rollout undo deployment/checkout-api -n shop",
+    )
+    clock.advance(minutes=25)
+    room.resolve("rolled back")
+    return room
+
+
+def test_metrics_from_the_timeline(declare, clock) -> None:
+    room = run_incident(declare, clock)
+    m = metrics(room.state, clock.now)
+    # impact at T0-5m; alert (detection) at T0-3m; declared T0; acked T0+5m; resolved T0+30m
+    assert m.mttd == timedelta(minutes=2)
+    assert m.detected_at == room.state.declared_at - timedelta(minutes=3)
+    assert m.mtta == timedelta(minutes=8)
+    assert m.mttr == timedelta(minutes=33)
+    assert m.time_in_severity[Severity.P2] == timedelta(minutes=5)
+    assert m.time_in_severity[Severity.P1] == timedelta(minutes=25)
+
+
+def test_markdown_has_every_section_and_escapes(declare, clock) -> None:
+    room = run_incident(declare, clock)
+    md = to_markdown(room.store.events(), clock.now)
+    for heading in (
+        "## Overview",
+        "## Metrics",
+        "## Timeline",
+        "## Impact",
+        "## Root Cause",
+        "## Resolution",
+        "## Prevention Measures",
+        "## Lessons Learned",
+        "## Action Items",
+    ):
+        assert heading in md, heading
+    assert "Checkout \\| errors &lt;b&gt;" in md
+    assert "- [ ] alert on pool exhaustion" in md
+    assert "release 1.42 dropped the DB pool size" in md
+    assert "kubectl rollout undo deployment/checkout-api -n shop" in md
+    assert "| MTTA (time to acknowledge) | 8m00s |" in md
+    assert "| P1 | 25m |" in md
+    # Every timeline row has exactly 5 unescaped pipes: hostile text cannot add columns.
+    rows = [ln for ln in md.splitlines() if ln.startswith("| ") and ":" in ln[:12]]
+    assert rows
+    for ln in rows:
+        assert ln.replace("\\|", "").count("|") == 5, ln
+    assert "**(pinned)**" in md
+    assert "second line" in md and "started\nsecond" not in md
+
+
+def test_json_export_round_trips(declare, clock) -> None:
+    room = run_incident(declare, clock)
+    doc = json.loads(to_json(room.store.events(), clock.now))
+    assert doc["incident"]["id"] == room.incident_id
+    assert doc["metrics"]["mttd_s"] == 120
+    assert doc["metrics"]["mtta_s"] == 480
+    assert doc["metrics"]["mttr_s"] == 33 * 60
+    assert len(doc["events"]) == len(room.store.events())
+    assert doc["events"][0]["hash"] == room.store.events()[0].hash
+
+
+def test_drill_is_marked(declare, clock) -> None:
+    room = declare(drill=True, scenario="crashloop-after-deploy")
+    assert room.incident_id.startswith("DRILL-")
+    md = to_markdown(room.store.events(), clock.now)
+    assert md.startswith("# [DRILL] Incident report")
+    assert json.loads(to_json(room.store.events()))["incident"]["drill"] is True
+
+
+def test_md_inline_neutralises_escapes_and_markup() -> None:
+    assert md_inline("\x1b[31mred\x1b[0m | [x](http://e) # h") == "red \\| \\[x\\](http://e) \\# h"

@@ -1,0 +1,229 @@
+"""The incident's current state, folded from its timeline. Pure: events in, state out.
+
+Keeping the state derived (never stored) is what makes the timeline the single source of truth:
+a second process that appends a note, or an export run a week later, sees the same incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from warroom.model import Event, Kind, Role, Severity, Status, parse_ts
+
+# Note prefixes that file a note under a post-mortem section ("TODO: add alert" -> action item).
+NOTE_SECTIONS = {
+    "todo": "action_item",
+    "action": "action_item",
+    "root cause": "root_cause",
+    "rc": "root_cause",
+    "impact": "impact",
+    "resolution": "resolution",
+    "fix": "resolution",
+    "prevention": "prevention",
+    "lesson": "lesson",
+    "lessons": "lesson",
+}
+
+
+def note_section(text: str) -> tuple[str | None, str]:
+    """('root_cause', 'bad config') for 'Root cause: bad config'; (None, text) otherwise."""
+    head, sep, rest = text.partition(":")
+    if sep and head.strip().lower() in NOTE_SECTIONS and rest.strip():
+        return NOTE_SECTIONS[head.strip().lower()], rest.strip()
+    return None, text
+
+
+@dataclass
+class ChecklistItemState:
+    id: str
+    phase: str
+    phase_title: str
+    text: str
+    due_at: datetime | None
+    due_key: str | None = None  # SLA field the due time follows (see due_with)
+    done: bool = False
+    by: str | None = None
+    at: datetime | None = None
+
+    def overdue(self, now: datetime) -> bool:
+        return not self.done and self.due_at is not None and now > self.due_at
+
+
+@dataclass
+class IncidentState:
+    incident_id: str = ""
+    title: str = ""
+    category: str = ""
+    drill: bool = False
+    scenario: str | None = None
+    declared_at: datetime | None = None
+    declared_by: str = ""
+    started_at: datetime | None = None  # when impact began, if known
+    detected_at: datetime | None = None
+    acked_at: datetime | None = None
+    acked_by: str | None = None
+    escalated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    severity: Severity = Severity.P2
+    status: Status = Status.INVESTIGATING
+    severity_history: list[tuple[Severity, datetime]] = field(default_factory=list)
+    status_history: list[tuple[Status, datetime]] = field(default_factory=list)
+    roles: dict[Role, str] = field(default_factory=dict)
+    checklist: dict[str, ChecklistItemState] = field(default_factory=dict)
+    pinned: set[int] = field(default_factory=set)
+    edits: dict[int, str] = field(default_factory=dict)  # seq -> newest text
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    updates_sent: int = 0
+    last_update_at: datetime | None = None
+    last_seq: int = 0
+    event_count: int = 0
+
+    @property
+    def resolved(self) -> bool:
+        return self.status is Status.RESOLVED
+
+    def text_of(self, event: Event) -> str:
+        return self.edits.get(event.seq, event.text)
+
+    def next_update_due(self, update_every: timedelta) -> datetime | None:
+        if self.resolved or self.declared_at is None:
+            return None
+        return (self.last_update_at or self.declared_at) + update_every
+
+    def apply_policy(self, policy: Any) -> None:
+        """Re-time SLA-bound items for the current severity (a P2 raised to P0 owes its first
+        notification within P0's response time, counted from declaration)."""
+        if self.declared_at is None:
+            return
+        for item in self.checklist.values():
+            if item.due_key:
+                item.due_at = self.declared_at + getattr(policy, item.due_key)
+
+    def phase_progress(self) -> list[tuple[str, str, int, int]]:
+        """(phase id, title, done, total) in checklist order."""
+        out: dict[str, list[Any]] = {}
+        for item in self.checklist.values():
+            row = out.setdefault(item.phase, [item.phase_title, 0, 0])
+            row[1] += item.done
+            row[2] += 1
+        return [(pid, t, d, n) for pid, (t, d, n) in out.items()]
+
+    def time_in_severity(self, until: datetime) -> dict[Severity, timedelta]:
+        spans: dict[Severity, timedelta] = {}
+        hist = self.severity_history
+        for i, (sev, since) in enumerate(hist):
+            end = hist[i + 1][1] if i + 1 < len(hist) else (self.resolved_at or until)
+            spans[sev] = spans.get(sev, timedelta()) + max(end - since, timedelta())
+        return spans
+
+
+def _ts(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_ts(str(value))
+    except ValueError:
+        return None
+
+
+def apply(state: IncidentState, ev: Event) -> IncidentState:
+    """Fold one event into the state (in place; returned for convenience)."""
+    d = ev.data
+    t = ev.time
+    state.last_seq = ev.seq
+    state.event_count += 1
+    kind = ev.kind
+    if kind == Kind.DECLARED:
+        state.incident_id = str(d.get("incident_id", state.incident_id))
+        state.title = str(d.get("title", ""))
+        state.category = str(d.get("category", ""))
+        state.drill = bool(d.get("drill", False))
+        state.scenario = d.get("scenario")
+        state.declared_at = t
+        state.declared_by = ev.actor
+        state.started_at = _ts(d.get("started_at")) or t
+        state.detected_at = _ts(d.get("detected_at")) or t
+        state.severity = Severity(d.get("severity", "P2"))
+        state.severity_history = [(state.severity, t)]
+        state.status = Status.INVESTIGATING
+        state.status_history = [(state.status, t)]
+    elif kind == Kind.SEVERITY:
+        state.severity = Severity(d["to"])
+        state.severity_history.append((state.severity, t))
+    elif kind == Kind.STATUS:
+        state.status = Status(d["to"])
+        state.status_history.append((state.status, t))
+        if state.status is not Status.RESOLVED:
+            state.resolved_at = None
+    elif kind == Kind.RESOLVED:
+        state.status = Status.RESOLVED
+        state.status_history.append((state.status, t))
+        state.resolved_at = t
+    elif kind == Kind.ROLE:
+        role = Role(d["role"])
+        if d.get("name"):
+            state.roles[role] = str(d["name"])
+        else:
+            state.roles.pop(role, None)
+    elif kind == Kind.ACK:
+        if state.acked_at is None:
+            state.acked_at, state.acked_by = t, ev.actor
+    elif kind == Kind.ESCALATED:
+        state.escalated_at = state.escalated_at or t
+    elif kind == Kind.DETECTED:
+        at = _ts(d.get("at")) or t
+        # The earliest signal is the detection time.
+        if state.detected_at is None or at < state.detected_at:
+            state.detected_at = at
+    elif kind == Kind.PIN:
+        target = int(d["target"])
+        if d.get("pinned", True):
+            state.pinned.add(target)
+        else:
+            state.pinned.discard(target)
+    elif kind == Kind.EDIT:
+        state.edits[int(d["target"])] = ev.text
+    elif kind == Kind.NOTE:
+        section = d.get("section")
+        if section:
+            state.sections.setdefault(section, []).append(ev.text)
+    elif kind == Kind.UPDATE:
+        state.updates_sent += 1
+        state.last_update_at = t
+    elif kind == Kind.CHECKLIST:
+        _apply_checklist(state, ev)
+    return state
+
+
+def _apply_checklist(state: IncidentState, ev: Event) -> None:
+    d = ev.data
+    op = d.get("op")
+    if op == "add":
+        base = state.declared_at or ev.time
+        for it in d.get("items", []):
+            if it["id"] in state.checklist:
+                continue
+            due_s = it.get("due_after_s")
+            state.checklist[it["id"]] = ChecklistItemState(
+                id=it["id"],
+                phase=it["phase"],
+                phase_title=it.get("phase_title", it["phase"]),
+                text=it["text"],
+                due_at=base + timedelta(seconds=due_s) if due_s is not None else None,
+                due_key=it.get("due_key"),
+            )
+    elif op in ("done", "undone"):
+        item = state.checklist.get(d.get("item", ""))
+        if item is not None:
+            item.done = op == "done"
+            item.by = ev.actor if item.done else None
+            item.at = ev.time if item.done else None
+
+
+def project(events: list[Event]) -> IncidentState:
+    state = IncidentState()
+    for ev in events:
+        apply(state, ev)
+    return state

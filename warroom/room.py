@@ -1,0 +1,353 @@
+"""WarRoom: the use cases of running an incident. No Textual, no TinyDB details.
+
+Every use case writes timeline events (with actor and UTC time) through the IncidentStore
+interface and returns what it wrote; the state is re-folded from those events, so what the
+commander sees is always what the timeline says.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from warroom.model import (
+    Event,
+    Kind,
+    Role,
+    Severity,
+    SeverityPolicy,
+    Status,
+    format_duration,
+    format_ts,
+    utcnow,
+)
+from warroom.playbooks import checklist_for
+from warroom.projection import IncidentState, apply, note_section
+from warroom.settings import Settings
+
+
+class RoomError(ValueError):
+    """A use case refused: the message says why, in the commander's words."""
+
+
+class IncidentStore(Protocol):
+    """The slice of warroom.store.IncidentStore the use cases need (other backends may follow)."""
+
+    incident_id: str
+    read_only: bool
+
+    def append(
+        self,
+        kind: str,
+        text: str,
+        *,
+        actor: str,
+        data: dict[str, Any] | None = None,
+        ts: datetime | None = None,
+    ) -> Event: ...
+
+    def events(self, since_seq: int = 0) -> list[Event]: ...
+
+    def refresh(self) -> list[Event]: ...
+
+
+class WarRoom:
+    def __init__(
+        self,
+        store: IncidentStore,
+        settings: Settings,
+        *,
+        actor: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        playbooks: list | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.actor = actor or settings.actor
+        self.clock = clock
+        self._playbooks = playbooks
+        self.state = IncidentState(incident_id=store.incident_id)
+        self._events: list[Event] = []
+        # The console reads and writes from worker threads; one lock keeps state and store in step.
+        self._lock = threading.RLock()
+        self._fold(store.events())
+        # The store hands out events once through refresh(); start from what we have now.
+        store.refresh()
+
+    # ----- reading -------------------------------------------------------------------------
+    @property
+    def incident_id(self) -> str:
+        return self.store.incident_id
+
+    @property
+    def events(self) -> list[Event]:
+        return self._events
+
+    @property
+    def policy(self) -> SeverityPolicy:
+        return self.settings.policy(self.state.severity)
+
+    def refresh(self) -> list[Event]:
+        """Fold in events written by anyone (this process or another) since the last look."""
+        with self._lock:
+            new = [e for e in self.store.refresh() if e.seq > self.state.last_seq]
+            self._fold(new)
+            return new
+
+    def _fold(self, events: list[Event]) -> None:
+        for ev in events:
+            if ev.seq <= self.state.last_seq:
+                continue
+            apply(self.state, ev)
+            self._events.append(ev)
+        if events:
+            self.state.apply_policy(self.settings.policy(self.state.severity))
+
+    def _append(self, kind: Kind | str, text: str, data: dict[str, Any] | None = None) -> Event:
+        # Catch up first, so checks like "already resolved" see other responders' writes.
+        with self._lock:
+            self.refresh()
+            ev = self.store.append(
+                str(kind), text, actor=self.actor, data=data or {}, ts=self.clock()
+            )
+            self._fold([ev])
+            return ev
+
+    def event(self, seq: int) -> Event | None:
+        if 1 <= seq <= len(self._events) and self._events[seq - 1].seq == seq:
+            return self._events[seq - 1]
+        return next((e for e in self._events if e.seq == seq), None)
+
+    # ----- declaring -----------------------------------------------------------------------
+    @classmethod
+    def declare(
+        cls,
+        repo: Any,
+        settings: Settings,
+        *,
+        title: str,
+        severity: Severity | str,
+        category: str = "application",
+        actor: str | None = None,
+        drill: bool = False,
+        scenario: str | None = None,
+        started_at: datetime | None = None,
+        detected_at: datetime | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        playbooks: list | None = None,
+    ) -> WarRoom:
+        title = " ".join(title.split())
+        if not title:
+            raise RoomError("a title is required")
+        try:
+            sev = Severity(str(severity).upper())
+        except ValueError:
+            raise RoomError(f"unknown severity {severity!r}: use P0, P1, P2 or P3") from None
+        category = category.strip().lower() or "application"
+        now = clock()
+        prefix = "DRILL" if drill else settings.id_prefix
+        for _ in range(50):  # another process may take the same second's id first
+            incident_id = repo.new_id(prefix, now)
+            try:
+                store = repo.create(incident_id)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise RoomError("could not allocate an incident id")
+        actor = actor or settings.actor
+        data: dict[str, Any] = {
+            "incident_id": incident_id,
+            "title": title,
+            "severity": sev.value,
+            "category": category,
+            "drill": drill,
+        }
+        if scenario:
+            data["scenario"] = scenario
+        if started_at:
+            data["started_at"] = format_ts(started_at)
+        if detected_at:
+            data["detected_at"] = format_ts(detected_at)
+        label = "[DRILL] " if drill else ""
+        store.append(
+            Kind.DECLARED,
+            f"{label}{sev.value} declared: {title}",
+            actor=actor,
+            data=data,
+            ts=now,
+        )
+        room = cls(store, settings, actor=actor, clock=clock, playbooks=playbooks)
+        room._load_checklist()
+        return room
+
+    def _playbook_list(self) -> list:
+        if self._playbooks is None:
+            from warroom.playbooks import load_playbooks
+
+            self._playbooks = load_playbooks(self.settings.playbooks_dir)
+        return self._playbooks
+
+    def _load_checklist(self) -> Event | None:
+        """Add the items the current severity/category's playbooks have and we lack."""
+        entries = checklist_for(
+            self._playbook_list(), self.state.severity, self.state.category, self.policy
+        )
+        new = [e for e in entries if e.id not in self.state.checklist]
+        if not new:
+            return None
+        return self._append(
+            Kind.CHECKLIST,
+            f"Checklist: {len(new)} item(s) added for {self.state.severity.value}",
+            {"op": "add", "items": [e.to_dict() for e in new]},
+        )
+
+    # ----- use cases -----------------------------------------------------------------------
+    def _require_open(self) -> None:
+        if self.state.resolved:
+            raise RoomError("the incident is resolved; reopen it first (status investigating)")
+
+    def change_severity(self, severity: Severity | str, reason: str = "") -> list[Event]:
+        try:
+            sev = Severity(str(severity).upper())
+        except ValueError:
+            raise RoomError(f"unknown severity {severity!r}: use P0, P1, P2 or P3") from None
+        old = self.state.severity
+        if sev == old:
+            raise RoomError(f"severity is already {sev.value}")
+        direction = "raised" if sev.rank < old.rank else "lowered"
+        text = f"Severity {direction} {old.value} -> {sev.value}"
+        if reason.strip():
+            text += f": {reason.strip()}"
+        out = [self._append(Kind.SEVERITY, text, {"from": old.value, "to": sev.value})]
+        added = self._load_checklist()
+        if added:
+            out.append(added)
+        return out
+
+    def change_status(self, status: Status | str, note: str = "") -> Event:
+        try:
+            st = Status(str(status).lower())
+        except ValueError:
+            names = ", ".join(s.value for s in Status)
+            raise RoomError(f"unknown status {status!r}: use {names}") from None
+        if st is Status.RESOLVED:
+            return self.resolve(note)
+        old = self.state.status
+        if st == old:
+            raise RoomError(f"status is already {st.value}")
+        text = f"Status {old.value} -> {st.value}"
+        if note.strip():
+            text += f": {note.strip()}"
+        return self._append(Kind.STATUS, text, {"from": old.value, "to": st.value})
+
+    def assign_role(self, role: Role | str, name: str) -> Event:
+        try:
+            r = Role(str(role).lower().replace(" ", "_").replace("-", "_"))
+        except ValueError:
+            names = ", ".join(x.value for x in Role)
+            raise RoomError(f"unknown role {role!r}: use {names}") from None
+        name = " ".join(name.split())
+        previous = self.state.roles.get(r)
+        if name == (previous or ""):
+            raise RoomError(f"{r.label} is already {name or 'unassigned'}")
+        text = f"{r.label.capitalize()}: {name}" if name else f"{r.label.capitalize()} unassigned"
+        if previous and name:
+            text += f" (was {previous})"
+        return self._append(Kind.ROLE, text, {"role": r.value, "name": name, "previous": previous})
+
+    def add_note(self, text: str) -> Event:
+        text = text.strip()
+        if not text:
+            raise RoomError("an empty note records nothing")
+        section, body = note_section(text)
+        data = {"section": section} if section else {}
+        return self._append(Kind.NOTE, body if section else text, data)
+
+    def pin(self, seq: int, pinned: bool | None = None) -> Event:
+        target = self.event(seq)
+        if target is None:
+            raise RoomError(f"no event {seq}")
+        now_pinned = (seq not in self.state.pinned) if pinned is None else pinned
+        verb = "Pinned" if now_pinned else "Unpinned"
+        return self._append(
+            Kind.PIN,
+            f"{verb} #{seq}: {self.state.text_of(target)[:80]}",
+            {"target": seq, "pinned": now_pinned},
+        )
+
+    def edit(self, seq: int, new_text: str) -> Event:
+        """Edits never overwrite: a new event supersedes the earlier one's text."""
+        target = self.event(seq)
+        if target is None:
+            raise RoomError(f"no event {seq}")
+        if not new_text.strip():
+            raise RoomError("an edit needs text")
+        return self._append(Kind.EDIT, new_text.strip(), {"target": seq})
+
+    def toggle_item(self, item_id: str) -> Event:
+        item = self.state.checklist.get(item_id)
+        if item is None:
+            raise RoomError(f"no checklist item {item_id!r}")
+        op = "undone" if item.done else "done"
+        mark = "[x]" if op == "done" else "[ ]"
+        return self._append(Kind.CHECKLIST, f"{mark} {item.text}", {"op": op, "item": item_id})
+
+    def acknowledge(self) -> Event:
+        if self.state.acked_at is not None:
+            raise RoomError(f"already acknowledged by {self.state.acked_by}")
+        late = ""
+        if self.state.detected_at:
+            waited = self.clock() - self.state.detected_at
+            late = f" after {format_duration(waited)}"
+        return self._append(Kind.ACK, f"Acknowledged by {self.actor}{late}")
+
+    def escalate(self, to: str) -> Event:
+        to = " ".join(to.split())
+        if not to:
+            raise RoomError("escalate to whom?")
+        return self._append(Kind.ESCALATED, f"Escalated to {to}", {"to": to})
+
+    def mark_detected(self, at: datetime, reason: str, rule: str | None = None) -> Event:
+        data: dict[str, Any] = {"at": format_ts(at)}
+        if rule:
+            data["rule"] = rule
+        return self._append(Kind.DETECTED, f"Detected: {reason}", data)
+
+    def record(self, kind: Kind | str, text: str, data: dict[str, Any] | None = None) -> Event:
+        """Record a fact seen by an adapter (alert fired, pod crash-looping, check critical)."""
+        return self._append(kind, text, data)
+
+    def record_action(
+        self,
+        text: str,
+        *,
+        verb: str,
+        target: str,
+        ok: bool,
+        duration_s: float | None = None,
+        revert: str | None = None,
+        **extra: Any,
+    ) -> Event:
+        """A change a responder made to a system; the ledger of changes is these events."""
+        data: dict[str, Any] = {"verb": verb, "target": target, "ok": ok, **extra}
+        if duration_s is not None:
+            data["duration_s"] = round(duration_s, 3)
+        if revert:
+            data["revert"] = revert
+        return self._append(Kind.ACTION, text, data)
+
+    def resolve(self, summary: str = "") -> Event:
+        self._require_open()
+        now = self.clock()
+        took = format_duration(now - self.state.declared_at) if self.state.declared_at else "?"
+        text = f"Resolved after {took}"
+        if summary.strip():
+            text += f": {summary.strip()}"
+        return self._append(Kind.RESOLVED, text, {"summary": summary.strip()})
+
+    def changes(self) -> list[Event]:
+        """The change ledger: every action taken on a system, with its revert hint."""
+        return [e for e in self._events if e.kind == Kind.ACTION]

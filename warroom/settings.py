@@ -1,0 +1,423 @@
+"""Settings: shipped defaults, then a TOML file, then WARROOM_* variables, then CLI flags.
+
+The file is found as Harlequin does: --config, else $WARROOM_CONFIG, else warroom.toml in the
+user config dir (platformdirs). Every validation error names the file, the key and its line, so
+a commander who broke the config at 3 a.m. sees one line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_path, user_data_path
+
+from warroom.model import Severity, SeverityPolicy, parse_duration
+
+APP_NAME = "warroom"
+DEFAULTS_NAME = "<shipped defaults>"
+
+
+class SettingsError(ValueError):
+    """A broken settings file or value. str() is the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    url: str | None = None
+    bearer_token: str | None = None
+    basic_auth: tuple[str, str] | None = None
+    verify_tls: bool = True
+    timeout: float = 5.0
+    refresh: timedelta = timedelta(seconds=15)
+
+
+@dataclass(frozen=True)
+class AlertmanagerSettings:
+    url: str | None = None
+    bearer_token: str | None = None
+    timeout: float = 5.0
+    refresh: timedelta = timedelta(seconds=15)
+
+
+@dataclass(frozen=True)
+class KubeSettings:
+    enabled: bool = True
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespaces: tuple[str, ...] = ()  # empty: the context's namespace; ("*",): all namespaces
+    mutate_namespaces: tuple[str, ...] = ()  # allow-list for restart/delete; empty: any watched
+    read_only_contexts: tuple[str, ...] = ()
+    log_lines: int = 500
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str  # the file that was read, or DEFAULTS_NAME
+    data_dir: Path
+    actor: str
+    severities: dict[Severity, SeverityPolicy]
+    id_prefix: str = "INC"
+    categories: tuple[str, ...] = ("application",)
+    read_only: bool = False
+    warn_before: timedelta = timedelta(minutes=5)
+    bell: bool = False
+    keymap: dict[str, str] = field(default_factory=dict)
+    prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
+    alertmanager: AlertmanagerSettings = field(default_factory=AlertmanagerSettings)
+    kube: KubeSettings = field(default_factory=KubeSettings)
+    playbooks_dir: Path | None = None
+    templates_dir: Path | None = None
+    # Sections parsed by their own modules (health checks, detection rules, destinations);
+    # kept raw here so settings.py does not depend on them.
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def policy(self, severity: Severity | str) -> SeverityPolicy:
+        return self.severities[Severity(severity)]
+
+    @property
+    def incidents_dir(self) -> Path:
+        return self.data_dir / "incidents"
+
+    def line_of(self, dotted_key: str) -> int | None:
+        """Line of a key in the settings file, for errors raised by other modules."""
+        if self.source == DEFAULTS_NAME:
+            return None
+        try:
+            return toml_line(Path(self.source).read_text(encoding="utf-8"), dotted_key)
+        except OSError:
+            return None
+
+    def error(self, dotted_key: str, problem: str) -> SettingsError:
+        return _error(self.source, self.line_of(dotted_key), dotted_key, problem)
+
+
+def default_config_path() -> Path:
+    return user_config_path(APP_NAME) / "warroom.toml"
+
+
+def default_data_dir() -> Path:
+    return user_data_path(APP_NAME)
+
+
+def shipped_defaults_text() -> str:
+    return resources.files("warroom.config").joinpath("warroom.toml").read_text(encoding="utf-8")
+
+
+def load_settings(
+    config: str | Path | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    actor: str | None = None,
+    read_only: bool | None = None,
+    env: dict[str, str] | None = None,
+) -> Settings:
+    """Defaults < file < environment < arguments. Raises SettingsError with file, key and line."""
+    env = dict(os.environ if env is None else env)
+    merged = tomllib.loads(shipped_defaults_text())
+
+    path: Path | None = None
+    if config is not None:
+        path = Path(config)
+        if not path.is_file():
+            raise SettingsError(f"{path}: settings file not found")
+    elif env.get("WARROOM_CONFIG"):
+        path = Path(env["WARROOM_CONFIG"])
+        if not path.is_file():
+            raise SettingsError(f"{path}: settings file not found (from $WARROOM_CONFIG)")
+    elif default_config_path().is_file():
+        path = default_config_path()
+
+    text = ""
+    source = DEFAULTS_NAME
+    if path is not None:
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+            user = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: {_toml_error_line(exc)}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: cannot read settings: {exc}") from None
+        merged = _deep_merge(merged, user)
+
+    _apply_env(merged, env)
+    return _build(
+        merged, source, text, data_dir=data_dir, actor=actor, read_only=read_only, env=env
+    )
+
+
+def _toml_error_line(exc: tomllib.TOMLDecodeError) -> str:
+    # tomllib says "Invalid value (at line 7, column 12)"; turn it into "line 7: invalid value".
+    msg = str(exc)
+    m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+    if m:
+        what = msg[: m.start()].strip()
+        return f"line {m.group(1)}: {what[:1].lower()}{what[1:]} (column {m.group(2)})"
+    return msg
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_ENV_MAP = {
+    "WARROOM_DATA_DIR": ("data_dir",),
+    "WARROOM_ACTOR": ("actor",),
+    "WARROOM_READ_ONLY": ("read_only",),
+    "PROMETHEUS_URL": ("prometheus", "url"),
+    "WARROOM_PROMETHEUS_URL": ("prometheus", "url"),
+    "WARROOM_PROMETHEUS_TOKEN": ("prometheus", "bearer_token"),
+    "WARROOM_ALERTMANAGER_URL": ("alertmanager", "url"),
+    "ALERTMANAGER_URL": ("alertmanager", "url"),
+    "WARROOM_KUBE_CONTEXT": ("kube", "context"),
+}
+
+
+def _apply_env(merged: dict[str, Any], env: dict[str, str]) -> None:
+    # Specific names win over generic ones: WARROOM_PROMETHEUS_URL over PROMETHEUS_URL.
+    for name in sorted(_ENV_MAP, key=lambda n: n.startswith("WARROOM_")):
+        if env.get(name):
+            node = merged
+            *parents, leaf = _ENV_MAP[name]
+            for p in parents:
+                node = node.setdefault(p, {})
+            value: Any = env[name]
+            if leaf == "read_only":
+                value = value.strip().lower() in ("1", "true", "yes", "on")
+            node[leaf] = value
+
+
+class _Reader:
+    """Typed access to the merged settings with errors that point at the file and line."""
+
+    def __init__(self, data: dict[str, Any], source: str, text: str) -> None:
+        self.data = data
+        self.source = source
+        self.text = text
+
+    def fail(self, key: str, problem: str) -> SettingsError:
+        line = toml_line(self.text, key) if self.text else None
+        return _error(self.source, line, key, problem)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        node: Any = self.data
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def str_(self, key: str, default: str | None = None) -> str | None:
+        value = self.get(key, default)
+        if value is not None and not isinstance(value, str):
+            raise self.fail(key, f"expected a string, got {type(value).__name__}")
+        return value
+
+    def bool_(self, key: str, default: bool) -> bool:
+        value = self.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {value!r}")
+        return value
+
+    def number(self, key: str, default: float) -> float:
+        value = self.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise self.fail(key, f"expected a positive number, got {value!r}")
+        return float(value)
+
+    def duration(self, key: str, default: str | None = None) -> timedelta:
+        value = self.get(key, default)
+        if value is None:
+            raise self.fail(key, "missing duration")
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+
+    def str_list(self, key: str) -> tuple[str, ...]:
+        value = self.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "expected a list of strings")
+        return tuple(value)
+
+
+def _build(
+    data: dict[str, Any],
+    source: str,
+    text: str,
+    *,
+    data_dir: str | Path | None,
+    actor: str | None,
+    read_only: bool | None,
+    env: dict[str, str],
+) -> Settings:
+    r = _Reader(data, source, text)
+
+    severities: dict[Severity, SeverityPolicy] = {}
+    for sev in Severity:
+        base = f"severity.{sev.value}"
+        severities[sev] = SeverityPolicy(
+            severity=sev,
+            name=r.str_(f"{base}.name", sev.value) or sev.value,
+            respond_within=r.duration(f"{base}.respond_within"),
+            update_every=r.duration(f"{base}.update_every"),
+            escalate_after=r.duration(f"{base}.escalate_after"),
+            resolve_within=r.duration(f"{base}.resolve_within"),
+            notify=r.str_(f"{base}.notify", "") or "",
+        )
+    unknown = set(data.get("severity") or {}) - {s.value for s in Severity}
+    if unknown:
+        key = f"severity.{sorted(unknown)[0]}"
+        raise r.fail(key, "unknown severity (use P0, P1, P2 or P3)")
+
+    keymap = r.get("keymap", {}) or {}
+    if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
+        raise r.fail("keymap", 'expected binding-id = "key" pairs')
+
+    basic_user = r.str_("prometheus.basic_auth_user")
+    basic_pass = r.str_("prometheus.basic_auth_password")
+    prometheus = PrometheusSettings(
+        url=r.str_("prometheus.url"),
+        bearer_token=r.str_("prometheus.bearer_token"),
+        basic_auth=(basic_user, basic_pass or "") if basic_user else None,
+        verify_tls=r.bool_("prometheus.verify_tls", True),
+        timeout=r.number("prometheus.timeout", 5.0),
+        refresh=r.duration("prometheus.refresh", "15s"),
+    )
+    alertmanager = AlertmanagerSettings(
+        url=r.str_("alertmanager.url"),
+        bearer_token=r.str_("alertmanager.bearer_token"),
+        timeout=r.number("alertmanager.timeout", 5.0),
+        refresh=r.duration("alertmanager.refresh", "15s"),
+    )
+    log_lines = r.get("kube.log_lines", 500)
+    if isinstance(log_lines, bool) or not isinstance(log_lines, int) or log_lines <= 0:
+        raise r.fail("kube.log_lines", f"expected a positive whole number, got {log_lines!r}")
+    kube = KubeSettings(
+        enabled=r.bool_("kube.enabled", True),
+        kubeconfig=r.str_("kube.kubeconfig"),
+        context=r.str_("kube.context"),
+        namespaces=r.str_list("kube.namespaces"),
+        mutate_namespaces=r.str_list("kube.mutate_namespaces"),
+        read_only_contexts=r.str_list("kube.read_only_contexts"),
+        log_lines=log_lines,
+    )
+
+    def opt_path(key: str) -> Path | None:
+        value = r.str_(key)
+        return Path(value).expanduser() if value else None
+
+    resolved_dir = data_dir or r.str_("data_dir")
+    resolved_actor = actor or r.str_("actor") or _default_actor(env)
+    if not resolved_actor.strip():
+        raise r.fail("actor", "must not be empty")
+    return Settings(
+        source=source,
+        data_dir=Path(resolved_dir).expanduser() if resolved_dir else default_data_dir(),
+        actor=resolved_actor.strip(),
+        severities=severities,
+        id_prefix=r.str_("incident.id_prefix", "INC") or "INC",
+        categories=r.str_list("incident.categories") or ("application",),
+        read_only=read_only if read_only is not None else r.bool_("read_only", False),
+        warn_before=r.duration("ui.warn_before", "5m"),
+        bell=r.bool_("ui.bell", False),
+        keymap=dict(keymap),
+        prometheus=prometheus,
+        alertmanager=alertmanager,
+        kube=kube,
+        playbooks_dir=opt_path("incident.playbooks_dir"),
+        templates_dir=opt_path("templates_dir"),
+        raw=data,
+    )
+
+
+def _default_actor(env: dict[str, str]) -> str:
+    for name in ("USER", "LOGNAME"):
+        if env.get(name):
+            return env[name]
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "responder"
+
+
+def _error(source: str, line: int | None, key: str, problem: str) -> SettingsError:
+    where = f"{source}:{line}" if line else source
+    return SettingsError(f"{where}: {key}: {problem}")
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
+
+
+def toml_line(text: str, dotted_key: str) -> int | None:
+    """Best-effort line number of `a.b.c` (or `a.list[2].key`) in a TOML text.
+
+    Good enough for error messages: it follows [table] and [[array]] headers and plain keys.
+    """
+    parts = dotted_key.split(".")
+    # "health.checks[2].query" -> table "health.checks", index 2, key "query"
+    index: int | None = None
+    table_parts: list[str] = []
+    leaf = parts[-1]
+    for i, part in enumerate(parts[:-1]):
+        m = re.fullmatch(r"(.+)\[(\d+)\]", part)
+        if m:
+            table_parts = [*parts[:i], m.group(1)]
+            index = int(m.group(2))
+            leaf = ".".join(parts[i + 1 :])
+            break
+    else:
+        table_parts = parts[:-1]
+    m_leaf = re.fullmatch(r"(.+)\[(\d+)\]", leaf)
+    if m_leaf and index is None:
+        table_parts, index, leaf = [*table_parts, m_leaf.group(1)], int(m_leaf.group(2)), ""
+
+    want_table = ".".join(table_parts)
+    current = ""
+    seen_array = -1
+    table_line: int | None = None
+    for n, line in enumerate(text.splitlines(), start=1):
+        h = _HEADER.match(line)
+        if h:
+            current = h.group(2).strip()
+            if current == dotted_key:
+                return n
+            if current == want_table:
+                if h.group(1) == "[[":
+                    seen_array += 1
+                    if index is not None and seen_array == index:
+                        table_line = n
+                elif index is None:
+                    table_line = n
+            continue
+        k = _KEY.match(line)
+        if not k:
+            continue
+        key = k.group(1).strip("\"'")
+        in_table = current == want_table and (index is None or seen_array == index)
+        if in_table and key == leaf:
+            return n
+        # dotted keys written inline: `P0.respond_within = ...` under [severity]
+        full = f"{current}.{key}" if current else key
+        if full == dotted_key:
+            return n
+        if not current and want_table == "" and key == leaf:
+            return n
+    return table_line
