@@ -188,7 +188,7 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
     elif kind == Kind.NOTE:
         section = d.get("section")
         if section:
-            state.sections.setdefault(section, []).append(ev.text)
+            state.sections.setdefault(section, []).append(note_section(ev.text)[1])
     elif kind == Kind.UPDATE:
         state.updates_sent += 1
         state.last_update_at = t

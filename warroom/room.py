@@ -262,9 +262,9 @@ class WarRoom:
         text = text.strip()
         if not text:
             raise RoomError("an empty note records nothing")
-        section, body = note_section(text)
+        section, _ = note_section(text)
         data = {"section": section} if section else {}
-        return self._append(Kind.NOTE, body if section else text, data)
+        return self._append(Kind.NOTE, text, data)
 
     def pin(self, seq: int, pinned: bool | None = None) -> Event:
         target = self.event(seq)

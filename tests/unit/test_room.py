@@ -96,14 +96,16 @@ def test_status_role_note_pin_toggle(declare, clock) -> None:
 def test_note_sections_and_edit(declare) -> None:
     room = declare()
     rc = room.add_note("Root cause: config map lost the DB host")
-    assert rc.text == "config map lost the DB host" and rc.data == {"section": "root_cause"}
+    assert rc.text == "Root cause: config map lost the DB host"
+    assert rc.data == {"section": "root_cause"}
+    assert room.state.sections["root_cause"] == ["config map lost the DB host"]
     room.add_note("TODO: alert on config drift")
     assert room.state.sections["action_item"] == ["alert on config drift"]
     plain = room.add_note("todo list is long")  # no colon: stays a plain note
     assert plain.data == {}
     ed = room.edit(rc.seq, "config map lost the DB host after a helm upgrade")
     assert ed.kind == Kind.EDIT
-    assert room.store.events()[rc.seq - 1].text == "config map lost the DB host"  # not overwritten
+    assert room.store.events()[rc.seq - 1].text == rc.text  # not overwritten
     assert room.state.text_of(rc).endswith("helm upgrade")
 
 

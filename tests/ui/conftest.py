@@ -1,0 +1,63 @@
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from warroom.settings import Settings, load_settings
+from warroom.store import IncidentRepository
+
+T0 = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    """Time the test controls, so countdowns and snapshots are stable."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> datetime:
+        self.now += timedelta(**kw)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(env={"USER": "ann"}, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def repo(settings: Settings) -> IncidentRepository:
+    return IncidentRepository(settings.data_dir)
+
+
+def mid_incident(repo, settings, clock):
+    """A P1 incident 25 minutes in: roles, notes, a pin, checklist progress."""
+    from warroom.room import WarRoom
+
+    room = WarRoom.declare(
+        repo, settings, title="Checkout API 5xx after deploy 1.42", severity="P2", clock=clock
+    )
+    clock.advance(minutes=2)
+    room.acknowledge()
+    room.assign_role("commander", "Ann Lee")
+    room.assign_role("tech_lead", "Bo Chen")
+    clock.advance(minutes=3)
+    room.change_severity("P1", "errors spreading to payments")
+    room.toggle_item("ic-assigned")
+    room.toggle_item("scope-assessed")
+    clock.advance(minutes=4)
+    n = room.add_note("checkout-api pods crash-looping since 09:58")
+    room.pin(n.seq)
+    room.change_status("identified", "bad config in release 1.42")
+    clock.advance(minutes=6)
+    room.add_note("TODO: alert on config drift")
+    clock.advance(minutes=10)
+    return room

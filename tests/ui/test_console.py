@@ -1,0 +1,220 @@
+"""The console driven by keys (Pilot), asserting on the store, not only on the screen."""
+
+from warroom.widgets.checklist import Checklist
+from warroom.widgets.header import IncidentHeader
+from warroom.widgets.timeline import Timeline
+
+from warroom.app import WarRoomApp
+from warroom.model import Kind
+from warroom.room import WarRoom
+
+from .conftest import mid_incident
+
+SIZE = (140, 44)
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def store_kinds(repo, incident_id):
+    with repo.open(incident_id, read_only=True) as s:
+        return [e.kind for e in s.events()], s.events()
+
+
+async def test_declare_dialog_declares(repo, settings, clock) -> None:
+    app = WarRoomApp(settings, repo=repo, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*"Payments down", "enter")
+        await settle(app, pilot)
+        assert app.room is not None
+        [incident_id] = repo.ids()
+        kinds, events = store_kinds(repo, incident_id)
+        assert kinds[:2] == [Kind.DECLARED, Kind.CHECKLIST]
+        assert events[0].data["title"] == "Payments down"
+        assert events[0].data["severity"] == "P1"  # the dialog's default
+        assert app.main.query_one(IncidentHeader).data.title == "Payments down"
+        assert len(app.main.query_one(Timeline).rows) == 2
+
+
+async def test_declare_dialog_requires_a_title_and_escape_quits(repo, settings, clock) -> None:
+    app = WarRoomApp(settings, repo=repo, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert repo.ids() == []
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.return_value == 0
+    assert repo.ids() == []
+
+
+async def test_severity_status_role_note_keys(repo, settings, clock) -> None:
+    room = mid_incident(repo, settings, clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        # s: severity picker opens on the current one (P1); up moves to P0.
+        await pilot.press("s", "up", "enter")
+        await settle(app, pilot)
+        # t: status; identified -> monitoring is one down.
+        await pilot.press("t", "down", "enter")
+        await settle(app, pilot)
+        # o: role; scribe is the last role; type a name.
+        await pilot.press("o", "end", "enter", *"Cy Diaz", "enter")
+        await settle(app, pilot)
+        # n: note from anywhere.
+        await pilot.press("2", "n", *"rolled back to 1.41", "enter")
+        await settle(app, pilot)
+    _, events = store_kinds(repo, room.incident_id)
+    # P0 and P1 share the critical playbook: no checklist items are added.
+    tail = events[-4:]
+    assert [e.kind for e in tail] == [Kind.SEVERITY, Kind.STATUS, Kind.ROLE, Kind.NOTE]
+    assert tail[0].data == {"from": "P1", "to": "P0"}
+    assert tail[1].data == {"from": "identified", "to": "monitoring"}
+    assert tail[2].data["role"] == "scribe" and tail[2].data["name"] == "Cy Diaz"
+    assert tail[3].text == "rolled back to 1.41" and tail[3].actor == "ann"
+
+
+async def test_pin_toggle_and_event_details(repo, settings, clock) -> None:
+    room = mid_incident(repo, settings, clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        timeline = app.main.query_one(Timeline)
+        await pilot.press("3", "up")
+        pinned_seq = timeline.selected_seq()
+        assert pinned_seq == timeline.rows[-2].seq
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert room.state.pinned >= {pinned_seq}
+        assert timeline.rows[[r.seq for r in timeline.rows].index(pinned_seq)].pinned
+        await pilot.press("end", "enter")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "EventScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        # Checklist: the first item after the phase header is highlighted; space toggles it.
+        await pilot.press("4")
+        checklist = app.main.query_one(Checklist)
+        item_id = checklist.highlighted_option_id().removeprefix("item:")
+        before = room.state.checklist[item_id].done
+        await pilot.press("space")
+        await settle(app, pilot)
+    _, events = store_kinds(repo, room.incident_id)
+    pin_events = [e for e in events if e.kind == Kind.PIN]
+    assert pin_events[-1].data == {"target": pinned_seq, "pinned": True}
+    toggles = [e for e in events if e.kind == Kind.CHECKLIST and e.data.get("item") == item_id]
+    assert toggles[-1].data["op"] == ("undone" if before else "done")
+
+
+async def test_help_lists_every_key_and_palette_runs_actions(repo, settings, clock) -> None:
+    room = mid_incident(repo, settings, clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Acknowledge")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(app, pilot)
+    # mid_incident already acknowledged: the palette ran the use case and it refused politely.
+    kinds, _ = store_kinds(repo, room.incident_id)
+    assert kinds.count(Kind.ACK) == 1
+
+
+async def test_palette_adds_a_note(repo, settings, clock) -> None:
+    room = mid_incident(repo, settings, clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Add a note")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(*"via palette", "enter")
+        await settle(app, pilot)
+    _, events = store_kinds(repo, room.incident_id)
+    assert events[-1].kind == Kind.NOTE and events[-1].text == "via palette"
+
+
+async def test_keymap_from_settings_rebinds(repo, settings, clock, tmp_path) -> None:
+    from warroom.settings import load_settings
+
+    cfg = tmp_path / "k.toml"
+    cfg.write_text('[keymap]\nnote = "N"\n')
+    s2 = load_settings(cfg, env={"USER": "ann"}, data_dir=settings.data_dir)
+    room = mid_incident(repo, s2, clock)
+    app = WarRoomApp(s2, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")  # no longer bound
+        await pilot.pause()
+        assert app.screen is app.main
+        await pilot.press("N", *"rebound", "enter")
+        await settle(app, pilot)
+    _, events = store_kinds(repo, room.incident_id)
+    assert events[-1].text == "rebound"
+
+
+async def test_two_consoles_on_one_incident(repo, settings, clock) -> None:
+    room_a = mid_incident(repo, settings, clock)
+    room_b = WarRoom(repo.open(room_a.incident_id), settings, actor="scribe-bo", clock=clock)
+    app_a = WarRoomApp(settings, repo=repo, room=room_a, clock=clock)
+    app_b = WarRoomApp(settings, repo=repo, room=room_b, clock=clock)
+    async with app_a.run_test(size=SIZE) as pa, app_b.run_test(size=SIZE) as pb:
+        await settle(app_a, pa)
+        await pa.press("n", *"seen by both", "enter")
+        await settle(app_a, pa)
+        # B follows the file (every 0.25 s); give it up to ~2 s of polls.
+        for _ in range(20):
+            await pb.pause(0.1)
+            if any(r.text == "seen by both" for r in app_b.main.query_one(Timeline).rows):
+                break
+        rows_b = app_b.main.query_one(Timeline).rows
+        assert rows_b[-1].text == "seen by both" and rows_b[-1].actor == "ann"
+        await pb.press("n", *"reply from b", "enter")
+        await settle(app_b, pb)
+        for _ in range(20):
+            await pa.pause(0.1)
+            if app_a.main.query_one(Timeline).rows[-1].text == "reply from b":
+                break
+        assert app_a.main.query_one(Timeline).rows[-1].actor == "scribe-bo"
+    with repo.open(room_a.incident_id, read_only=True) as s:
+        assert s.verify().ok
+
+
+async def test_escape_sequences_render_inert(repo, settings, clock) -> None:
+    room = WarRoom.declare(
+        repo,
+        settings,
+        title="evil \x1b]0;pwned\x07\x1b[31mred\x1b[0m title",
+        severity="P0",
+        clock=clock,
+    )
+    room.add_note("note \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \x1b[2J end")
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        header = app.main.query_one(IncidentHeader).render().plain
+        assert "evil red title" in header
+        assert "\x1b" not in header and "\x07" not in header
+        timeline = app.main.query_one(Timeline)
+        strip = timeline.render_line(len(timeline.rows) - 1)  # all rows fit: no scroll
+        text = "".join(seg.text for seg in strip)
+        assert "note link  end" in text
+        assert "\x1b" not in text and "\x07" not in text
+        svg = app.export_screenshot()
+        assert "pwned" not in svg

@@ -1,0 +1,35 @@
+"""Snapshots of each screen with a fixed clock and fixed data (pytest-textual-snapshot).
+
+Regenerate after an intended change with `pytest tests/ui --snapshot-update`, then look at the
+SVGs (rsvg-convert turns them into PNGs) before committing them.
+"""
+
+from warroom.app import WarRoomApp
+
+from .conftest import mid_incident
+
+SIZE = (140, 44)
+
+
+def test_declare_dialog(snap_compare, repo, settings, clock) -> None:
+    app = WarRoomApp(settings, repo=repo, clock=clock, follow=False)
+    assert snap_compare(app, terminal_size=SIZE, press=[*"Checkout down"])
+
+
+def test_main_screen_mid_incident(snap_compare, repo, settings, clock) -> None:
+    room = mid_incident(repo, settings, clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_help_screen(snap_compare, repo, settings, clock) -> None:
+    room = mid_incident(repo, settings, clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    assert snap_compare(app, terminal_size=SIZE, press=["question_mark"])
+
+
+def test_overdue_update(snap_compare, repo, settings, clock) -> None:
+    room = mid_incident(repo, settings, clock)
+    clock.advance(minutes=47)  # P1 updates hourly: the first one is now 12 minutes late
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    assert snap_compare(app, terminal_size=SIZE)

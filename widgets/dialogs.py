@@ -1,0 +1,254 @@
+"""Modal screens: declare, choose, prompt, confirm (Cancel focused), event details, help."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from warroom.sanitize import one_line, strip_control
+
+DIALOG_CSS = """
+.dialog {
+    width: 72; height: auto; max-height: 90%;
+    border: thick $accent; background: $surface; padding: 1 2;
+}
+.dialog .title { text-style: bold; margin-bottom: 1; }
+.dialog .hint { color: $text-muted; margin-top: 1; }
+.dialog .error { color: $error; }
+.dialog Input, .dialog Select { margin-bottom: 1; }
+.dialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
+.dialog .buttons Button { margin-left: 2; }
+"""
+
+
+class _Modal(ModalScreen):
+    DEFAULT_CSS = "_Modal { align: center middle; }\n" + DIALOG_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class Declaration:
+    title: str
+    severity: str
+    category: str
+
+
+class DeclareScreen(_Modal):
+    """No incident is open: title, severity, category; Enter declares."""
+
+    def __init__(self, severities: list[tuple[str, str]], categories: list[str]) -> None:
+        super().__init__()
+        self.severities = severities
+        self.categories = categories
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="declare"):
+            yield Label("Declare an incident", classes="title")
+            yield Input(placeholder="What is happening? e.g. Checkout API 5xx", id="title")
+            yield Select(
+                [(f"{s} {name}", s) for s, name in self.severities],
+                value=self.severities[1][0] if len(self.severities) > 1 else self.severities[0][0],
+                allow_blank=False,
+                id="severity",
+            )
+            yield Select(
+                [(c, c) for c in self.categories],
+                value=self.categories[0],
+                allow_blank=False,
+                id="category",
+            )
+            yield Label("", classes="error", id="error")
+            yield Label("Enter declares · Esc quits without declaring", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._declare()
+
+    def key_enter(self) -> None:
+        self._declare()
+
+    def _declare(self) -> None:
+        title = " ".join(self.query_one("#title", Input).value.split())
+        if not title:
+            self.query_one("#error", Label).update("A title is required.")
+            self.query_one("#title", Input).focus()
+            return
+        sev = str(self.query_one("#severity", Select).value)
+        cat = str(self.query_one("#category", Select).value)
+        self.dismiss(Declaration(title, sev, cat))
+
+
+class ChoiceScreen(_Modal):
+    """Pick one of a few values (severity, status, role). Enter picks, Esc cancels."""
+
+    def __init__(
+        self, title: str, choices: list[tuple[str, str]], current: str | None = None
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title")
+            options = []
+            for value, label in self.choices:
+                mark = "  (current)" if value == self.current else ""
+                options.append(Option(f"{label}{mark}", id=value))
+            yield OptionList(*options, id="choices")
+            yield Label("Enter picks · Esc cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        ol = self.query_one(OptionList)
+        ol.focus()
+        values = [v for v, _ in self.choices]
+        ol.highlighted = values.index(self.current) if self.current in values else 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+
+class PromptScreen(_Modal):
+    """One line of text (a note, a name, a reason). Enter submits, Esc cancels."""
+
+    def __init__(
+        self, title: str, placeholder: str = "", value: str = "", allow_empty: bool = False
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+        self.value = value
+        self.allow_empty = allow_empty
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title")
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt")
+            yield Label("Enter saves · Esc cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = event.value.strip()
+        if value or self.allow_empty:
+            self.dismiss(value)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A destructive action: says exactly what will happen; Cancel is focused."""
+
+    DEFAULT_CSS = "ConfirmScreen { align: center middle; }\n" + DIALOG_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
+
+    def __init__(self, title: str, body: str, confirm_label: str = "Confirm") -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title")
+            yield Static(Text(strip_control(self.body)))
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button(self.confirm_label, id="confirm", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "confirm")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class EventScreen(_Modal):
+    """Everything about one event: full text, data, hash and the hash it chains to."""
+
+    BINDINGS = [
+        Binding("escape,enter,q", "cancel", "Close", id="event.close"),
+    ]
+
+    def __init__(self, event_dict: dict, current_text: str | None = None) -> None:
+        super().__init__()
+        self.event_dict = event_dict
+        self.current_text = current_text
+
+    def compose(self) -> ComposeResult:
+        e = self.event_dict
+        t = Table.grid(padding=(0, 2))
+        t.add_column(style="bold")
+        t.add_column()
+        t.add_row("event", f"#{e['seq']}  {e['kind']}")
+        t.add_row("time", e["ts"])
+        t.add_row("actor", Text(one_line(e["actor"])))
+        t.add_row("text", Text(strip_control(e["text"])))
+        if self.current_text is not None and self.current_text != e["text"]:
+            t.add_row("edited to", Text(strip_control(self.current_text)))
+        data = json.dumps(e.get("data") or {}, indent=2, ensure_ascii=False, sort_keys=True)
+        t.add_row("data", Text(strip_control(data)))
+        t.add_row("hash", e["hash"])
+        t.add_row("prev", e["prev"])
+        with Vertical(classes="dialog", id="event"):
+            yield Label(f"Event #{e['seq']}", classes="title")
+            with VerticalScroll():
+                yield Static(t)
+            yield Label("Esc closes", classes="hint")
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    keys: str
+    description: str
+    group: str
+
+
+class HelpScreen(_Modal):
+    DEFAULT_CSS = "HelpScreen #help { width: 110; }"
+    BINDINGS = [Binding("escape,q,question_mark", "cancel", "Close", id="help.close")]
+
+    def __init__(self, entries: list[HelpEntry]) -> None:
+        super().__init__()
+        self.entries = entries
+
+    def compose(self) -> ComposeResult:
+        t = Table(box=None, show_header=True, header_style="bold", padding=(0, 2))
+        t.add_column("Key", style="bold cyan", no_wrap=True)
+        t.add_column("Action")
+        t.add_column("Binding id (keymap)", style="dim")
+        for e in self.entries:
+            t.add_row(escape(e.keys), escape(e.description), escape(e.group))
+        with Vertical(classes="dialog", id="help"):
+            yield Label("Keys", classes="title")
+            with VerticalScroll():
+                yield Static(t)
+            yield Label(
+                Text(
+                    'Rebind a key in warroom.toml under [keymap], e.g. note = "N" · '
+                    "ctrl+p finds any action by name"
+                ),
+                classes="hint",
+            )

@@ -1,0 +1,148 @@
+"""Health pane: one row per Prometheus check (state, value, threshold, 30-minute sparkline),
+then the alerts firing in Alertmanager. Rows are plain data; the app maps snapshots to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from warroom.sanitize import one_line
+
+STATE_STYLES = {
+    "ok": ("OK", "bold green"),
+    "warn": ("WARN", "bold black on yellow"),
+    "crit": ("CRIT", "bold white on red"),
+    "nodata": ("NO DATA", "bold magenta"),
+    "error": ("ERROR", "bold red"),
+}
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    """Unicode block sparkline of the last `width` points, scaled to their own min..max."""
+    pts = [v for v in values if v == v][-width:]  # drop NaN
+    if not pts:
+        return ""
+    lo, hi = min(pts), max(pts)
+    if hi - lo < 1e-12:
+        return BLOCKS[0] * len(pts)
+    scale = (len(BLOCKS) - 1) / (hi - lo)
+    return "".join(BLOCKS[round((v - lo) * scale)] for v in pts)
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    name: str
+    state: str  # ok | warn | crit | nodata | error
+    value: str
+    threshold: str
+    trend: list[float]
+    detail: str = ""  # the error for this row, if any
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    fingerprint: str
+    name: str
+    severity: str
+    age: str
+    summary: str
+
+
+class HealthTable(DataTable):
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Series", id="health.series"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._rows: dict[str, HealthRow] = {}
+
+    def on_mount(self) -> None:
+        self.add_column("STATE", key="state", width=8)
+        self.add_column("CHECK", key="name")
+        self.add_column("VALUE", key="value")
+        self.add_column("THRESHOLD", key="threshold")
+        self.add_column("LAST 30m", key="trend", width=24)
+
+    def _cells(self, r: HealthRow) -> dict[str, Text]:
+        label, style = STATE_STYLES.get(r.state, (r.state.upper(), "bold"))
+        value = Text(one_line(r.value))
+        if r.detail:
+            value = Text(one_line(r.detail)[:60], style="red")
+        return {
+            "state": Text(label, style=style),
+            "name": Text(one_line(r.name)),
+            "value": value,
+            "threshold": Text(one_line(r.threshold), style="dim"),
+            "trend": Text(sparkline(r.trend), style=style.replace("on red", "").strip() or "cyan"),
+        }
+
+    def set_rows(self, rows: list[HealthRow]) -> None:
+        """Diff by check name: update changed cells, add and remove rows; never clear()."""
+        wanted = {r.name: r for r in rows}
+        for name in list(self._rows):
+            if name not in wanted:
+                self.remove_row(name)
+                del self._rows[name]
+        for r in rows:
+            old = self._rows.get(r.name)
+            if old is None:
+                cells = self._cells(r)
+                self.add_row(*cells.values(), key=r.name)
+            elif old != r:
+                for col, cell in self._cells(r).items():
+                    self.update_cell(r.name, col, cell)
+            self._rows[r.name] = r
+
+    def selected_name(self) -> str | None:
+        if not self._rows or self.cursor_row < 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+        except Exception:
+            return None
+        return str(key.value)
+
+
+class AlertsTable(DataTable):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row")
+        self._rows: dict[str, AlertRow] = {}
+
+    def on_mount(self) -> None:
+        self.add_column("ALERT", key="name")
+        self.add_column("SEV", key="severity")
+        self.add_column("AGE", key="age")
+        self.add_column("SUMMARY", key="summary")
+
+    def set_rows(self, rows: list[AlertRow]) -> None:
+        wanted = {r.fingerprint: r for r in rows}
+        for fp in list(self._rows):
+            if fp not in wanted:
+                self.remove_row(fp)
+                del self._rows[fp]
+        for r in rows:
+            cells = {
+                "name": Text(one_line(r.name), style="bold red"),
+                "severity": Text(one_line(r.severity)),
+                "age": Text(r.age, style="dim"),
+                "summary": Text(one_line(r.summary)[:120]),
+            }
+            if r.fingerprint not in self._rows:
+                self.add_row(*cells.values(), key=r.fingerprint)
+            elif self._rows[r.fingerprint] != r:
+                for col, cell in cells.items():
+                    self.update_cell(r.fingerprint, col, cell)
+            self._rows[r.fingerprint] = r
+
+    def selected_fingerprint(self) -> str | None:
+        if not self._rows:
+            return None
+        try:
+            return str(self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value)
+        except Exception:
+            return None

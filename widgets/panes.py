@@ -1,0 +1,36 @@
+"""The four panes of the war room: a bordered box with a numbered title and focus highlight."""
+
+from __future__ import annotations
+
+from textual.containers import Vertical
+
+
+class Pane(Vertical):
+    """A titled box; `1`-`4` focus its first focusable child (or the pane itself)."""
+
+    DEFAULT_CSS = """
+    Pane {
+        border: round $primary-darken-2;
+        border-title-color: $text-muted;
+        height: 1fr;
+        padding: 0;
+    }
+    Pane:focus-within, Pane:focus {
+        border: round $accent;
+        border-title-color: $text;
+        border-title-style: bold;
+    }
+    """
+
+    def __init__(self, number: int, title: str, *, id: str) -> None:
+        super().__init__(id=id)
+        self.border_title = f"{number} {title}"
+        self.can_focus = False
+
+    def focus_first(self) -> None:
+        for child in self.query("*"):
+            if child.focusable:
+                child.focus()
+                return
+        self.can_focus = True
+        self.focus()
