@@ -1,0 +1,350 @@
+"""The outbox: a status update is written to the store first, then delivered with retries.
+
+One doc per (update event, destination) in the store's "outbox" table, key "<seq>:<name>". The
+doc holds the message itself and the delivery state, so a restarted app (a new Outbox on the
+re-opened store) carries on where the old one stopped; nothing lives only in memory.
+
+Per destination, updates go out in order: a later update waits while an earlier one is
+retrying, so a channel never reads update #3 before #2.
+
+The timeline hears about delivery sparingly: the first failure of an item, its delivery after
+a failure, and giving up (only with max_attempts). A clean first-try delivery and each retry
+stay in the outbox doc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from warroom.actions.notify import Destination, Message, send
+from warroom.model import Event, Kind, format_ts, parse_ts, utcnow
+
+if TYPE_CHECKING:
+    import httpx  # imported when delivering: its __init__ pulls in rich (see notify.py)
+
+TABLE = "outbox"
+State = Literal["pending", "delivered", "failed"]  # failed: gave up after max_attempts
+
+
+class OutboxStore(Protocol):
+    """The part of IncidentStore the outbox uses."""
+
+    incident_id: str
+
+    def append(
+        self,
+        kind: str,
+        text: str,
+        *,
+        actor: str,
+        data: dict[str, Any] | None = None,
+        ts: datetime | None = None,
+    ) -> Event: ...
+    def put_doc(self, table: str, key: str, doc: dict[str, Any]) -> None: ...
+    def get_doc(self, table: str, key: str) -> dict[str, Any] | None: ...
+    def docs(self, table: str) -> dict[str, dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    key: str
+    update_seq: int
+    destination: str
+    state: State
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_error: str | None
+    last_attempt_at: datetime | None
+    delivered_at: datetime | None
+    status_code: int | None
+    message: Message
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> OutboxItem:
+        def t(name: str) -> datetime | None:
+            return parse_ts(doc[name]) if doc.get(name) else None
+
+        return cls(
+            key=str(doc["key"]),
+            update_seq=int(doc["update_seq"]),
+            destination=str(doc["destination"]),
+            state=doc["state"],
+            attempts=int(doc.get("attempts", 0)),
+            created_at=parse_ts(doc["created_at"]),
+            next_attempt_at=parse_ts(doc["next_attempt_at"]),
+            last_error=doc.get("last_error"),
+            last_attempt_at=t("last_attempt_at"),
+            delivered_at=t("delivered_at"),
+            status_code=doc.get("status_code"),
+            message=Message.from_dict(doc.get("message") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    key: str
+    destination: str
+    update_seq: int
+    ok: bool
+    state: State
+    attempts: int
+    status_code: int | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None  # None once delivered or given up
+
+
+def item_key(seq: int, destination: str) -> str:
+    return f"{seq}:{destination}"
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: OutboxStore,
+        destinations: list[Destination],
+        *,
+        client_factory: Callable[[], httpx.AsyncClient] | None = None,
+        max_attempts: int | None = None,
+        base_backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+        actor: str = "warroom",
+        rng: random.Random | None = None,
+    ) -> None:
+        if max_attempts is not None and max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1 (or None: retry forever)")
+        self.store = store
+        self.destinations = {d.name: d for d in destinations}
+        self.client_factory = client_factory or _default_client
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.clock = clock
+        self.actor = actor
+        self._rng = rng or random.Random()
+        self._lock = asyncio.Lock()  # one delivery pass at a time (timer and "retry now")
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def enqueue(self, update_event: Event) -> list[str]:
+        """Persist one pending item per destination for a Kind.UPDATE event; returns the keys.
+
+        Idempotent: an item that already exists is left as it is.
+        """
+        if update_event.kind != Kind.UPDATE:
+            raise ValueError(f"only {Kind.UPDATE.value} events are sent, not {update_event.kind}")
+        msg = _message_of(self.store.incident_id, update_event)
+        now = format_ts(self.clock())
+        keys = []
+        for name in self.destinations:
+            key = item_key(update_event.seq, name)
+            keys.append(key)
+            if self.store.get_doc(TABLE, key) is not None:
+                continue
+            self.store.put_doc(
+                TABLE,
+                key,
+                {
+                    "key": key,
+                    "update_seq": update_event.seq,
+                    "destination": name,  # the name only: the URL is a secret
+                    "state": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                    "next_attempt_at": now,
+                    "last_attempt_at": None,
+                    "last_error": None,
+                    "delivered_at": None,
+                    "status_code": None,
+                    "reported": False,  # first failure already on the timeline
+                    "message": msg.to_dict(),
+                },
+            )
+        return keys
+
+    def retry_now(self, key: str | None = None) -> int:
+        """Make one item (or every undelivered one, given-up ones included) due now."""
+        now = format_ts(self.clock())
+        count = 0
+        for k, doc in self.store.docs(TABLE).items():
+            if doc["state"] == "delivered" or (key is not None and k != key):
+                continue
+            self.store.put_doc(TABLE, k, {**doc, "state": "pending", "next_attempt_at": now})
+            count += 1
+        return count
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def items(self) -> list[OutboxItem]:
+        docs = self.store.docs(TABLE).values()
+        return sorted(
+            (OutboxItem.from_doc(d) for d in docs), key=lambda i: (i.update_seq, i.destination)
+        )
+
+    def pending(self) -> list[OutboxItem]:
+        """Every item not delivered yet (state "pending", or "failed" after max_attempts)."""
+        return [i for i in self.items() if i.state != "delivered"]
+
+    def undelivered_count(self) -> int:
+        """Updates with at least one destination still waiting: the header's "1 undelivered"."""
+        return len({i.update_seq for i in self.pending()})
+
+    def next_due(self) -> datetime | None:
+        """When the next pending item becomes due, for arming a timer."""
+        due = [i.next_attempt_at for i in self.pending() if i.state == "pending"]
+        return min(due) if due else None
+
+    # -- delivering --------------------------------------------------------------------------
+
+    async def deliver_due(self, now: datetime | None = None) -> list[DeliveryResult]:
+        """Send every due item once. Safe to call any time, also right after a restart."""
+        async with self._lock:
+            now = now or self.clock()
+            queues: dict[str, list[OutboxItem]] = {}
+            for item in self.pending():
+                if item.state != "pending":
+                    continue
+                if item.destination not in self.destinations:
+                    self._note_unconfigured(item)
+                    continue
+                queues.setdefault(item.destination, []).append(item)
+            if not queues:
+                return []
+            if all(self.destinations[name].type == "file" for name in queues):
+                per_dest = await asyncio.gather(
+                    *(self._drain(q, None, now) for q in queues.values())
+                )
+            else:
+                async with self.client_factory() as client:
+                    per_dest = await asyncio.gather(
+                        *(self._drain(q, client, now) for q in queues.values())
+                    )
+            return [r for results in per_dest for r in results]
+
+    async def _drain(
+        self, queue: list[OutboxItem], client: httpx.AsyncClient | None, now: datetime
+    ) -> list[DeliveryResult]:
+        results = []
+        for item in queue:  # in update order; stop at the first one not due or not delivered
+            if item.next_attempt_at > now:
+                break
+            result = await self._attempt(item, client)
+            results.append(result)
+            if not result.ok:
+                break
+        return results
+
+    async def _attempt(self, item: OutboxItem, client: httpx.AsyncClient | None) -> DeliveryResult:
+        dest = self.destinations[item.destination]
+        started = self.clock()
+        outcome = await send(dest, item.message, client, format_ts(started))
+        done = self.clock()
+        doc = dict(self.store.get_doc(TABLE, item.key) or {})
+        attempts = int(doc.get("attempts", 0)) + 1
+        doc.update(attempts=attempts, last_attempt_at=format_ts(done))
+        label = f"{item.message.label} to {dest.name}"
+        if outcome.ok:
+            doc.update(
+                state="delivered",
+                delivered_at=format_ts(done),
+                status_code=outcome.status_code,
+                last_error=None,
+            )
+            self.store.put_doc(TABLE, item.key, doc)
+            if attempts > 1:
+                self._log(item, f"{label} delivered after {attempts} attempts", attempts)
+            return DeliveryResult(
+                item.key,
+                dest.name,
+                item.update_seq,
+                True,
+                "delivered",
+                attempts,
+                outcome.status_code,
+            )
+
+        gave_up = self.max_attempts is not None and attempts >= self.max_attempts
+        next_at = None if gave_up else done + self._backoff(attempts)
+        doc.update(
+            state="failed" if gave_up else "pending",
+            status_code=outcome.status_code,
+            last_error=outcome.error,
+            next_attempt_at=format_ts(next_at) if next_at else doc["next_attempt_at"],
+        )
+        first_report = not doc.get("reported")
+        doc["reported"] = True
+        self.store.put_doc(TABLE, item.key, doc)
+        if gave_up:
+            self._log(
+                item,
+                f"{label} not delivered, gave up after {attempts} attempts: {outcome.error}",
+                attempts,
+                outcome.error,
+            )
+        elif first_report:
+            self._log(
+                item, f"{label} not delivered: {outcome.error}; retrying", attempts, outcome.error
+            )
+        return DeliveryResult(
+            item.key,
+            dest.name,
+            item.update_seq,
+            False,
+            "failed" if gave_up else "pending",
+            attempts,
+            outcome.status_code,
+            outcome.error,
+            next_at,
+        )
+
+    def _backoff(self, attempts: int) -> timedelta:
+        # Exponential, capped, with "equal jitter": half fixed, half random, so many warrooms
+        # (or destinations) that failed together do not retry in lockstep.
+        delay = min(self.max_backoff, self.base_backoff * 2 ** min(attempts - 1, 32))
+        return timedelta(seconds=delay / 2 + self._rng.uniform(0, delay / 2))
+
+    def _note_unconfigured(self, item: OutboxItem) -> None:
+        error = "destination no longer configured"
+        doc = self.store.get_doc(TABLE, item.key)
+        if doc is not None and doc.get("last_error") != error:
+            self.store.put_doc(TABLE, item.key, {**doc, "last_error": error})
+
+    def _log(self, item: OutboxItem, text: str, attempts: int, error: str | None = None) -> None:
+        data: dict[str, Any] = {
+            "outbox": item.key,
+            "update_seq": item.update_seq,
+            "destination": item.destination,
+            "attempts": attempts,
+        }
+        if error:
+            data["error"] = error
+        self.store.append(Kind.SYSTEM, text, actor=self.actor, data=data)
+
+
+def _default_client() -> httpx.AsyncClient:
+    import httpx
+
+    return httpx.AsyncClient()
+
+
+def _message_of(incident_id: str, ev: Event) -> Message:
+    """The message of an update event; the fields come from notify.update_data()."""
+    d = ev.data
+    n = d.get("update_number")
+    return Message(
+        incident=incident_id,
+        text=ev.text,
+        title=str(d.get("title") or ""),
+        severity=str(d.get("severity") or ""),
+        status=str(d.get("status") or ""),
+        update_number=int(n) if n is not None else None,
+        drill=bool(d.get("drill", False)),
+        url=d.get("url") or None,
+        template=str(d.get("template") or ""),
+    )
