@@ -30,6 +30,7 @@ from warroom.model import Event, Kind, Role, Severity, Status, utcnow
 from warroom.room import RoomError, WarRoom
 from warroom.settings import Settings
 from warroom.widgets.checklist import Checklist, ChecklistRow
+from warroom.widgets.composer import ComposerScreen
 from warroom.widgets.dialogs import (
     ChoiceScreen,
     ConfirmScreen,
@@ -82,6 +83,7 @@ ACTIONS: list[ActionSpec] = [
     ActionSpec("status", "t", "status", "Status", help="Change status (resolve from here)"),
     ActionSpec("role", "o", "role", "Roles", help="Assign or unassign a role"),
     ActionSpec("ack", "k", "ack", "Ack", help="Acknowledge the incident (stops the ack clock)"),
+    ActionSpec("update", "u", "update", "Update", help="Write and send a status update"),
     ActionSpec("escalate", "E", "escalate", "Escalate", False, help="Escalate to someone"),
     ActionSpec(
         "accept",
@@ -199,6 +201,9 @@ class WarRoomApp(HealthMixin, App[int]):
         self.main = MainScreen(clock)
         self._shown = 0  # events already handed to the widgets
         self._first_frame_logged = False
+        self.outbox: Any = None
+        self.undelivered = 0
+        self._deadlines_seen: set[str] = set()
         if settings.keymap:
             # "note" names our action; "timeline.pin" and the like name a widget's binding.
             self.set_keymap(
@@ -217,10 +222,13 @@ class WarRoomApp(HealthMixin, App[int]):
             self.set_interval(FOLLOW_INTERVAL, self._follow)
         self._show_sources()
         self._health_setup()
+        self.set_interval(2.0, self._deliver)
         if self.room is None:
             self._ask_declare()
         else:
+            self._make_outbox()
             self.sync()
+            self._check_deadlines()
             self.main.query_one(Timeline).focus()
 
     def _log_first_frame(self) -> None:
@@ -244,6 +252,7 @@ class WarRoomApp(HealthMixin, App[int]):
         self.main.query_one("#pods-status", SourceStatus).show(kube)
 
     def _tick(self) -> None:
+        self._check_deadlines()
         self.main.query_one(IncidentHeader).tick()
         for status in self.main.query(SourceStatus):
             status.refresh()
@@ -324,6 +333,7 @@ class WarRoomApp(HealthMixin, App[int]):
             read_only=self.settings.read_only,
             warn_before=self.settings.warn_before,
             note=self.health_note(),
+            undelivered=self.undelivered,
         )
         self.main.query_one(IncidentHeader).show(data)
 
@@ -428,11 +438,105 @@ class WarRoomApp(HealthMixin, App[int]):
         old, self.room = self.room, room
         if old is not None and old is not room:
             old.store.close()
+        self._make_outbox()
         self._shown = 0
         timeline = self.main.query_one(Timeline)
         timeline.clear_rows()
         self.sync()
         timeline.focus()
+
+    # ----- status updates and deadlines -------------------------------------------------
+    def _make_outbox(self) -> None:
+        from warroom.actions.outbox import Outbox
+        from warroom.updates import destinations
+
+        self.outbox = None
+        if self.room is None or self.room.store.read_only:
+            return
+        dests = destinations(self.settings)
+        if dests:
+            self.outbox = Outbox(
+                self.room.store, dests, clock=self.clock, actor=self.settings.actor
+            )
+
+    @work(exclusive=True, group="deliver", exit_on_error=False)
+    async def _deliver(self) -> None:
+        outbox = self.outbox
+        if outbox is None:
+            return
+        await outbox.deliver_due()
+        count = outbox.undelivered_count()
+        if count != self.undelivered:
+            self.undelivered = count
+            self._sync_header()
+
+    def action_update(self) -> None:
+        room = self._need_room()
+        if room is None:
+            return
+        from warroom.updates import compose
+
+        try:
+            kind, text = compose(room, self.clock(), self.settings.templates_dir)
+        except Exception as exc:  # a broken template file: say which
+            self.notify(str(exc), severity="error", title="Template")
+            return
+        names = [
+            f"{d.name} ({d.type})"
+            for d in (self.outbox.destinations.values() if self.outbox else [])
+        ]
+        number = room.state.updates_sent + 1
+        title = {
+            "notification": "Incident notification (first update)",
+            "resolution": "Resolution notice",
+        }.get(kind, f"Status update #{number}")
+
+        def send(text: str | None) -> None:
+            if not text:
+                return
+
+            def post() -> None:
+                from warroom.updates import post as post_update
+
+                post_update(room, text, kind, self.clock(), self.outbox)
+                self.call_from_thread(self._deliver)
+
+            self.run_use_case(post)
+
+        self.push_screen(ComposerScreen(title, text, names), send)
+
+    def _check_deadlines(self) -> None:
+        """Crossing a deadline writes one timeline event and raises a notification."""
+        room = self.room
+        if room is None or room.store.read_only:
+            return
+        st = room.state
+        if st.resolved or st.declared_at is None:
+            return
+        now = self.clock()
+        policy = room.policy
+        due: list[tuple[str, Any]] = []
+        nxt = st.next_update_due(policy.update_every)
+        if nxt:
+            due.append(("status update", nxt))
+        if st.acked_at is None:
+            due.append(("acknowledgement", st.declared_at + policy.respond_within))
+            if st.escalated_at is None:
+                due.append(("escalation", st.declared_at + policy.escalate_after))
+        for name, at in due:
+            key = f"{name}@{at.isoformat()}"
+            if now < at or key in self._deadlines_seen:
+                continue
+            self._deadlines_seen.add(key)
+            if any(e.kind == Kind.DEADLINE and e.data.get("key") == key for e in room.events):
+                continue  # another console on this incident already recorded it
+            text = f"Deadline missed: {name} was due {at.strftime('%H:%M')} ({st.severity.value})"
+            self.notify(text, severity="error", title="Deadline", timeout=10)
+            if self.settings.bell:
+                self.bell()
+            self.run_use_case(
+                partial(room.record, Kind.DEADLINE, text, {"key": key, "deadline": name})
+            )
 
     # ----- actions (the registry above binds keys and palette entries to these) ---------
     def action_note(self) -> None:
@@ -608,8 +712,11 @@ def run_app(settings: Settings, args: Any, started: float) -> int:
     from warroom.app_health import load_health_config
     from warroom.cli import CliError, newest_open_incident
     from warroom.store import IncidentNotFound, IncidentRepository
+    from warroom.updates import destinations
 
-    load_health_config(settings)  # a broken check is a config error before the screen opens
+    # Broken checks or destinations are config errors before the screen opens.
+    load_health_config(settings)
+    destinations(settings)
     _setup_logging(settings)
     repo = IncidentRepository(settings.data_dir)
     incident_id = getattr(args, "incident", None) or newest_open_incident(repo)

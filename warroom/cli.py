@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--incident", metavar="ID")
     p.add_argument("summary", nargs="*")
 
+    p = verb("update", "post a status update to the configured destinations (outbox)")
+    p.add_argument("--incident", metavar="ID")
+    p.add_argument("--text", required=True, help="the update text ('-' reads stdin)")
+
     p = verb("list", "list incidents")
     p.add_argument("--open", action="store_true", help="only unresolved ones")
 
@@ -292,6 +296,42 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_update(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from warroom.actions.notify import NotifyConfigError
+    from warroom.actions.outbox import Outbox
+    from warroom.model import utcnow
+    from warroom.updates import destinations, post
+
+    settings = _settings(args)
+    try:
+        dests = destinations(settings)
+    except NotifyConfigError as exc:
+        raise CliError(str(exc), EXIT_CONFIG) from None
+    text = sys.stdin.read() if args.text == "-" else args.text
+    room = _open_room(args, settings)
+    try:
+        st = room.state
+        kind = "resolution" if st.resolved else ("update" if st.updates_sent else "notification")
+        outbox = Outbox(room.store, dests, actor=settings.actor) if dests else None
+        ev = post(room, text, kind, utcnow(), outbox)
+        print(f"{room.incident_id} #{ev.seq} {kind} recorded")
+        if outbox is None:
+            print("no destinations configured ([[notify.destinations]]): recorded only")
+            return 0
+        results = asyncio.run(outbox.deliver_due())
+        for r in results:
+            state = "delivered" if r.ok else f"queued ({r.error})"
+            print(f"  {r.destination}: {state}")
+        left = outbox.undelivered_count()
+        if left:
+            print(f"{left} update(s) undelivered: the console or the next `warroom update` retries")
+    finally:
+        room.store.close()
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from warroom.app import run_app
@@ -320,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         "export": _cmd_export,
         "verify": _cmd_verify,
         "drill": _cmd_drill,
+        "update": _cmd_update,
         "note": lambda a: _with_room(a, lambda r: r.add_note(joined("text"))),
         "ack": lambda a: _with_room(a, lambda r: r.acknowledge()),
         "status": lambda a: _with_room(a, lambda r: r.change_status(a.status, joined("note"))),
@@ -329,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         "role": lambda a: _with_room(a, lambda r: r.assign_role(a.role, joined("name"))),
         "resolve": lambda a: _with_room(a, lambda r: r.resolve(joined("summary"))),
     }
+    from warroom.actions.notify import NotifyConfigError
     from warroom.playbooks import PlaybookError
     from warroom.room import RoomError
     from warroom.settings import SettingsError
@@ -338,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"warroom: {exc}", file=sys.stderr)
         return exc.code
-    except (PlaybookError, SettingsError) as exc:
+    except (PlaybookError, SettingsError, NotifyConfigError) as exc:
         print(f"warroom: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except RoomError as exc:

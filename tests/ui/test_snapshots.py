@@ -28,8 +28,14 @@ def test_help_screen(snap_compare, repo, settings, clock) -> None:
     assert snap_compare(app, terminal_size=SIZE, press=["question_mark"])
 
 
+async def _settled(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def test_overdue_update(snap_compare, repo, settings, clock) -> None:
     room = mid_incident(repo, settings, clock)
     clock.advance(minutes=47)  # P1 updates hourly: the first one is now 12 minutes late
     app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
-    assert snap_compare(app, terminal_size=SIZE)
+    # The crossed deadline is written to the timeline and raised as a notification.
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settled)
