@@ -4,12 +4,12 @@ receiver through the outbox, countdown reset, deadline crossing."""
 from pathlib import Path
 
 from textual.widgets import TextArea
+from warroom.widgets.header import IncidentHeader
 
 from warroom.app import WarRoomApp
 from warroom.model import Kind
 from warroom.room import WarRoom
 from warroom.settings import load_settings
-from warroom.widgets.header import IncidentHeader
 
 from .conftest import mid_incident
 from .test_console import SIZE, settle

@@ -61,7 +61,7 @@ def test_missing_text_duplicate_and_bad_severity() -> None:
     dup = base + "      - id: x\n        text: a\n      - id: x\n        text: b\n"
     with pytest.raises(PlaybookError, match=r":7: item 'x': duplicate id"):
         parse_playbook(dup, "mine.yaml")
-    with pytest.raises(PlaybookError, match="severities: use P0..P3"):
+    with pytest.raises(PlaybookError, match=r"severities: use P0\.\.P3"):
         parse_playbook("name: a\nseverities: [P7]\nphases: [{id: p}]\n", "m.yaml")
 
 
