@@ -1,0 +1,171 @@
+"""The drill Kubernetes API server driven by `kubernetes.aio`, with the world in the same loop."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from datetime import UTC, datetime
+
+import pytest
+from kubernetes.aio import client, config, watch
+from kubernetes.aio.client.exceptions import ApiException
+
+from warroom.drill.scenario import load_scenario
+from warroom.drill.tables import pod_status
+from warroom.drill.world import DrillWorld
+
+pytestmark = pytest.mark.integration
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+
+
+async def api_client(world: DrillWorld) -> client.ApiClient:
+    cfg = client.Configuration()
+    await config.load_kube_config(config_file=str(world.kubeconfig_path), client_configuration=cfg)
+    return client.ApiClient(configuration=cfg)
+
+
+async def wait_for(pred, timeout: float = 30.0, what: str = ""):
+    deadline = asyncio.get_running_loop().time() + timeout
+    last = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await pred()
+        if last:
+            return last
+        await asyncio.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}; last: {last!r}")
+
+
+@pytest.fixture
+async def world():
+    sc = dataclasses.replace(load_scenario("crashloop-after-deploy"), timeline=(), reactions=())
+    async with DrillWorld(sc, speed=20.0, read_only_token="ro") as w:
+        yield w
+
+
+async def test_raw_list_without_preload(world):
+    async with await api_client(world) as api:
+        core = client.CoreV1Api(api)
+        resp = await core.list_namespaced_pod_without_preload_content("shop")
+        body = json.loads(await resp.read())
+        assert body["kind"] == "PodList" and body["apiVersion"] == "v1"
+        assert len(body["items"]) == 11
+        assert all(p["metadata"]["resourceVersion"] for p in body["items"])
+        statuses = {pod_status(p)[0] for p in body["items"]}
+        assert statuses == {"Running"}
+        typed = await core.list_namespaced_pod("shop", label_selector="app=payments")
+        assert [len(p.spec.containers) for p in typed.items] == [2, 2]
+
+
+async def test_watch_sees_rollout_restart_replace_pods(world):
+    async with await api_client(world) as api:
+        core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+        listed = await core.list_namespaced_pod("shop", label_selector="app=checkout-api")
+        old = {p.metadata.name for p in listed.items}
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}
+        dep = await apps.patch_namespaced_deployment("checkout-api", "shop", patch)
+        assert dep.spec.template.metadata.annotations[RESTARTED_AT] == now
+        added, deleted = set(), set()
+        w = watch.Watch()
+        async for ev in w.stream(
+            core.list_namespaced_pod,
+            "shop",
+            label_selector="app=checkout-api",
+            resource_version=listed.metadata.resource_version,
+            timeout_seconds=30,
+        ):
+            name = ev["object"].metadata.name
+            if ev["type"] == "ADDED":
+                added.add(name)
+            elif ev["type"] == "DELETED":
+                deleted.add(name)
+            if deleted == old and len(added) == 3:
+                w.stop()
+        await w.close()
+        assert deleted == old and not (added & old)
+        final = await core.list_namespaced_pod("shop", label_selector="app=checkout-api")
+        assert {p.metadata.name for p in final.items} == added
+        d = await apps.read_namespaced_deployment("checkout-api", "shop")
+        assert d.status.updated_replicas == 3 and d.status.ready_replicas == 3
+        assert d.metadata.annotations["deployment.kubernetes.io/revision"]
+
+
+async def test_watch_410_then_relist(world):
+    async with await api_client(world) as api:
+        core = client.CoreV1Api(api)
+        with pytest.raises(ApiException) as e:
+            async for _ in watch.Watch().stream(
+                core.list_namespaced_pod, "shop", resource_version="1", timeout_seconds=5
+            ):
+                pass
+        assert e.value.status == 410
+        relist = await core.list_namespaced_pod("shop")
+        events = []
+        async for ev in watch.Watch().stream(
+            core.list_namespaced_pod,
+            "shop",
+            resource_version=relist.metadata.resource_version,
+            timeout_seconds=1,
+        ):
+            events.append(ev)  # nothing changes in a quiet world: ends on its timeout
+        assert events == []
+
+
+async def test_logs_current_tail_and_timestamps(world):
+    async with await api_client(world) as api:
+        core = client.CoreV1Api(api)
+        pod = (await core.list_namespaced_pod("shop", label_selector="app=payments")).items[0]
+        with pytest.raises(ApiException) as e:  # two containers and no default: must choose
+            await core.read_namespaced_pod_log(pod.metadata.name, "shop")
+        assert e.value.status == 400 and "choose one of: [payments envoy]" in e.value.body
+        text = await core.read_namespaced_pod_log(
+            pod.metadata.name, "shop", container="payments", tail_lines=20, timestamps=True
+        )
+        lines = text.splitlines()
+        assert len(lines) == 20
+        assert all(line[:4].isdigit() and "Z " in line[:40] for line in lines)
+        assert any("Authorization: Bearer " in line for line in lines)
+        with pytest.raises(ApiException) as e:
+            await core.read_namespaced_pod_log(
+                pod.metadata.name, "shop", container="payments", previous=True
+            )
+        assert e.value.status == 400 and "previous terminated container" in e.value.body
+
+
+async def test_patch_workload_types(world):
+    async with await api_client(world) as api:
+        apps = client.AppsV1Api(api)
+        sts = await apps.patch_namespaced_stateful_set(
+            "redis-cart", "shop", {"spec": {"template": {"metadata": {"annotations": {"a": "b"}}}}}
+        )
+        assert sts.metadata.generation == 2
+        with pytest.raises(ApiException) as e:
+            await apps.patch_namespaced_deployment(
+                "cart", "shop", {"spec": {"selector": {"matchLabels": {"app": "x"}}}}
+            )
+        assert e.value.status == 422
+        with pytest.raises(ApiException) as e:
+            await apps.patch_namespaced_deployment(
+                "cart", "shop", {"metadata": {"resourceVersion": "1"}, "spec": {"replicas": 3}}
+            )
+        assert e.value.status == 409
+
+
+async def test_statefulset_pod_recreated_with_same_name(world):
+    async with await api_client(world) as api:
+        core = client.CoreV1Api(api)
+        before = await core.read_namespaced_pod("redis-cart-0", "shop")
+        await core.delete_namespaced_pod("redis-cart-0", "shop")
+
+        async def back():
+            try:
+                p = await core.read_namespaced_pod("redis-cart-0", "shop")
+            except ApiException:
+                return None
+            return (
+                p if p.metadata.uid != before.metadata.uid and p.status.phase == "Running" else None
+            )
+
+        pod = await wait_for(back, what="redis-cart-0 recreated")
+        assert pod.metadata.owner_references[0].kind == "StatefulSet"

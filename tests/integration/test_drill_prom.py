@@ -1,0 +1,144 @@
+"""The drill Prometheus and Alertmanager APIs, through prometheus-api-client and plain HTTP."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+
+from tests.fixtures.drill import wait_for
+from warroom.drill.scenario import load_scenario
+
+pytestmark = pytest.mark.integration
+
+
+def get(url: str) -> tuple[int, object]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = r.read()
+            ctype = r.headers.get("Content-Type", "")
+            return r.status, json.loads(body) if "json" in ctype else body.decode()
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+@pytest.fixture
+def world(drill_factory):
+    sc = dataclasses.replace(load_scenario("crashloop-after-deploy"), timeline=(), reactions=())
+    return drill_factory(scenario=sc)
+
+
+def test_instant_query_shape_and_whitespace_matching(world):
+    pc = PrometheusConnect(world.prom_url, disable_ssl=True)
+    assert pc.check_prometheus_connection()
+    check = world.scenario.checks[0]
+    result = pc.custom_query(check.expr)
+    assert len(result) == 1
+    (sample,) = result
+    assert sample["metric"] == {}
+    ts, value = sample["value"]
+    assert isinstance(ts, float | int) and isinstance(value, str)
+    assert 0 < float(value) < check.warn  # healthy baseline
+    squashed = re.sub(r"\s+", "", check.expr)
+    assert pc.custom_query(squashed)
+    spaced = check.expr.replace("(", "( ").replace(",", " , ")
+    assert pc.custom_query(spaced)
+    multi = pc.custom_query('sum by (service) (rate(http_requests_total{namespace="shop"}[5m]))')
+    assert {s["metric"]["service"] for s in multi} == {
+        "frontend",
+        "checkout-api",
+        "cart",
+        "payments",
+    }
+
+
+def test_query_at_time_and_range(world):
+    pc = PrometheusConnect(world.prom_url, disable_ssl=True)
+    expr = world.scenario.checks[1].expr
+    end = world.call(world.world.clock.now)
+    start = end - timedelta(minutes=10)
+    rng = pc.custom_query_range(expr, start_time=start, end_time=end, step="15s")
+    (series,) = rng
+    values = series["values"]
+    assert len(values) == 41
+    assert all(isinstance(v[1], str) for v in values)
+    assert values[1][0] - values[0][0] == 15
+    at = pc.custom_query(expr, params={"time": start.timestamp()})
+    assert at[0]["value"][0] == pytest.approx(start.timestamp())
+
+
+def test_unknown_expression_is_bad_data_and_server_survives(world):
+    pc = PrometheusConnect(world.prom_url, disable_ssl=True)
+    with pytest.raises(PrometheusApiClientException):
+        pc.custom_query("up{job='nope'}")
+    url = f"{world.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": "rate(x[5m])"})
+    code, body = get(url)
+    assert code == 400
+    assert body["status"] == "error" and body["errorType"] == "bad_data" and body["error"]
+    code, body = get(f"{world.prom_url}/api/v1/query_range?query=x&start=2&end=1&step=1")
+    assert code == 400 and body["errorType"] == "bad_data"
+    assert pc.custom_query(world.scenario.checks[0].expr)  # still serving
+    now = datetime.now(UTC)
+    with pytest.raises(PrometheusApiClientException):
+        pc.custom_query_range("nope", now - timedelta(minutes=1), now, "15s")
+
+
+def test_health_and_buildinfo(world):
+    assert get(f"{world.prom_url}/-/ready")[0] == 200
+    assert get(f"{world.prom_url}/-/healthy")[0] == 200
+    code, body = get(f"{world.prom_url}/api/v1/status/buildinfo")
+    assert code == 200 and body["data"]["version"].startswith("2.")
+    assert get(f"{world.alertmanager_url}/-/ready")[0] == 200
+    code, body = get(f"{world.alertmanager_url}/api/v2/alerts")
+    assert code == 200 and body == []  # nothing fires in a quiet world
+
+
+def test_alert_fires_with_alertmanager_shape(drill_factory):
+    h = drill_factory(speed=50.0)
+    alerts = wait_for(
+        lambda: get(f"{h.alertmanager_url}/api/v2/alerts")[1], what="an alert to fire"
+    )
+    (a,) = [x for x in alerts if x["labels"]["alertname"] == "CheckoutHighErrorRate"]
+    assert set(a) >= {
+        "annotations",
+        "endsAt",
+        "fingerprint",
+        "receivers",
+        "startsAt",
+        "status",
+        "updatedAt",
+        "generatorURL",
+        "labels",
+    }
+    assert a["labels"]["severity"] == "critical"
+    assert a["annotations"]["summary"]
+    assert a["status"] == {"inhibitedBy": [], "silencedBy": [], "state": "active"}
+    assert re.fullmatch(r"[0-9a-f]{16}", a["fingerprint"])
+    assert a["startsAt"] < a["endsAt"]
+    assert a["receivers"] == [{"name": "default"}]
+    flt = urllib.parse.urlencode({"filter": 'severity="critical"'})
+    code, only = get(f"{h.alertmanager_url}/api/v2/alerts?{flt}")
+    assert code == 200 and {x["labels"]["alertname"] for x in only} == {"CheckoutHighErrorRate"}
+    code, body = get(f"{h.prom_url}/api/v1/alerts")
+    assert code == 200 and any(x["state"] == "firing" for x in body["data"]["alerts"])
+
+
+def test_wall_timestamps_mode_lines_up_with_the_wall_clock(drill_factory):
+    h = drill_factory(speed=50.0, wall_timestamps=True)
+    alerts = wait_for(lambda: get(f"{h.alertmanager_url}/api/v2/alerts")[1], what="alert")
+    now = datetime.now(UTC)
+    starts = datetime.fromisoformat(alerts[0]["startsAt"].replace("Z", "+00:00"))
+    # Fired at scenario second 85: under two wall seconds after start at 50x, not 85 s ahead.
+    assert starts <= now + timedelta(seconds=1)
+    pc = PrometheusConnect(h.prom_url, disable_ssl=True)
+    check = h.scenario.checks[0]
+    rng = pc.custom_query_range(check.expr, now - timedelta(minutes=5), now, step="1s")
+    values = [float(v) for _, v in rng[0]["values"]]
+    assert values[0] < check.warn < check.crit < values[-1]  # healthy before, broken now

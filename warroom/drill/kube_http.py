@@ -1,0 +1,136 @@
+"""HTTP plumbing shared by the drill API server's handlers: users, errors, Status bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from warroom.drill.resources import Resource
+from warroom.drill.store import Entry, dumps
+
+if TYPE_CHECKING:
+    from warroom.drill.cluster import Cluster
+
+VERSION = {
+    "major": "1",
+    "minor": "31",
+    "gitVersion": "v1.31.4",
+    "gitCommit": "a78aa47129b8539636eb86a9d00e31b2720fe06b",
+    "gitTreeState": "clean",
+    "buildDate": "2024-12-10T11:37:53Z",
+    "goVersion": "go1.22.9",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+PUBLIC = {"/version", "/version/", "/healthz", "/livez", "/readyz"}
+READ_VERBS = {"get", "list", "watch"}
+AUTHZ = "authorization.k8s.io"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    read_only: bool
+
+
+USER = web.RequestKey("user", User)
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, reason: str, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.code, self.reason, self.message, self.details = code, reason, message, details
+
+
+def status_body(
+    code: int, reason: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+    }
+    if details is not None:
+        body["details"] = details
+    body["code"] = code
+    return body
+
+
+def json_response(obj: Any, status: int = 200) -> web.Response:
+    return web.Response(body=dumps(obj), status=status, content_type="application/json")
+
+
+def truthy(v: str | None) -> bool:
+    return (v or "").lower() in ("1", "true", "yes")
+
+
+def int_param(q: Any, name: str) -> int | None:
+    v = q.get(name)
+    if v in (None, ""):
+        return None
+    try:
+        return int(v)
+    except ValueError:
+        raise ApiError(400, "BadRequest", f"invalid {name}: {v!r}") from None
+
+
+@dataclass(slots=True)
+class Target:
+    res: Resource
+    namespace: str | None
+    name: str | None
+    sub: str | None
+
+
+def accept_mode(request: web.Request) -> str:
+    """'table', 'partial' or 'json' from the first acceptable media range."""
+    for rng in request.headers.get("Accept", "").split(","):
+        params = dict(p.strip().split("=", 1) for p in rng.split(";")[1:] if "=" in p)
+        if params.get("g") == "meta.k8s.io" and params.get("as") == "Table":
+            return "table"
+        if params.get("g") == "meta.k8s.io" and params.get("as", "").startswith(
+            "PartialObjectMetadata"
+        ):
+            return "partial"
+        if rng.strip().startswith(("application/json", "*/*")):
+            return "json"
+    return "json"
+
+
+async def read_body(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ApiError(
+            400, "BadRequest", "the body of the request was in an unknown format"
+        ) from None
+
+
+def not_found(t: Target) -> ApiError:
+    details: dict[str, Any] = {"name": t.name, "kind": t.res.plural}
+    if t.res.group:
+        details = {"name": t.name, "group": t.res.group, "kind": t.res.plural}
+    return ApiError(404, "NotFound", f'{t.res.group_resource} "{t.name}" not found', details)
+
+
+class HandlerBase:
+    """What the handler mixins share: the cluster, the stop signal, object lookup."""
+
+    c: Cluster
+    stopping: asyncio.Event
+
+    def _entry(self, t: Target) -> Entry:
+        e = self.c.store.entry(t.res.plural, t.namespace or "", t.name or "")
+        if e is None:
+            raise not_found(t)
+        return e

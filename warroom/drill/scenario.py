@@ -1,0 +1,316 @@
+"""Drill scenarios: YAML files in `warroom.config/scenarios`, parsed into frozen dataclasses.
+
+A scenario describes a small cluster, the Prometheus series and alerts it serves, a timeline of
+actions relative to drill start, and reactions: actions run when the responder does something.
+Times are scenario seconds (wall seconds * speed). Errors read `file: key: problem`.
+
+Format (every key but name/nodes/workloads is optional):
+
+    name: crashloop-after-deploy        # the file's stem; a Kubernetes-style name
+    title: ...                          # one line for `warroom drill --list`
+    description: ...
+    namespace: shop
+    nodes: [{name: n1, ip: 10.0.1.17, zone: a}, ...]        # or plain names
+    workloads:                          # Deployment (default) | StatefulSet | DaemonSet
+      - {kind: Deployment, name: web, replicas: 3, image: "web:1", port: 8080, logs: web,
+         strategy: RollingUpdate|Recreate, behavior: healthy, age: 86400, paused: false,
+         labels: {app: web}, cpu: 100m, memory: 256Mi}
+      - {name: pay, containers: [{name: pay, image: ..., logs: ...}, {name: envoy, ...}]}
+    behaviors:                          # how a pod's first container behaves; "healthy" is built in
+      panic: {crash: {reason: Error|OOMKilled, exit_code: 2, after: 6}, logs: panic-logs}
+      slow: {ready: false}              # runs, readiness probe fails
+    logs:                               # log profiles; lines take $placeholders (see logs.py)
+      web: {startup: [...], lines: [...], every: 2, crash: "block with\na stack trace"}
+    metrics:                            # served at /api/v1/query(_range) for exactly this expr
+      - {id: errors, expr: "sum(rate(...))", labels: {}, value: 0.002, noise: 0.1, min: 0, max: 1}
+    checks:                             # health checks for warroom; expr must be a metric's
+      - {name: Error ratio, expr: ..., warn: 0.01, crit: 0.05, direction: above|below, unit: ratio}
+    alerts: [{name: HighErrors, expr: ..., labels: {severity: critical}, annotations: {...}}]
+    timeline:
+      - at: 50
+        note: what happens
+        unless: fixed                    # flags (if: / unless:) as for reactions
+        do: [ACTION, ...]
+    reactions:                          # fire on responder actions through the API
+      - name: ...
+        when: {restart: deployment/web}  # or delete: (a pod of it), patch:, scale: (+min_replicas),
+                                         #    image: (+image_is: "web:1")
+        if: broken                       # flags that must be set (unless: must not)
+        once: true
+        do: [ACTION, ...]
+    timings: {schedule: 0.5, pull: 3, ready: 4, terminate: 2, crash_display: 1, backoff: 10,
+              backoff_max: 300, eviction: 40}
+
+ACTION is a mapping with one of these keys, plus an optional `after: seconds`:
+    rollout: {workload: deployment/web, image: "web:2", container: web, behavior: panic}
+    behavior: {workload: deployment/web, set: panic, running: true}   # running: existing pods too
+    scale: {workload: deployment/web, replicas: 5}
+    node: {name: n1, ready: false}      # NotReady: pods go Unknown after `eviction`, rescheduled
+    metric: {id: errors, to: 0.4, over: 45}                           # linear ramp
+    alert: {name: HighErrors, state: firing|pending|resolved}
+    event: {workload: deployment/web, type: Warning, reason: X, message: Y}
+    set: flagname / clear: flagname
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+WORKLOAD_KINDS = {
+    "deployment": "Deployment",
+    "statefulset": "StatefulSet",
+    "daemonset": "DaemonSet",
+}
+ACTION_KINDS = (
+    "rollout",
+    "behavior",
+    "scale",
+    "node",
+    "metric",
+    "alert",
+    "event",
+    "set",
+    "clear",
+)
+TRIGGER_KINDS = ("restart", "delete", "patch", "scale", "image")
+
+
+class ScenarioError(ValueError):
+    """A scenario file is malformed; the message reads `file: key: problem`."""
+
+
+@dataclass(frozen=True, slots=True)
+class CrashSpec:
+    reason: str = "Error"  # Error | OOMKilled | ...
+    exit_code: int = 1
+    after: float = 5.0  # seconds a container runs before it exits
+
+
+@dataclass(frozen=True, slots=True)
+class Behavior:
+    """How a pod's main container behaves once started."""
+
+    name: str
+    crash: CrashSpec | None = None
+    ready: bool = True  # False: runs but the readiness probe fails
+    logs: str | None = None  # log profile overriding the container's own
+
+
+HEALTHY = Behavior("healthy")
+
+
+@dataclass(frozen=True, slots=True)
+class LogProfile:
+    name: str
+    startup: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
+    every: float = 3.0  # seconds between periodic lines
+    crash: tuple[str, ...] = ()  # printed just before a crash (stack trace)
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    name: str
+    image: str
+    logs: str | None = None
+    port: int | None = 8080
+    cpu: str = "100m"
+    memory: str = "256Mi"
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    kind: str  # Deployment | StatefulSet | DaemonSet
+    name: str
+    replicas: int
+    containers: tuple[ContainerSpec, ...]
+    labels: dict[str, str] = field(default_factory=dict)
+    strategy: str = "RollingUpdate"  # or Recreate (Deployment only)
+    behavior: str = "healthy"
+    age: float = 3 * 86400.0  # how long before drill start its pods were created
+    paused: bool = False
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind.lower()}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    name: str
+    ip: str
+    zone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """One sample of an expression's result; several specs may share an expression."""
+
+    id: str
+    expr: str
+    labels: dict[str, str]
+    value: float
+    noise: float = 0.0  # relative jitter, deterministic per scrape interval
+    min: float | None = 0.0
+    max: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    name: str
+    expr: str
+    warn: float
+    crit: float
+    direction: str  # above | below: which side of the threshold is bad
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSpec:
+    name: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    expr: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: str  # one of ACTION_KINDS
+    args: dict[str, Any]
+    after: float = 0.0
+    where: str = ""  # key path for error messages at run time
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: float
+    actions: tuple[Action, ...]
+    note: str = ""
+    if_flags: tuple[str, ...] = ()  # runs only if these flags are set ...
+    unless_flags: tuple[str, ...] = ()  # ... and these are not (responders can pre-empt it)
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    kind: str  # one of TRIGGER_KINDS
+    workload: str  # "deployment/name"
+    image: str | None = None  # for kind image
+    min_replicas: int | None = None  # for kind scale
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    name: str
+    when: Trigger
+    actions: tuple[Action, ...]
+    if_flags: tuple[str, ...] = ()
+    unless_flags: tuple[str, ...] = ()
+    once: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Scenario seconds the simulated kubelet and controllers take."""
+
+    schedule: float = 0.5
+    pull: float = 3.0
+    ready: float = 4.0
+    terminate: float = 2.0
+    crash_display: float = 1.0  # how long "Error" shows before CrashLoopBackOff
+    backoff: float = 10.0  # first crash-loop back-off, doubled up to backoff_max
+    backoff_max: float = 300.0
+    eviction: float = 40.0  # pods on a NotReady node are evicted after this
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    title: str
+    description: str
+    source: str
+    namespace: str
+    nodes: tuple[NodeSpec, ...]
+    workloads: tuple[Workload, ...]
+    behaviors: dict[str, Behavior]
+    logs: dict[str, LogProfile]
+    metrics: tuple[MetricSpec, ...]
+    checks: tuple[CheckSpec, ...]
+    alerts: tuple[AlertSpec, ...]
+    timeline: tuple[TimelineEntry, ...]
+    reactions: tuple[Reaction, ...]
+    timings: Timings = Timings()
+
+    def workload(self, ref: str) -> Workload:
+        for w in self.workloads:
+            if w.ref == ref:
+                return w
+        raise KeyError(ref)
+
+    def expressions(self) -> list[str]:
+        return list(dict.fromkeys(m.expr for m in self.metrics))
+
+
+# --- discovery -----------------------------------------------------------------------------------
+
+
+def _scenario_dir() -> Any:
+    return resources.files("warroom.config").joinpath("scenarios")
+
+
+def _parse_text(text: str, source: str) -> Scenario:
+    from warroom.drill.scenario_parse import parse  # the parser needs the types above
+
+    return parse(text, source)
+
+
+def list_scenarios() -> list[tuple[str, str, str]]:
+    """(name, title, description) of every shipped scenario, sorted by name."""
+    out = []
+    for entry in sorted(_scenario_dir().iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".yaml"):
+            sc = _parse_text(entry.read_text(encoding="utf-8"), entry.name)
+            out.append((sc.name, sc.title, sc.description))
+    return out
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A shipped scenario by name, or a YAML file by path."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.is_file():
+            raise ScenarioError(f"{p}: file not found")
+        return _parse_text(p.read_text(encoding="utf-8"), str(p))
+    entry = _scenario_dir().joinpath(f"{name_or_path}.yaml")
+    if not entry.is_file():
+        names = ", ".join(n for n, _, _ in list_scenarios())
+        raise ScenarioError(f"{name_or_path}: no such scenario (shipped: {names})")
+    return _parse_text(entry.read_text(encoding="utf-8"), entry.name)
+
+
+def parse_scenario(text: str, source: str = "<string>") -> Scenario:
+    return _parse_text(text, source)
+
+
+def normalize_expr(expr: str) -> str:
+    """PromQL with whitespace outside string literals removed, for matching."""
+    out: list[str] = []
+    quote = ""
+    escaped = False
+    for ch in expr:
+        if quote:
+            out.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'`":
+            quote = ch
+            out.append(ch)
+        elif not ch.isspace():
+            out.append(ch)
+    return "".join(out)

@@ -1,0 +1,246 @@
+"""DrillWorld: the simulated cluster, its Kubernetes API, Prometheus and Alertmanager, all on
+127.0.0.1 random ports, driven by one scenario. Run it in-process (`async with DrillWorld(...)`)
+or in a background thread with its own loop (`run_in_thread(...)`), e.g. beside a Textual app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import secrets
+import shutil
+import ssl
+import tempfile
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from warroom.drill.clock import Scheduler, WorldClock
+from warroom.drill.cluster import Cluster
+from warroom.drill.engine import Engine, Happening
+from warroom.drill.kube_server import KubeServer, User
+from warroom.drill.kubeconfig import kubeconfig_dict, write_kubeconfig
+from warroom.drill.prom_server import AlertmanagerServer, PromServer
+from warroom.drill.scenario import Scenario, load_scenario
+from warroom.drill.tls import ServerCert, TLSUnavailable, make_server_cert
+
+log = logging.getLogger(__name__)
+HOST = "127.0.0.1"  # never anything else: the drill is for this machine only
+SHUTDOWN_TIMEOUT = 1.0
+T = TypeVar("T")
+
+
+class DrillWorld:
+    def __init__(
+        self,
+        scenario: str | Path | Scenario = "crashloop-after-deploy",
+        *,
+        speed: float = 1.0,
+        token: str | None = None,
+        read_only_token: str | None = None,
+        read_only_user: str = "ro",
+        admin_user: str = "drill-admin",
+        extra_pods: int = 0,
+        history_size: int = 1000,
+        bookmark_interval: float = 60.0,
+        kubeconfig_path: str | Path | None = None,
+        start_time: datetime | None = None,
+        tls: bool = True,
+        wall_timestamps: bool = False,
+    ) -> None:
+        self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.speed = speed
+        self.token = token or secrets.token_urlsafe(24)
+        self.read_only_token = read_only_token
+        self.read_only_user = read_only_user
+        self.admin_user = admin_user
+        self.extra_pods = extra_pods
+        self.history_size = history_size
+        self.bookmark_interval = bookmark_interval
+        self._kubeconfig_arg = Path(kubeconfig_path) if kubeconfig_path else None
+        self._start_time = start_time
+        self.tls = tls
+        self.wall_timestamps = wall_timestamps
+        self.cert: ServerCert | None = None
+        self._tmpdir: str | None = None
+        self._runners: list[web.AppRunner] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.kube_url = self.prom_url = self.alertmanager_url = ""
+        self.kubeconfig_path: Path | None = None
+        self.addresses: list[tuple[str, int]] = []
+
+    @property
+    def namespace(self) -> str:
+        return self.scenario.namespace
+
+    @property
+    def happenings(self) -> list[Happening]:
+        """Responder actions, scripted steps and reactions, in order."""
+        return list(self.engine.log)
+
+    async def start(self) -> None:
+        self.clock = WorldClock(self.speed, self._start_time, self.wall_timestamps)
+        self.scheduler = Scheduler(self.clock)
+        self.cluster = Cluster(
+            self.scenario,
+            self.clock,
+            self.scheduler,
+            history_size=self.history_size,
+            extra_pods=self.extra_pods,
+        )
+        self.cluster.populate()
+        self.engine = Engine(self.scenario, self.cluster, self.clock, self.scheduler)
+        self.stopping = asyncio.Event()
+        tokens = {self.token: User(self.admin_user, False)}
+        if self.read_only_token:
+            tokens[self.read_only_token] = User(self.read_only_user, True)
+        self.kube = KubeServer(
+            self.cluster, tokens, bookmark_interval=self.bookmark_interval, stopping=self.stopping
+        )
+        self.prom = PromServer(self.engine, self.clock)
+        self.am = AlertmanagerServer(self.engine, self.clock, self.prom)
+        self._tmpdir = tempfile.mkdtemp(prefix="warroom-drill-")
+        try:
+            if self.tls:
+                try:
+                    self.cert = make_server_cert(Path(self._tmpdir) / "tls")
+                except TLSUnavailable as e:  # the Python clients still work over plain HTTP
+                    log.warning(
+                        "drill API server without TLS (kubectl will not send tokens): %s", e
+                    )
+            ctx = self.cert.server_context() if self.cert else None
+            self.kube_url = self.kube.url = await self._serve(self.kube.app(), ctx)
+            self.prom_url = self.prom.url = await self._serve(self.prom.app())
+            self.alertmanager_url = self.am.url = await self._serve(self.am.app())
+        except BaseException:
+            await self.stop()
+            raise
+        self.engine.start()
+        self._tasks.append(asyncio.create_task(self.scheduler.run(), name="drill-scheduler"))
+        self.kubeconfig_path = self._write_kubeconfig()
+
+    async def _serve(self, app: web.Application, ssl_context: ssl.SSLContext | None = None) -> str:
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+        await runner.setup()
+        self._runners.append(runner)
+        site = web.TCPSite(runner, HOST, 0, ssl_context=ssl_context)
+        await site.start()
+        host, port = runner.addresses[-1][:2]
+        self.addresses.append((host, port))
+        return f"{'https' if ssl_context else 'http'}://{HOST}:{port}"
+
+    def _write_kubeconfig(self) -> Path:
+        assert self._tmpdir is not None
+        path = self._kubeconfig_arg or Path(self._tmpdir) / "kubeconfig"
+        cfg = kubeconfig_dict(
+            self.kube_url,
+            self.token,
+            self.namespace,
+            self.read_only_token,
+            self.read_only_user,
+            ca_pem=self.cert.ca.read_bytes() if self.cert else None,
+        )
+        return write_kubeconfig(path, cfg)
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A client context trusting the drill's CA (None without TLS)."""
+        return self.cert.client_context() if self.cert else None
+
+    async def stop(self) -> None:
+        if hasattr(self, "stopping"):
+            self.stopping.set()
+        if hasattr(self, "cluster"):
+            self.cluster.store.close_watches()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await asyncio.gather(*(r.cleanup() for r in self._runners), return_exceptions=True)
+        self._runners.clear()
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    async def __aenter__(self) -> DrillWorld:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+class DrillHandle:
+    """A DrillWorld running on its own loop in a daemon thread."""
+
+    def __init__(
+        self,
+        world: DrillWorld,
+        loop: asyncio.AbstractEventLoop,
+        thread: threading.Thread,
+        done: asyncio.Event,
+    ) -> None:
+        self.world, self._loop, self._thread, self._done = world, loop, thread, done
+
+    def __getattr__(self, name: str) -> Any:
+        # kube_url, prom_url, alertmanager_url, kubeconfig_path, token, scenario, ...
+        return getattr(self.world, name)
+
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float = 10.0) -> T:
+        """Run a plain function on the world's loop (the only thread that may touch it)."""
+
+        async def run() -> T:
+            return fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._done.set)
+            self._thread.join(timeout)
+
+    def __enter__(self) -> DrillHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_in_thread(
+    scenario: str | Path | Scenario = "crashloop-after-deploy",
+    speed: float = 1.0,
+    **kwargs: Any,
+) -> DrillHandle:
+    """Start a DrillWorld in a background thread; returns once its servers listen."""
+    started: concurrent.futures.Future[tuple[DrillWorld, asyncio.AbstractEventLoop, asyncio.Event]]
+    started = concurrent.futures.Future()
+
+    async def main() -> None:
+        world = DrillWorld(scenario, speed=speed, **kwargs)
+        done = asyncio.Event()
+        try:
+            await world.start()
+        except BaseException as e:
+            started.set_exception(e)
+            return
+        started.set_result((world, asyncio.get_running_loop(), done))
+        try:
+            await done.wait()
+        finally:
+            await world.stop()
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), name="warroom-drill", daemon=True)
+    thread.start()
+    world, loop, done = started.result(timeout=60)
+    return DrillHandle(world, loop, thread, done)
