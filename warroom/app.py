@@ -351,7 +351,7 @@ class WarRoomApp(HealthMixin, App[int]):
                 done=i.done,
                 by=i.by,
                 at=i.at.strftime("%H:%M") if i.at else None,
-                due=i.due_at.strftime("%H:%M") if i.due_at and not i.done else None,
+                due=_minutes(i.due_at - now) if i.due_at and not i.done else None,
                 overdue=i.overdue(now),
             )
             for i in room.state.checklist.values()
@@ -535,7 +535,13 @@ class WarRoomApp(HealthMixin, App[int]):
             if self.settings.bell:
                 self.bell()
             self.run_use_case(
-                partial(room.record, Kind.DEADLINE, text, {"key": key, "deadline": name})
+                partial(
+                    room.record,
+                    Kind.DEADLINE,
+                    text,
+                    {"key": key, "deadline": name},
+                    source="warroom",
+                )
             )
 
     # ----- actions (the registry above binds keys and palette entries to these) ---------
@@ -699,6 +705,18 @@ class WarRoomApp(HealthMixin, App[int]):
 
     def _run_action(self, spec: ActionSpec) -> None:
         self.call_later(self.run_action, spec.action)
+
+
+def _minutes(delta: Any) -> str:
+    """Whole-minute durations for the checklist: it redraws when the minute changes, not every
+    second."""
+    mins = int(abs(delta.total_seconds()) // 60)
+    if mins < 1:
+        return "<1m"
+    if mins < 60:
+        return f"{mins}m"
+    h, m = divmod(mins, 60)
+    return f"{h}h{m:02d}m" if h < 48 else f"{h // 24}d{h % 24:02d}h"
 
 
 def _display_key(app: App, spec: ActionSpec) -> str:

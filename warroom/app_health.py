@@ -59,13 +59,13 @@ def load_health_config(settings: Any) -> HealthConfig:
 
 
 def threshold_text(spec: CheckSpec) -> str:
-    op = ">=" if spec.direction == "above" else "<="
-    parts = []
-    if spec.warn is not None:
-        parts.append(f"warn {op} {format_value(spec.warn, spec.unit)}")
-    if spec.crit is not None:
-        parts.append(f"crit {op} {format_value(spec.crit, spec.unit)}")
-    return ", ".join(parts) or "-"
+    """Compact: '≥1% / ≥5%' (warn / crit), the arrow saying which side is bad."""
+    op = "≥" if spec.direction == "above" else "≤"
+    parts = [
+        f"{op}{format_value(v, spec.unit)}" if v is not None else "-"
+        for v in (spec.warn, spec.crit)
+    ]
+    return " / ".join(parts) if any(p != "-" for p in parts) else "-"
 
 
 class HealthMixin:
@@ -172,16 +172,20 @@ class HealthMixin:
                         "to": str(t.state),
                         "value": t.value,
                     },
+                    source="prometheus",
                 )
             for d in detections:
                 already = room.state.detected_at
                 if already is None or d.since < already:
-                    room.mark_detected(d.since, d.reason_text, rule=d.rule.name)
+                    room.mark_detected(
+                        d.since, d.reason_text, rule=d.rule.name, source="warroom-rules"
+                    )
                 if d.suggested_severity.rank < room.state.severity.rank:
                     room.record(
                         Kind.SUGGESTION,
                         f"{d.reason_text} (press S to accept)",
                         {"rule": d.rule.name, "severity": d.suggested_severity.value},
+                        source="warroom-rules",
                     )
                     self.suggestion = d
 
@@ -331,6 +335,7 @@ class HealthMixin:
                         "severity": a.severity,
                         "starts_at": format_ts(a.starts_at) if a.starts_at else None,
                     },
+                    source="alertmanager",
                 )
 
         self.run_use_case(record, group="store")

@@ -105,12 +105,18 @@ class WarRoom:
         if events:
             self.state.apply_policy(self.settings.policy(self.state.severity))
 
-    def _append(self, kind: Kind | str, text: str, data: dict[str, Any] | None = None) -> Event:
+    def _append(
+        self,
+        kind: Kind | str,
+        text: str,
+        data: dict[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> Event:
         # Catch up first, so checks like "already resolved" see other responders' writes.
         with self._lock:
             self.refresh()
             ev = self.store.append(
-                str(kind), text, actor=self.actor, data=data or {}, ts=self.clock()
+                str(kind), text, actor=actor or self.actor, data=data or {}, ts=self.clock()
             )
             self._fold([ev])
             return ev
@@ -310,15 +316,25 @@ class WarRoom:
             raise RoomError("escalate to whom?")
         return self._append(Kind.ESCALATED, f"Escalated to {to}", {"to": to})
 
-    def mark_detected(self, at: datetime, reason: str, rule: str | None = None) -> Event:
+    def mark_detected(
+        self, at: datetime, reason: str, rule: str | None = None, source: str | None = None
+    ) -> Event:
         data: dict[str, Any] = {"at": format_ts(at)}
         if rule:
             data["rule"] = rule
-        return self._append(Kind.DETECTED, f"Detected: {reason}", data)
+        return self._append(Kind.DETECTED, f"Detected: {reason}", data, actor=source)
 
-    def record(self, kind: Kind | str, text: str, data: dict[str, Any] | None = None) -> Event:
-        """Record a fact seen by an adapter (alert fired, pod crash-looping, check critical)."""
-        return self._append(kind, text, data)
+    def record(
+        self,
+        kind: Kind | str,
+        text: str,
+        data: dict[str, Any] | None = None,
+        *,
+        source: str | None = None,
+    ) -> Event:
+        """Record a fact. `source` names the system that saw it ("prometheus",
+        "alertmanager", "kubernetes") so the timeline never credits a person with it."""
+        return self._append(kind, text, data, actor=source)
 
     def record_action(
         self,

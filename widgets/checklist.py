@@ -23,7 +23,7 @@ class ChecklistRow:
     done: bool
     by: str | None = None
     at: str | None = None  # HH:MM when done
-    due: str | None = None  # HH:MM when due and not done
+    due: str | None = None  # time left (or overdue by), when due and not done
     overdue: bool = False
 
 
@@ -78,9 +78,9 @@ class Checklist(OptionList):
             t.append("[ ] ", style="bold red" if r.overdue else "")
             t.append(one_line(r.text))
             if r.overdue:
-                t.append(f"  OVERDUE since {r.due}", style="bold red")
+                t.append(f"  OVERDUE {r.due}", style="bold red")
             elif r.due:
-                t.append(f"  due {r.due}", style="yellow")
+                t.append(f"  due in {r.due}", style="yellow")
         return t
 
     def highlighted_option_id(self) -> str | None:

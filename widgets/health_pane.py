@@ -33,6 +33,10 @@ def sparkline(values: list[float], width: int = 24) -> str:
     return "".join(BLOCKS[round((v - lo) * scale)] for v in pts)
 
 
+def _trend_style(state: str) -> str:
+    return {"ok": "green", "warn": "yellow", "crit": "red"}.get(state, "magenta")
+
+
 @dataclass(frozen=True)
 class HealthRow:
     name: str
@@ -65,8 +69,8 @@ class HealthTable(DataTable):
         self.add_column("STATE", key="state", width=8)
         self.add_column("CHECK", key="name")
         self.add_column("VALUE", key="value")
-        self.add_column("THRESHOLD", key="threshold")
         self.add_column("LAST 30m", key="trend", width=24)
+        self.add_column("WARN / CRIT", key="threshold")
 
     def _cells(self, r: HealthRow) -> dict[str, Text]:
         label, style = STATE_STYLES.get(r.state, (r.state.upper(), "bold"))
@@ -77,8 +81,8 @@ class HealthTable(DataTable):
             "state": Text(label, style=style),
             "name": Text(one_line(r.name)),
             "value": value,
+            "trend": Text(sparkline(r.trend), style=_trend_style(r.state)),
             "threshold": Text(one_line(r.threshold), style="dim"),
-            "trend": Text(sparkline(r.trend), style=style.replace("on red", "").strip() or "cyan"),
         }
 
     def set_rows(self, rows: list[HealthRow]) -> None:
