@@ -190,6 +190,7 @@ class WarRoomApp(HealthMixin, App[int]):
         clock: Callable[[], datetime] = utcnow,
         started: float | None = None,
         follow: bool = True,
+        poll_sources: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -198,6 +199,7 @@ class WarRoomApp(HealthMixin, App[int]):
         self.clock = clock
         self.started = started if started is not None else time.perf_counter()
         self.follow = follow
+        self.poll_sources = poll_sources  # tests with fixed data feed snapshots themselves
         self.main = MainScreen(clock)
         self._shown = 0  # events already handed to the widgets
         self._first_frame_logged = False

@@ -92,6 +92,8 @@ class HealthMixin:
             status.show(SourceState("unconfigured", "no [[health.checks]] in warroom.toml"))
         else:
             status.show(SourceState("connecting", s.prometheus.url or s.alertmanager.url or ""))
+        if not self.poll_sources:
+            return
         if s.prometheus.url and self.health_config.specs:
             self.call_after_refresh(self._health_refresh)
         if s.alertmanager.url:

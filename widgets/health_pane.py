@@ -76,7 +76,9 @@ class HealthTable(DataTable):
         label, style = STATE_STYLES.get(r.state, (r.state.upper(), "bold"))
         value = Text(one_line(r.value))
         if r.detail:
-            value = Text(one_line(r.detail)[:60], style="red")
+            # Short here (the row must keep its trend and thresholds in view); full text in
+            # the series view.
+            value = Text(_short(one_line(r.detail), 26), style="red")
         return {
             "state": Text(label, style=style),
             "name": Text(one_line(r.name)),
@@ -150,3 +152,7 @@ class AlertsTable(DataTable):
             return str(self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value)
         except Exception:
             return None
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
