@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tinydb import Query, TinyDB
+from tinydb.table import Table
 from tinydb.storages import Storage
 
 from warroom.model import Event, event_hash, format_ts, utcnow
@@ -81,6 +82,12 @@ class _CacheStorage(Storage):
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         # All writes go through IncidentStore's journal; TinyDB is used for reading only.
         raise StoreError("write through IncidentStore.append/put_doc")
+
+
+class _KeyedTable(Table):
+    """Side tables are keyed by strings ("2:slack"), not TinyDB's default int ids."""
+
+    document_id_class = str
 
 
 def _fsync_dir(path: Path) -> None:
@@ -289,7 +296,7 @@ class IncidentStore:
         for field, value in equals.items():
             part = q[field] == value
             cond = part if cond is None else (cond & part)
-        tbl = self.db.table(table, cache_size=0)
+        tbl = _KeyedTable(self.db.storage, table, cache_size=0)
         return [dict(d) for d in (tbl.search(cond) if cond is not None else tbl.all())]
 
     @property
