@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from tinydb import Query, TinyDB
-from tinydb.table import Table
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 from warroom.model import Event, event_hash, format_ts, utcnow
 

@@ -1,5 +1,6 @@
 """The incident store: chain, tamper detection, torn writes, ids, read-only, side docs."""
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -33,7 +34,7 @@ def test_chain_links_and_hashes(repo) -> None:
     evs = store.events()
     assert [e.seq for e in evs] == [1, 2, 3, 4, 5]
     assert evs[0].prev == GENESIS
-    for a, b in zip(evs, evs[1:], strict=False):
+    for a, b in itertools.pairwise(evs):
         assert b.prev == a.hash
     assert all(event_hash(e.body()) == e.hash for e in evs)
     assert store.verify().ok and store.verify().checked == 5
@@ -67,7 +68,7 @@ def test_verify_names_altered_removed_and_inserted(repo) -> None:
     forged = dict(docs[1])
     forged["text"] = "inserted"
     forged["hash"] = event_hash({k: forged[k] for k in forged if k != "hash"})
-    inserted = docs[:2] + [forged] + docs[2:]
+    inserted = [*docs[:2], forged, *docs[2:]]
     assert "inserted before 3" in verify_chain(inserted).problem
     # Rewriting an event and recomputing its hash breaks the next link.
     rehashed = [dict(d) for d in docs]
