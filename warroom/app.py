@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from warroom import __version__
 from warroom.app_health import HealthMixin
+from warroom.app_pods import PodsMixin
 from warroom.model import Event, Kind, Role, Severity, Status, utcnow
 from warroom.room import RoomError, WarRoom
 from warroom.settings import Settings
@@ -45,7 +46,8 @@ from warroom.widgets.header import HeaderData, IncidentHeader
 from warroom.widgets.health_pane import AlertsTable, HealthTable
 from warroom.widgets.messages import EventSelected, PinRequested, ToggleRequested
 from warroom.widgets.panes import Pane
-from warroom.widgets.source_status import SourceState, SourceStatus
+from warroom.widgets.pods_pane import MutablePodsTable, PodsTable
+from warroom.widgets.source_status import SourceStatus
 from warroom.widgets.timeline import Timeline, TimelineRow
 
 log = logging.getLogger("warroom")
@@ -148,9 +150,10 @@ class MainScreen(Screen):
     #checklist-pane { width: 1fr; }
     """
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], datetime], read_only: bool = False) -> None:
         super().__init__()
         self.clock = clock
+        self.read_only = read_only
 
     def compose(self) -> ComposeResult:
         yield IncidentHeader(self.clock, id="header")
@@ -166,6 +169,9 @@ class MainScreen(Screen):
                 yield alerts_table
             with Pane(2, "Pods", id="pods-pane"):
                 yield SourceStatus(self.clock, id="pods-status")
+                pods = (PodsTable if self.read_only else MutablePodsTable)(id="pods-table")
+                pods.display = False
+                yield pods
         with Horizontal(id="bottom"):
             with Pane(3, "Timeline", id="timeline-pane"):
                 yield Timeline(id="timeline")
@@ -177,7 +183,7 @@ class MainScreen(Screen):
         self.app.main_ready()  # type: ignore[attr-defined]
 
 
-class WarRoomApp(HealthMixin, App[int]):
+class WarRoomApp(HealthMixin, PodsMixin, App[int]):
     TITLE = "warroom"
     ENABLE_COMMAND_PALETTE = True
 
@@ -200,7 +206,11 @@ class WarRoomApp(HealthMixin, App[int]):
         self.started = started if started is not None else time.perf_counter()
         self.follow = follow
         self.poll_sources = poll_sources  # tests with fixed data feed snapshots themselves
-        self.main = MainScreen(clock)
+        read_only = settings.read_only or (
+            bool(settings.kube.context)
+            and settings.kube.context in settings.kube.read_only_contexts
+        )
+        self.main = MainScreen(clock, read_only=read_only)
         self._shown = 0  # events already handed to the widgets
         self._first_frame_logged = False
         self.outbox: Any = None
@@ -222,8 +232,8 @@ class WarRoomApp(HealthMixin, App[int]):
         self.set_interval(1.0, self._tick)
         if self.follow:
             self.set_interval(FOLLOW_INTERVAL, self._follow)
-        self._show_sources()
         self._health_setup()
+        self._pods_setup()
         self.set_interval(2.0, self._deliver)
         if self.room is None:
             self._ask_declare()
@@ -243,15 +253,6 @@ class WarRoomApp(HealthMixin, App[int]):
         if marker:  # bench/startup.py reads this
             with open(marker, "w", encoding="utf-8") as f:
                 f.write(f"{time.time():.6f}\n")
-
-    def _show_sources(self) -> None:
-        s = self.settings
-        kube = (
-            SourceState("connecting", s.kube.context or "the current kubeconfig context")
-            if s.kube.enabled
-            else SourceState("unconfigured", "kube.enabled = false in warroom.toml")
-        )
-        self.main.query_one("#pods-status", SourceStatus).show(kube)
 
     def _tick(self) -> None:
         self._check_deadlines()
@@ -727,6 +728,23 @@ def _display_key(app: App, spec: ActionSpec) -> str:
     return ",".join(names.get(k, k) for k in keys.split(","))
 
 
+def with_cli_overrides(settings: Settings, args: Any) -> Settings:
+    """--kubeconfig, --context and --namespace win over the settings file."""
+    import dataclasses
+
+    kube = settings.kube
+    changes: dict[str, Any] = {}
+    if getattr(args, "kubeconfig", None):
+        changes["kubeconfig"] = args.kubeconfig
+    if getattr(args, "context", None):
+        changes["context"] = args.context
+    if getattr(args, "namespace", None):
+        changes["namespaces"] = tuple(args.namespace)
+    if not changes:
+        return settings
+    return dataclasses.replace(settings, kube=dataclasses.replace(kube, **changes))
+
+
 def run_app(settings: Settings, args: Any, started: float) -> int:
     """`warroom` / `warroom run`: open the newest open incident, or ask to declare one."""
     from warroom.app_health import load_health_config
@@ -734,6 +752,7 @@ def run_app(settings: Settings, args: Any, started: float) -> int:
     from warroom.store import IncidentNotFound, IncidentRepository
     from warroom.updates import destinations
 
+    settings = with_cli_overrides(settings, args)
     # Broken checks or destinations are config errors before the screen opens.
     load_health_config(settings)
     destinations(settings)

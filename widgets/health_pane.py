@@ -101,7 +101,7 @@ class HealthTable(DataTable):
                 self.add_row(*cells.values(), key=r.name)
             elif old != r:
                 for col, cell in self._cells(r).items():
-                    self.update_cell(r.name, col, cell)
+                    self.update_cell(r.name, col, cell, update_width=True)
             self._rows[r.name] = r
 
     def selected_name(self) -> str | None:
@@ -142,7 +142,7 @@ class AlertsTable(DataTable):
                 self.add_row(*cells.values(), key=r.fingerprint)
             elif self._rows[r.fingerprint] != r:
                 for col, cell in cells.items():
-                    self.update_cell(r.fingerprint, col, cell)
+                    self.update_cell(r.fingerprint, col, cell, update_width=True)
             self._rows[r.fingerprint] = r
 
     def selected_fingerprint(self) -> str | None:

@@ -92,6 +92,7 @@ class PodsTable(DataTable):
         self.filter_text = ""
         self.sort_column = "mark"
         self._user_moved = False
+        self.mutable_namespaces: set[str] = set()  # empty: any namespace may be changed
 
     def on_key(self) -> None:
         self._user_moved = True
@@ -149,7 +150,7 @@ class PodsTable(DataTable):
                 old_cells = self._cells(old)
                 for col, cell in new_cells.items():
                     if cell != old_cells[col]:
-                        self.update_cell(uid, col, cell)
+                        self.update_cell(uid, col, cell, update_width=True)
                 changed = changed or (old.healthy != r.healthy)
             self._shown[uid] = r
         if changed:
@@ -228,6 +229,21 @@ class MutablePodsTable(PodsTable):
         Binding("r", "pod('restart')", "Restart owner", id="pods.restart"),
         Binding("ctrl+d", "pod('delete')", "Delete pod", id="pods.delete"),
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Outside the namespace allow-list the mutating keys are not bound for that row.
+        if action == "pod" and parameters and parameters[0] in ("restart", "delete"):
+            uid = self.selected_uid()
+            row = self._shown.get(uid or "")
+            if row is None:
+                return False
+            if self.mutable_namespaces and row.namespace not in self.mutable_namespaces:
+                return False
+        return True
+
+    def watch_cursor_coordinate(self, old: object, new: object) -> None:
+        super().watch_cursor_coordinate(old, new)  # type: ignore[arg-type]
+        self.refresh_bindings()
 
 
 def _leading_int(text: str) -> int:

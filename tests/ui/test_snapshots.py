@@ -12,19 +12,19 @@ SIZE = (140, 44)
 
 
 def test_declare_dialog(snap_compare, repo, settings, clock) -> None:
-    app = WarRoomApp(settings, repo=repo, clock=clock, follow=False)
+    app = WarRoomApp(settings, repo=repo, clock=clock, follow=False, poll_sources=False)
     assert snap_compare(app, terminal_size=SIZE, press=[*"Checkout down"])
 
 
 def test_main_screen_mid_incident(snap_compare, repo, settings, clock) -> None:
     room = mid_incident(repo, settings, clock)
-    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
     assert snap_compare(app, terminal_size=SIZE)
 
 
 def test_help_screen(snap_compare, repo, settings, clock) -> None:
     room = mid_incident(repo, settings, clock)
-    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
     assert snap_compare(app, terminal_size=SIZE, press=["question_mark"])
 
 
@@ -36,6 +36,6 @@ async def _settled(pilot) -> None:
 def test_overdue_update(snap_compare, repo, settings, clock) -> None:
     room = mid_incident(repo, settings, clock)
     clock.advance(minutes=47)  # P1 updates hourly: the first one is now 12 minutes late
-    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
     # The crossed deadline is written to the timeline and raised as a notification.
     assert snap_compare(app, terminal_size=SIZE, run_before=_settled)
