@@ -1,0 +1,666 @@
+"""Pods through `kubernetes.aio`: list + watch into a uid-keyed map, logs, describe; the
+mutations (rollout restart, delete) live in warroom/actions/restart.py.
+
+Configured like kubectl: --kubeconfig, else $KUBECONFIG (a path list, first file wins per
+name), else ~/.kube/config, else the in-cluster service account. The kubeconfig is read here
+with PyYAML so the context, server and namespace are known at once; `kubernetes.aio` (~0.4 s
+to import) is imported on first use, after the app's first frame.
+
+Lists and watches go through the `*_without_preload_content` methods and plain json: pydantic
+models cost ~4x more for 10k pods and the rows need only a few fields.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from warroom.model import utcnow
+from warroom.sources.kube_status import (
+    PodDetails,
+    PodRow,
+    PodsSnapshot,
+    pod_details,
+    pod_row,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from kubernetes.aio.client import ApiClient, Configuration
+
+    from warroom.actions.restart import ActionResult, RestartTarget
+
+__all__ = [
+    "ALL",
+    "KubeConfigError",
+    "KubeError",
+    "KubeSource",
+    "KubeTarget",
+    "PodDetails",
+    "PodRow",
+    "PodsSnapshot",
+    "WatchStats",
+    "resolve_target",
+]
+
+log = logging.getLogger(__name__)
+ALL = "*"
+SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
+REQUEST_TIMEOUT = 60.0
+LIST_TIMEOUT = 300.0  # a full list of a big cluster on a struggling API server
+
+
+class KubeConfigError(ValueError):
+    pass
+
+
+class KubeError(Exception):
+    """A non-2xx answer of the API server, with the message of its Status body."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.reason, self.message = status, reason, message
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.reason}: {self.message}" if self.reason else self.message
+
+
+def error_text(e: BaseException) -> str:
+    """One line for a failed call: the API's message, or the connection problem."""
+    if isinstance(e, KubeError):
+        return str(e)
+    if isinstance(e, TimeoutError):
+        return "timed out"
+    return str(e) or type(e).__name__
+
+
+async def read_json(resp: Any) -> Any:
+    """Body of an aiohttp response from a `*_without_preload_content` call; KubeError if not
+    2xx (those methods do not check the status)."""
+    try:
+        data = await resp.read()
+    finally:
+        resp.release()
+    if not 200 <= resp.status < 300:
+        raise status_error(resp.status, resp.reason or "", data)
+    return json.loads(data) if data else {}
+
+
+def status_error(status: int, reason: str, data: bytes) -> KubeError:
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return KubeError(status, reason, data.decode("utf-8", "replace").strip()[:500])
+    if not isinstance(body, dict):
+        return KubeError(status, reason, str(body)[:500])
+    return KubeError(
+        int(body.get("code") or status), str(body.get("reason") or reason), str(body.get("message"))
+    )
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KubeTarget:
+    config_file: str | None  # a path or a KUBECONFIG path list; None when in-cluster
+    context: str
+    server: str
+    namespace: str  # the context's namespace ("default" when it names none)
+    in_cluster: bool = False
+
+
+def _named(items: Any) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for it in items or []:
+        if isinstance(it, dict) and it.get("name") and it["name"] not in out:
+            out[str(it["name"])] = it
+    return out
+
+
+def resolve_target(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> KubeTarget:
+    """Which cluster, context and namespace kubectl would use (KubeConfigError otherwise)."""
+    env = os.environ if env is None else env
+    if kubeconfig:
+        if not Path(kubeconfig).expanduser().is_file():
+            raise KubeConfigError(f"kubeconfig {kubeconfig} does not exist")
+        paths, spec = [Path(kubeconfig).expanduser()], kubeconfig
+    elif env.get("KUBECONFIG"):
+        spec = env["KUBECONFIG"]
+        paths = [Path(p).expanduser() for p in spec.split(os.pathsep) if p]
+        paths = [p for p in paths if p.is_file()]
+    else:
+        default = (home or Path.home()) / ".kube" / "config"
+        paths, spec = ([default] if default.is_file() else []), str(default)
+    if not paths:
+        if env.get("KUBERNETES_SERVICE_HOST") and env.get("KUBERNETES_SERVICE_PORT"):
+            return _in_cluster(env)
+        raise KubeConfigError(
+            f"no kubeconfig found (looked at {spec}); set KUBECONFIG or use --kubeconfig"
+        )
+    clusters: dict[str, dict[str, Any]] = {}
+    contexts: dict[str, dict[str, Any]] = {}
+    current = ""
+    for p in paths:  # kubectl's merge: the first file to define a name wins
+        try:
+            doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise KubeConfigError(f"kubeconfig {p}: {e}") from None
+        if not isinstance(doc, dict):
+            raise KubeConfigError(f"kubeconfig {p}: not a mapping")
+        for k, v in _named(doc.get("clusters")).items():
+            clusters.setdefault(k, v)
+        for k, v in _named(doc.get("contexts")).items():
+            contexts.setdefault(k, v)
+        current = current or str(doc.get("current-context") or "")
+    name = context or current
+    if not name:
+        raise KubeConfigError("current-context is not set in the kubeconfig; pass --context")
+    if name not in contexts:
+        raise KubeConfigError(f'context "{name}" not found in the kubeconfig')
+    ctx = contexts[name].get("context") or {}
+    cluster = (clusters.get(str(ctx.get("cluster") or "")) or {}).get("cluster") or {}
+    if not cluster.get("server"):
+        raise KubeConfigError(f'context "{name}": cluster "{ctx.get("cluster")}" has no server')
+    return KubeTarget(spec, name, str(cluster["server"]), str(ctx.get("namespace") or "default"))
+
+
+def _in_cluster(env: Mapping[str, str]) -> KubeTarget:
+    host, port = env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    try:
+        ns = (SA_DIR / "namespace").read_text().strip() or "default"
+    except OSError:
+        ns = "default"
+    return KubeTarget(None, "in-cluster", f"https://{host}:{port}", ns, in_cluster=True)
+
+
+# --- watch state -------------------------------------------------------------------------------
+
+
+class _Expired(Exception):
+    """410 Gone: our resourceVersion was compacted away; list again."""
+
+
+@dataclass
+class WatchStats:
+    """Counters for tests and benchmarks."""
+
+    lists: int = 0
+    watches: int = 0
+    expired: int = 0
+    errors: int = 0
+    events: int = 0
+    snapshots: int = 0
+
+
+class _Stream:
+    """List + watch of one namespace (None = all namespaces)."""
+
+    def __init__(self, namespace: str | None) -> None:
+        self.namespace = namespace
+        self.rows: dict[str, PodRow] = {}
+        self.rv = ""
+        self.tried = False  # the first list finished, well or not
+        self.listed = False
+        self.live = False
+        self.stale_since: datetime | None = None
+        self.error: str | None = None
+
+    def lost(self, error: str) -> None:
+        self.tried, self.live, self.error = True, False, error
+        if self.listed and self.stale_since is None:
+            self.stale_since = utcnow()
+
+
+class Backoff:
+    """Exponential with jitter: 0.5 s, 1 s, 2 s ... capped at `cap`, each times [0.5, 1)."""
+
+    def __init__(self, first: float = 0.5, cap: float = 10.0) -> None:
+        self.first, self.cap, self.n = first, cap, 0
+
+    def next(self) -> float:
+        delay = min(self.cap, self.first * 2**self.n)
+        self.n += 1
+        return delay * random.uniform(0.5, 1.0)
+
+    def reset(self) -> None:
+        self.n = 0
+
+
+# --- the source --------------------------------------------------------------------------------
+
+
+class KubeSource:
+    """One cluster context and its namespaces. Use it from one event loop (the app's): its
+    aiohttp sessions belong to the loop that first used them."""
+
+    def __init__(
+        self,
+        target: KubeTarget,
+        namespaces: list[str] | None = None,
+        *,
+        watch_timeout: int = 300,
+        idle_timeout: float = 150.0,
+    ) -> None:
+        self.target = target
+        ns = [n for n in (namespaces or []) if n]
+        self._namespaces = [ALL] if ALL in ns else (list(dict.fromkeys(ns)) or [target.namespace])
+        self.watch_timeout = watch_timeout  # server-side timeoutSeconds, jittered down to 80%
+        self.idle_timeout = idle_timeout  # no line (bookmarks come ~1/min): re-watch
+        self.stats = WatchStats()
+        self._cfg: Configuration | None = None
+        self._api: ApiClient | None = None
+        self._lock: asyncio.Lock | None = None
+
+    @classmethod
+    def from_kubeconfig(
+        cls,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        namespaces: list[str] | None = None,
+        **kwargs: Any,
+    ) -> KubeSource:
+        """Empty namespaces = the context's namespace; ["*"] = all namespaces."""
+        return cls(resolve_target(kubeconfig, context), namespaces, **kwargs)
+
+    @property
+    def context_name(self) -> str:
+        return self.target.context
+
+    @property
+    def cluster_server(self) -> str:
+        return self.target.server
+
+    @property
+    def namespaces(self) -> list[str]:
+        return list(self._namespaces)
+
+    @property
+    def all_namespaces(self) -> bool:
+        return self._namespaces == [ALL]
+
+    # --- clients -------------------------------------------------------------------------------
+
+    async def _config(self) -> Configuration:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._cfg is None:
+                # ~0.35 s of imports: in a thread, so the UI's loop keeps answering keys
+                await asyncio.to_thread(importlib.import_module, "kubernetes.aio.config")
+                from kubernetes.aio import client, config
+
+                cfg = client.Configuration()
+                if self.target.in_cluster:
+                    config.load_incluster_config(client_configuration=cfg)
+                else:
+                    await config.load_kube_config(
+                        config_file=self.target.config_file,
+                        context=self.target.context,
+                        client_configuration=cfg,
+                        persist_config=False,  # never rewrite the user's kubeconfig
+                    )
+                self._cfg = cfg
+            return self._cfg
+
+    async def new_client(self) -> ApiClient:
+        from kubernetes.aio import client
+
+        return client.ApiClient(configuration=await self._config())
+
+    async def api(self) -> ApiClient:
+        """The shared client of one-off calls (logs, describe, actions); closed by aclose()."""
+        if self._api is None:
+            api = await self.new_client()
+            if self._api is None:
+                self._api = api
+            else:  # another caller won the race
+                await api.close()
+        return self._api
+
+    async def aclose(self) -> None:
+        api, self._api = self._api, None
+        if api is not None:
+            await api.close()
+
+    async def __aenter__(self) -> KubeSource:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- list + watch --------------------------------------------------------------------------
+
+    def _streams(self) -> list[_Stream]:
+        if self.all_namespaces:
+            return [_Stream(None)]
+        return [_Stream(ns) for ns in self._namespaces]
+
+    async def watch_pods(
+        self, on_snapshot: Callable[[PodsSnapshot], None], *, interval: float = 0.25
+    ) -> None:
+        """List, then watch, forever: calls on_snapshot at most every `interval` s (bursts of
+        events coalesce) and once the first list of every namespace is in. On a lost watch the
+        snapshot keeps the last rows with ok=False and stale_since, and the watch resumes by
+        itself. Cancel the task to stop; its own ApiClient is closed."""
+        streams = self._streams()
+        changed = asyncio.Event()
+        api: ApiClient | None = None
+        tasks: list[asyncio.Task[None]] = []
+        backoff = Backoff()
+        try:
+            while api is None:
+                try:
+                    api = await self.new_client()
+                except Exception as e:  # a broken kubeconfig or exec plugin: say so, retry
+                    log.warning("kubernetes client config failed: %s", e)
+                    self._emit(on_snapshot, self._error_snapshot(f"kubeconfig: {error_text(e)}"))
+                    await asyncio.sleep(backoff.next())
+            tasks = [asyncio.create_task(self._run(api, s, changed)) for s in streams]
+            while True:
+                await changed.wait()
+                changed.clear()
+                if all(s.tried for s in streams):
+                    self._emit(on_snapshot, self._snapshot(streams))
+                    await asyncio.sleep(interval)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if api is not None:
+                await api.close()
+
+    async def snapshots(self, *, interval: float = 0.25) -> AsyncIterator[PodsSnapshot]:
+        """watch_pods as an async iterator; a slow consumer gets the latest snapshot only."""
+        q: asyncio.Queue[PodsSnapshot] = asyncio.Queue(maxsize=1)
+
+        def put(s: PodsSnapshot) -> None:
+            if q.full():
+                q.get_nowait()
+            q.put_nowait(s)
+
+        task = asyncio.create_task(self.watch_pods(put, interval=interval))
+        try:
+            while True:
+                get = asyncio.ensure_future(q.get())
+                await asyncio.wait({get, task}, return_when=asyncio.FIRST_COMPLETED)
+                if not get.done():
+                    get.cancel()
+                    task.result()  # watch_pods only ends by raising
+                    return
+                yield get.result()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def list_once(self) -> PodsSnapshot:
+        """One list of every namespace, no watch."""
+        streams = self._streams()
+        api = await self.api()
+        for s in streams:
+            try:
+                await self._list(api, s, cached=False)
+            except Exception as e:
+                s.lost(error_text(e))
+        return self._snapshot(streams)
+
+    def _emit(self, on_snapshot: Callable[[PodsSnapshot], None], snap: PodsSnapshot) -> None:
+        self.stats.snapshots += 1
+        try:
+            on_snapshot(snap)
+        except Exception:
+            log.exception("pods snapshot callback failed")
+
+    def _error_snapshot(self, error: str) -> PodsSnapshot:
+        return PodsSnapshot(False, {}, "", error, None, utcnow())
+
+    def _snapshot(self, streams: list[_Stream]) -> PodsSnapshot:
+        if len(streams) == 1:
+            rows, rv = dict(streams[0].rows), streams[0].rv
+        else:
+            rows = {}
+            for s in streams:
+                rows.update(s.rows)
+            rv = ",".join(f"{s.namespace}={s.rv}" for s in streams)
+        errors = [
+            s.error if len(streams) == 1 else f"{s.namespace}: {s.error}"
+            for s in streams
+            if s.error
+        ]
+        stale = [s.stale_since for s in streams if s.stale_since is not None]
+        return PodsSnapshot(
+            ok=all(s.live for s in streams),
+            rows_by_uid=rows,
+            resource_version=rv,
+            error="; ".join(errors) or None,
+            stale_since=min(stale) if stale else None,
+            fetched_at=utcnow(),
+        )
+
+    async def _run(self, api: ApiClient, s: _Stream, changed: asyncio.Event) -> None:
+        """One namespace forever: list; watch from the list's rv; on a dropped stream resume
+        from the last rv (cheap) after a backoff; on 410 Gone list again."""
+        backoff = Backoff()
+        relist, cached = True, True
+        while True:
+            try:
+                if relist:
+                    await self._list(api, s, cached=cached)
+                    relist = False
+                    changed.set()
+                t0, events = time.monotonic(), self.stats.events
+                await self._watch(api, s, changed)
+                if events == self.stats.events and time.monotonic() - t0 < 1.0:
+                    await asyncio.sleep(backoff.next())  # a server closing at once: no spin
+                else:
+                    backoff.reset()
+            except _Expired:
+                self.stats.expired += 1
+                relist, cached = True, False  # after a 410, a consistent list (not the cache)
+            except Exception as e:
+                self.stats.errors += 1
+                log.info("pods watch (%s) lost: %s", s.namespace or "all namespaces", e)
+                s.lost(error_text(e))
+                changed.set()
+                await asyncio.sleep(backoff.next())
+
+    def _list_fn(self, api: ApiClient, s: _Stream) -> Callable[..., Any]:
+        from kubernetes.aio import client
+
+        core = client.CoreV1Api(api)
+        if s.namespace is None:
+            return core.list_pod_for_all_namespaces_without_preload_content
+        ns = s.namespace
+        return lambda **kw: core.list_namespaced_pod_without_preload_content(ns, **kw)
+
+    async def _list(self, api: ApiClient, s: _Stream, *, cached: bool) -> None:
+        # resourceVersion=0 lets the API server answer from its watch cache, as informers do:
+        # no etcd read of every pod while the cluster is already in trouble.
+        kw: dict[str, Any] = {"resource_version": "0"} if cached else {}
+        resp = await self._list_fn(api, s)(_request_timeout=LIST_TIMEOUT, **kw)
+        body = await read_json(resp)
+        rows = {}
+        for item in body.get("items") or []:
+            row = pod_row(item)
+            rows[row.uid] = row
+        s.rows, s.rv = rows, str((body.get("metadata") or {}).get("resourceVersion") or "")
+        s.tried = s.listed = s.live = True
+        s.stale_since, s.error = None, None
+        self.stats.lists += 1
+
+    async def _watch(self, api: ApiClient, s: _Stream, changed: asyncio.Event) -> None:
+        """One watch request; returns when the server ends it (timeoutSeconds) or it idles."""
+        timeout = int(self.watch_timeout * random.uniform(0.8, 1.0)) or 1
+        resp = await self._list_fn(api, s)(
+            watch=True,
+            resource_version=s.rv,
+            allow_watch_bookmarks=True,
+            timeout_seconds=timeout,
+            _request_timeout=float(timeout + 30),
+        )
+        try:
+            if resp.status != 200:
+                err = status_error(resp.status, resp.reason or "", await resp.read())
+                raise _Expired() if err.status == 410 else err
+            self.stats.watches += 1
+            if not s.live:
+                s.live, s.stale_since, s.error = True, None, None
+                changed.set()
+            while True:
+                try:
+                    async with asyncio.timeout(self.idle_timeout):
+                        line = await resp.content.readline()
+                except TimeoutError:
+                    return  # silent too long (no bookmark either): watch again from s.rv
+                if not line:
+                    return
+                if line.strip() and self._apply(s, line):
+                    changed.set()
+        finally:
+            resp.close()
+
+    def _apply(self, s: _Stream, line: bytes) -> bool:
+        ev = json.loads(line)
+        etype, obj = ev.get("type"), ev.get("object") or {}
+        if etype == "ERROR":
+            if obj.get("code") == 410:
+                raise _Expired()
+            raise KubeError(
+                int(obj.get("code") or 500), str(obj.get("reason") or ""), str(obj.get("message"))
+            )
+        meta = obj.get("metadata") or {}
+        if meta.get("resourceVersion"):
+            s.rv = str(meta["resourceVersion"])
+        if etype == "BOOKMARK":
+            return False
+        self.stats.events += 1
+        if etype == "DELETED":
+            s.rows.pop(str(meta.get("uid") or ""), None)
+        elif etype in ("ADDED", "MODIFIED"):
+            row = pod_row(obj)
+            s.rows[row.uid] = row
+        return True
+
+    # --- one-off reads -------------------------------------------------------------------------
+
+    async def _core(self) -> Any:
+        from kubernetes.aio import client
+
+        return client.CoreV1Api(await self.api())
+
+    async def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        core = await self._core()
+        return await read_json(
+            await core.read_namespaced_pod_without_preload_content(
+                name, namespace, _request_timeout=REQUEST_TIMEOUT
+            )
+        )
+
+    async def default_container(self, namespace: str, pod: str) -> str | None:
+        """kubectl's choice: the default-container annotation, else the first container."""
+        obj = await self.get_pod(namespace, pod)
+        names = [c.get("name") for c in (obj.get("spec") or {}).get("containers") or []]
+        wanted = ((obj.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_CONTAINER)
+        if wanted in names:
+            return str(wanted)
+        return str(names[0]) if names else None
+
+    async def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        previous: bool = False,
+        tail_lines: int | None = 500,
+    ) -> list[str]:
+        """Raw log lines (outside text: the UI sanitises). KubeError for e.g. no previous."""
+        core = await self._core()
+        if container is None:
+            container = await self.default_container(namespace, pod)
+        kw: dict[str, Any] = {"container": container, "previous": previous or None}
+        if tail_lines is not None:
+            kw["tail_lines"] = tail_lines
+        resp = await core.read_namespaced_pod_log_without_preload_content(
+            pod, namespace, _request_timeout=REQUEST_TIMEOUT, **kw
+        )
+        try:
+            data = await resp.read()
+        finally:
+            resp.release()
+        if resp.status != 200:
+            raise status_error(resp.status, resp.reason or "", data)
+        return data.decode("utf-8", "replace").splitlines()
+
+    async def follow_logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        tail_lines: int | None = 100,
+    ) -> AsyncIterator[str]:
+        """Lines as they come (kubectl logs -f); ends when the container stops. Closing the
+        iterator or cancelling its task closes the stream."""
+        core = await self._core()
+        if container is None:
+            container = await self.default_container(namespace, pod)
+        kw: dict[str, Any] = {"container": container, "follow": True}
+        if tail_lines is not None:
+            kw["tail_lines"] = tail_lines
+        resp = await core.read_namespaced_pod_log_without_preload_content(
+            pod, namespace, _request_timeout=24 * 3600.0, **kw
+        )
+        try:
+            if resp.status != 200:
+                raise status_error(resp.status, resp.reason or "", await resp.read())
+            async for line in resp.content:
+                yield line.decode("utf-8", "replace").rstrip("\r\n")
+        finally:
+            resp.close()
+
+    async def describe(self, namespace: str, pod: str) -> PodDetails:
+        core = await self._core()
+        obj = await self.get_pod(namespace, pod)
+        uid = (obj.get("metadata") or {}).get("uid") or ""
+        selector = f"involvedObject.name={pod},involvedObject.kind=Pod"
+        if uid:  # not the events of an earlier pod of the same name (StatefulSets)
+            selector += f",involvedObject.uid={uid}"
+        evs = await read_json(
+            await core.list_namespaced_event_without_preload_content(
+                namespace, field_selector=selector, _request_timeout=REQUEST_TIMEOUT
+            )
+        )
+        return pod_details(obj, evs.get("items") or [])
+
+    # --- actions (warroom/actions/restart.py) ----------------------------------------------------
+
+    async def rollout_restart(self, namespace: str, target: RestartTarget) -> ActionResult:
+        from warroom.actions import restart
+
+        return await restart.rollout_restart(self.api, namespace, target)  # never raises
+
+    async def delete_pod(
+        self, namespace: str, name: str, *, uid: str | None = None
+    ) -> ActionResult:
+        from warroom.actions import restart
+
+        return await restart.delete_pod(self.api, namespace, name, uid=uid)

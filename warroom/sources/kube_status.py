@@ -1,0 +1,539 @@
+"""Pure pod derivations: raw pod JSON -> PodRow (STATUS as kubectl prints it), ordering, the
+pane summary, and the tracker that turns successive pod maps into timeline transitions. No I/O.
+
+STATUS follows kubectl's printPod (pkg/printers/internalversion/printers.go, v1.32): init
+containers first (Init:N/M, Init:<reason>, native sidecars counted as containers), then the
+app containers from last to first (the first container's reason wins), Completed-with-running
+turned back into Running/NotReady, and Terminating/Unknown for pods being deleted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from warroom.model import format_duration
+
+NODE_LOST = "NodeLost"  # node.NodeUnreachablePodReason
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PodRow:
+    uid: str
+    namespace: str
+    name: str
+    ready: str  # "1/2"
+    status: str  # kubectl's STATUS column
+    restarts: int
+    last_restart_at: datetime | None
+    created_at: datetime | None
+    node: str
+    owner_kind: str  # controller owner ("ReplicaSet", "StatefulSet", ...); "" for a bare pod
+    owner_name: str
+    labels: dict[str, str]
+    healthy: bool
+    phase: str
+    reason_detail: str  # the message behind STATUS (raw outside text: the UI sanitises)
+    last_exit_reason: str = ""  # lastState.terminated.reason of the latest restart
+
+
+@dataclass(frozen=True, slots=True)
+class PodsSnapshot:
+    """What the pods pane draws. After a failure the last rows are kept (stale, not empty)."""
+
+    ok: bool
+    rows_by_uid: dict[str, PodRow]
+    resource_version: str  # one stream: its rv; several namespaces: "ns=rv,ns2=rv2"
+    error: str | None
+    stale_since: datetime | None  # when the watch was lost ("watch lost 12s ago")
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PodDetails:
+    conditions: list[dict[str, Any]]  # type, status, reason, message, last_transition
+    events: list[dict[str, Any]]  # type, reason, message, count, last_seen (oldest first)
+    containers: list[dict[str, Any]]
+    row: PodRow | None = None
+    raw: dict[str, Any] = field(default_factory=dict)  # the pod as the API returned it
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _terminated_reason(term: dict[str, Any], prefix: str = "") -> str:
+    if term.get("reason"):
+        return prefix + term["reason"]
+    if term.get("signal"):
+        return f"{prefix}Signal:{term['signal']}"
+    return f"{prefix}ExitCode:{term.get('exitCode', 0)}"
+
+
+def _terminated_detail(term: dict[str, Any]) -> str:
+    parts = [f"exit code {term.get('exitCode', 0)}"]
+    if term.get("signal"):
+        parts.append(f"signal {term['signal']}")
+    if term.get("message"):
+        parts.append(str(term["message"]).strip())
+    return ", ".join(parts)
+
+
+def _condition_true(conditions: list[dict[str, Any]], ctype: str) -> bool:
+    return any(c.get("type") == ctype and c.get("status") == "True" for c in conditions)
+
+
+@dataclass(slots=True)
+class _Acc:
+    """Running state of printPod's loops."""
+
+    reason: str
+    detail: str
+    ready: int = 0
+    restarts: int = 0
+    last_restart: str = ""  # RFC 3339 strings of one format compare like times
+    last_exit: str = ""
+
+    def restarted(self, cs: dict[str, Any]) -> None:
+        self.restarts += int(cs.get("restartCount") or 0)
+        last = (cs.get("lastState") or {}).get("terminated")
+        if last and (last.get("finishedAt") or "") > self.last_restart:
+            self.last_restart = last.get("finishedAt") or ""
+            self.last_exit = last.get("reason") or _terminated_reason(last)
+
+
+def pod_row(pod: dict[str, Any]) -> PodRow:
+    meta = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    st = pod.get("status") or {}
+    phase = st.get("phase") or ""
+    conditions = st.get("conditions") or []
+    acc = _Acc(st.get("reason") or phase, st.get("message") or "")
+    for c in conditions:
+        if c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated":
+            acc.reason = "SchedulingGated"
+    total = len(spec.get("containers") or [])
+    sidecars = {
+        c.get("name")
+        for c in spec.get("initContainers") or []
+        if c.get("restartPolicy") == "Always"
+    }
+    total += len(sidecars)
+    n_init = len(spec.get("initContainers") or [])
+
+    # Init containers: the first one not done decides the STATUS.
+    sidecar_acc = _Acc("", "")
+    initializing = False
+    for i, cs in enumerate(st.get("initContainerStatuses") or []):
+        acc.restarted(cs)
+        is_sidecar = cs.get("name") in sidecars
+        if is_sidecar:
+            sidecar_acc.restarted(cs)
+        state = cs.get("state") or {}
+        term, waiting = state.get("terminated"), state.get("waiting")
+        if term is not None and term.get("exitCode", 0) == 0:
+            continue
+        if is_sidecar and cs.get("started"):
+            acc.ready += bool(cs.get("ready"))
+            continue
+        initializing = True
+        if term is not None:
+            acc.reason, acc.detail = _terminated_reason(term, "Init:"), _terminated_detail(term)
+        elif (
+            waiting is not None and waiting.get("reason") and waiting["reason"] != "PodInitializing"
+        ):
+            acc.reason, acc.detail = "Init:" + waiting["reason"], waiting.get("message") or ""
+        else:
+            acc.reason, acc.detail = f"Init:{i}/{n_init}", ""
+        break
+
+    if not initializing or _condition_true(conditions, "Initialized"):
+        acc.restarts, acc.last_restart = sidecar_acc.restarts, sidecar_acc.last_restart
+        acc.last_exit = sidecar_acc.last_exit
+        has_running = False
+        for cs in reversed(st.get("containerStatuses") or []):
+            acc.restarted(cs)
+            state = cs.get("state") or {}
+            waiting, term = state.get("waiting"), state.get("terminated")
+            if waiting is not None and waiting.get("reason"):
+                acc.reason, acc.detail = waiting["reason"], waiting.get("message") or ""
+            elif term is not None:
+                acc.reason, acc.detail = _terminated_reason(term), _terminated_detail(term)
+            elif cs.get("ready") and state.get("running") is not None:
+                has_running = True
+                acc.ready += 1
+        if acc.reason == "Completed" and has_running:
+            acc.reason = "Running" if _condition_true(conditions, "Ready") else "NotReady"
+
+    if meta.get("deletionTimestamp"):
+        if st.get("reason") == NODE_LOST:
+            acc.reason = "Unknown"
+        elif phase not in ("Succeeded", "Failed"):
+            acc.reason = "Terminating"
+    if acc.reason in ("CrashLoopBackOff", "Init:CrashLoopBackOff") and acc.last_exit:
+        acc.detail = f"last exit: {acc.last_exit}" + (f"; {acc.detail}" if acc.detail else "")
+
+    owner_kind = owner_name = ""
+    refs = meta.get("ownerReferences") or []
+    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+    if ref:
+        owner_kind, owner_name = ref.get("kind") or "", ref.get("name") or ""
+    healthy = (acc.reason == "Running" and acc.ready == total and total > 0) or phase == "Succeeded"
+    return PodRow(
+        uid=meta.get("uid") or f"{meta.get('namespace', '')}/{meta.get('name', '')}",
+        namespace=meta.get("namespace") or "",
+        name=meta.get("name") or "",
+        ready=f"{acc.ready}/{total}",
+        status=acc.reason or "Unknown",
+        restarts=acc.restarts,
+        last_restart_at=parse_time(acc.last_restart),
+        created_at=parse_time(meta.get("creationTimestamp")),
+        node=spec.get("nodeName") or "",
+        owner_kind=owner_kind,
+        owner_name=owner_name,
+        labels=dict(meta.get("labels") or {}),
+        healthy=healthy,
+        phase=phase,
+        reason_detail=acc.detail,
+        last_exit_reason=acc.last_exit,
+    )
+
+
+def sort_key(row: PodRow) -> tuple[bool, str, str]:
+    """Unhealthy first, then namespace/name."""
+    return (row.healthy, row.namespace, row.name)
+
+
+def sorted_rows(rows: Iterable[PodRow]) -> list[PodRow]:
+    return sorted(rows, key=sort_key)
+
+
+def summarize(rows: Iterable[PodRow], namespaces: Iterable[str]) -> str:
+    """ "3/42 unhealthy in 2 namespaces"; with ["*"]: "... in all namespaces"."""
+    rows = list(rows)
+    bad = sum(not r.healthy for r in rows)
+    ns = list(namespaces)
+    if "*" in ns:
+        where = "all namespaces"
+    else:
+        n = len(ns) or len({r.namespace for r in rows})
+        where = f"{n} namespace{'s' if n != 1 else ''}"
+    return f"{bad}/{len(rows)} unhealthy in {where}"
+
+
+# --- describe (what kubectl describe pod shows, as data) --------------------------------------
+
+
+def pod_details(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDetails:
+    st = pod.get("status") or {}
+    conditions = [
+        {
+            "type": c.get("type", ""),
+            "status": c.get("status", ""),
+            "reason": c.get("reason", ""),
+            "message": c.get("message", ""),
+            "last_transition": parse_time(c.get("lastTransitionTime")),
+        }
+        for c in st.get("conditions") or []
+    ]
+    spec = pod.get("spec") or {}
+    containers = [
+        _container(c, st.get("initContainerStatuses") or [], True)
+        for c in spec.get("initContainers") or []
+    ] + [
+        _container(c, st.get("containerStatuses") or [], False)
+        for c in spec.get("containers") or []
+    ]
+    out = sorted((_event(e) for e in events), key=lambda e: e["last_seen"] or _EPOCH)
+    return PodDetails(conditions, out, containers, pod_row(pod), pod)
+
+
+def _event(e: dict[str, Any]) -> dict[str, Any]:
+    series = e.get("series") or {}
+    last = (
+        parse_time(e.get("lastTimestamp"))
+        or parse_time(series.get("lastObservedTime"))
+        or parse_time(e.get("eventTime"))
+        or parse_time(e.get("firstTimestamp"))
+    )
+    return {
+        "type": e.get("type", ""),
+        "reason": e.get("reason", ""),
+        "message": e.get("message") or e.get("note") or "",
+        "count": int(e.get("count") or series.get("count") or 1),
+        "last_seen": last,
+        "first_seen": parse_time(e.get("firstTimestamp")) or parse_time(e.get("eventTime")),
+        "source": (e.get("source") or {}).get("component") or e.get("reportingComponent") or "",
+    }
+
+
+def _state(state: dict[str, Any]) -> dict[str, Any]:
+    for name in ("running", "waiting", "terminated"):
+        s = state.get(name)
+        if s is not None:
+            return {
+                "state": name,
+                "reason": s.get("reason", ""),
+                "message": s.get("message", ""),
+                "exit_code": s.get("exitCode"),
+                "started_at": parse_time(s.get("startedAt")),
+                "finished_at": parse_time(s.get("finishedAt")),
+            }
+    return {"state": "unknown", "reason": "", "message": "", "exit_code": None}
+
+
+def _container(c: dict[str, Any], statuses: list[dict[str, Any]], init: bool) -> dict[str, Any]:
+    cs = next((s for s in statuses if s.get("name") == c.get("name")), {})
+    last = (cs.get("lastState") or {}) if cs else {}
+    return {
+        "name": c.get("name", ""),
+        "image": c.get("image", ""),
+        "init": init,
+        "ready": bool(cs.get("ready")),
+        "restarts": int(cs.get("restartCount") or 0),
+        **_state(cs.get("state") or {}),
+        "last_state": _state(last) if last else None,
+    }
+
+
+# --- transitions -----------------------------------------------------------------------------
+
+# status (without "Init:") -> kind of a transition worth a timeline event
+NOTABLE = {
+    "CrashLoopBackOff": "crashloop",
+    "OOMKilled": "oomkilled",
+    "Error": "error",
+    "ContainerCannotRun": "error",
+    "CreateContainerError": "error",
+    "CreateContainerConfigError": "error",
+    "RunContainerError": "error",
+    "StartError": "error",
+    "ImagePullBackOff": "imagepull",
+    "ErrImagePull": "imagepull",
+    "ErrImageNeverPull": "imagepull",
+    "InvalidImageName": "imagepull",
+    "Unknown": "unknown",
+    "Evicted": "evicted",
+}
+# A crashing container cycles Error -> CrashLoopBackOff -> Running -> Error: one family, so
+# moving inside it is not news; its restarts are (coalesced).
+FAMILY = {"crashloop": "crash", "oomkilled": "crash", "error": "crash"}
+
+
+def notable_kind(status: str) -> str | None:
+    s = status.removeprefix("Init:")
+    if s.startswith(("ExitCode:", "Signal:")):
+        return "error"
+    return NOTABLE.get(s)
+
+
+def _family(kind: str | None) -> str | None:
+    return FAMILY.get(kind, kind) if kind else None
+
+
+@dataclass(frozen=True, slots=True)
+class PodTransition:
+    uid: str  # "" for a summary over several pods
+    namespace: str
+    name: str
+    # crashloop | oomkilled | error | imagepull | unknown | evicted (entered that state),
+    # restarts | recovered | gone, or initial | summary | watch_lost | watch_restored (uid "")
+    kind: str
+    text: str  # one line for the timeline (raw pod names: the UI sanitises)
+    at: datetime
+    status: str = ""
+    restarts: int = 0
+
+
+@dataclass(slots=True)
+class _PodState:
+    namespace: str
+    name: str
+    reported: str | None  # family last reported as entered; None = nothing bad reported
+    restarts_base: int  # restart count already accounted for
+    since: datetime  # start of the current reporting window
+    last_report: datetime | None = None
+    healthy_since: datetime | None = None
+    last_restarts: int = 0
+    reported_status: str = ""  # STATUS at the last report of a bad state
+
+
+class PodTransitionTracker:
+    """Turns successive pod maps (by uid) into transitions worth a timeline event.
+
+    Reported: a pod entering CrashLoopBackOff / OOMKilled / Error / ImagePullBackOff / Unknown /
+    Evicted (Error, OOMKilled and CrashLoopBackOff are one "crash" family: cycling inside it is
+    not a new entry), restarts since the last report (a crash-looping pod becomes "x
+    crash-looping: 5 restarts in the last minute"), recovery (healthy again for
+    `recover_after` with no restart, after a reported bad state) and a reported pod going away.
+
+    Rate limit: at most one report per pod per `min_interval`; what happens in between is held
+    and coalesced into the next report, so a flapping pod cannot flood the timeline. At most
+    `max_per_feed` transitions come out of one feed; the rest collapse into one "summary".
+
+    The first map is a baseline: pods already in a bad state give ONE "initial" transition
+    listing them (the state at the start of the watch is news to the timeline; one line per pod
+    would not be); they count as reported, so only later changes follow. A healthy start
+    reports nothing.
+    """
+
+    def __init__(
+        self,
+        min_interval: timedelta = timedelta(minutes=1),
+        *,
+        recover_after: timedelta = timedelta(seconds=30),
+        max_per_feed: int = 10,
+        show_namespace: bool = False,
+    ) -> None:
+        self.min_interval = min_interval
+        self.recover_after = recover_after
+        self.max_per_feed = max(2, max_per_feed)
+        self.show_namespace = show_namespace
+        self._pods: dict[str, _PodState] | None = None
+        self._lost_at: datetime | None = None  # a reported loss of the watch
+        self._last_lost_report: datetime | None = None
+        self._ever_ok = False
+
+    def feed_snapshot(self, snap: PodsSnapshot) -> list[PodTransition]:
+        """feed() for a whole snapshot, plus the watch itself: "watch_lost" once when it
+        fails (not again within min_interval of the last one, so a flapping connection stays
+        one line a minute) and "watch_restored" when a reported loss ends. A failed snapshot
+        carries the last known rows: there is nothing new in them to diff."""
+        at = snap.fetched_at
+        if not snap.ok:
+            recent = self._last_lost_report and at - self._last_lost_report < self.min_interval
+            if self._lost_at is not None or recent:
+                return []
+            self._lost_at = self._last_lost_report = snap.stale_since or at
+            what = "pods watch lost" if self._ever_ok else "pods unavailable"
+            text = f"{what}: {snap.error}" if snap.error else what
+            return [PodTransition("", "", "", "watch_lost", text, at)]
+        out = []
+        if self._lost_at is not None:
+            what = "pods watch restored" if self._ever_ok else "pods available"
+            text = f"{what} after {format_duration(at - self._lost_at)}"
+            out.append(PodTransition("", "", "", "watch_restored", text, at))
+            self._lost_at = None
+        self._ever_ok = True
+        return out + self.feed(snap.rows_by_uid, at)
+
+    def _label(self, namespace: str, name: str) -> str:
+        return f"{namespace}/{name}" if self.show_namespace else name
+
+    def feed(self, rows: Mapping[str, PodRow], at: datetime) -> list[PodTransition]:
+        if self._pods is None:
+            return self._baseline(rows, at)
+        out: list[PodTransition] = []
+        for uid in [u for u in self._pods if u not in rows]:
+            st = self._pods.pop(uid)
+            if st.reported is not None:  # terminal: reported at once, never rate-limited
+                text = f"{self._label(st.namespace, st.name)} gone (was {st.reported_status})"
+                out.append(PodTransition(uid, st.namespace, st.name, "gone", text, at, "", 0))
+        for uid, row in rows.items():
+            st = self._pods.get(uid)
+            if st is None:  # a new pod: its restarts so far are news
+                st = self._pods[uid] = _PodState(row.namespace, row.name, None, 0, at)
+            self._track_health(st, row, at)
+            t = self._decide(st, row, at)
+            if t is not None:
+                out.append(t)
+            st.last_restarts = row.restarts
+        return self._cap(out, at)
+
+    def _baseline(self, rows: Mapping[str, PodRow], at: datetime) -> list[PodTransition]:
+        self._pods = {}
+        bad: dict[str, list[PodRow]] = {}
+        for uid, row in rows.items():
+            kind = notable_kind(row.status)
+            st = _PodState(row.namespace, row.name, _family(kind), row.restarts, at)
+            st.last_report = at if kind else None
+            st.last_restarts, st.reported_status = row.restarts, row.status if kind else ""
+            st.healthy_since = at if row.healthy else None
+            self._pods[uid] = st
+            if kind:
+                bad.setdefault(row.status, []).append(row)
+        if not bad:
+            return []
+        n = sum(len(v) for v in bad.values())
+        parts = []
+        for status, group in sorted(bad.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            names = [self._label(r.namespace, r.name) for r in sorted(group, key=sort_key)]
+            shown = ", ".join(names[:3]) + (f" +{len(names) - 3} more" if len(names) > 3 else "")
+            parts.append(f"{len(group)} {status} ({shown})")
+        text = f"{n} of {len(rows)} pods already unhealthy: " + "; ".join(parts)
+        return [PodTransition("", "", "", "initial", text, at)]
+
+    def _track_health(self, st: _PodState, row: PodRow, at: datetime) -> None:
+        if not row.healthy or row.restarts > st.last_restarts:
+            st.healthy_since = None
+        elif st.healthy_since is None:
+            st.healthy_since = at
+
+    def _decide(self, st: _PodState, row: PodRow, at: datetime) -> PodTransition | None:
+        if st.last_report is not None and at - st.last_report < self.min_interval:
+            return None  # held: coalesced into the next report
+        kind = notable_kind(row.status)
+        fam = _family(kind)
+        jumped = row.restarts - st.restarts_base
+        pod = self._label(row.namespace, row.name)
+        window = at - st.since
+        within = f"in the last {format_duration(window)}"
+        if window <= timedelta(seconds=90):
+            within = "in the last minute"
+        if kind and fam != st.reported:
+            text = f"{pod} entered {row.status}"
+            extra = []
+            if row.restarts:
+                extra.append(f"{row.restarts} restart{'s' if row.restarts != 1 else ''}")
+            if row.last_exit_reason and fam == "crash" and row.last_exit_reason != row.status:
+                extra.append(f"last exit: {row.last_exit_reason}")
+            if extra:
+                text += f" ({', '.join(extra)})"
+            if kind in ("evicted", "imagepull", "unknown") and row.reason_detail:
+                text += f": {row.reason_detail[:160]}"
+            new_reported: str | None = fam
+        elif jumped > 0 and "crash" in (fam, st.reported):
+            kind = "restarts"
+            text = f"{pod} crash-looping: {jumped} restart{'s' if jumped != 1 else ''} {within}"
+            new_reported = "crash"
+        elif jumped > 0:
+            kind = "oomkilled" if row.last_exit_reason == "OOMKilled" else "restarts"
+            text = f"{pod} restarted {jumped} time{'s' if jumped != 1 else ''} {within}"
+            if row.last_exit_reason:
+                text += f" (last exit: {row.last_exit_reason})"
+            new_reported = st.reported
+        elif (
+            st.reported is not None
+            and st.healthy_since is not None
+            and at - st.healthy_since >= self.recover_after
+        ):
+            kind = "recovered"
+            text = f"{pod} recovered: {row.status} {row.ready} (was {st.reported_status})"
+            new_reported = None
+        else:
+            return None
+        st.reported, st.last_report, st.since, st.restarts_base = new_reported, at, at, row.restarts
+        if kind not in ("recovered", "restarts", "oomkilled") or notable_kind(row.status):
+            st.reported_status = row.status
+        return PodTransition(
+            row.uid, row.namespace, row.name, kind, text, at, row.status, row.restarts
+        )
+
+    def _cap(self, out: list[PodTransition], at: datetime) -> list[PodTransition]:
+        out.sort(key=lambda t: (t.kind != "gone", t.namespace, t.name))
+        if len(out) <= self.max_per_feed:
+            return out
+        keep, rest = out[: self.max_per_feed - 1], out[self.max_per_feed - 1 :]
+        counts = Counter(t.kind for t in rest)
+        what = ", ".join(f"{n} {k}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        text = f"and {len(rest)} more pod transitions: {what}"
+        return [*keep, PodTransition("", "", "", "summary", text, at)]
