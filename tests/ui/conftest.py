@@ -1,9 +1,10 @@
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from warroom.settings import Settings, load_settings
+from warroom.settings import KubeSettings, Settings, load_settings
 from warroom.store import IncidentRepository
 
 T0 = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
@@ -30,7 +31,9 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(env={"USER": "ann"}, data_dir=tmp_path / "data")
+    # Never the developer's own cluster: tests that need Kubernetes point at the drill world.
+    s = load_settings(env={"USER": "ann"}, data_dir=tmp_path / "data")
+    return dataclasses.replace(s, kube=KubeSettings(enabled=False))
 
 
 @pytest.fixture

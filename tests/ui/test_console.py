@@ -154,7 +154,7 @@ async def test_keymap_from_settings_rebinds(repo, settings, clock, tmp_path) -> 
     from warroom.settings import load_settings
 
     cfg = tmp_path / "k.toml"
-    cfg.write_text('[keymap]\nnote = "N"\n')
+    cfg.write_text('[kube]\nenabled = false\n[keymap]\nnote = "N"\n')
     s2 = load_settings(cfg, env={"USER": "ann"}, data_dir=settings.data_dir)
     room = mid_incident(repo, s2, clock)
     app = WarRoomApp(s2, repo=repo, room=room, clock=clock, follow=False)

@@ -20,6 +20,8 @@ from .conftest import mid_incident
 from .test_console import SIZE, settle
 
 CHECKS_TOML = """
+[kube]
+enabled = false
 [prometheus]
 url = "{prom}"
 refresh = "1s"

@@ -137,3 +137,15 @@ async def test_sort_by_restarts_and_escape_sequences_inert() -> None:
         svg = app.export_screenshot()
         assert "owned" not in svg and "\x1b" not in svg
         assert "evilpod" in svg.replace("&#160;", " ")
+
+
+def test_pods_pane_snapshot(snap_compare) -> None:
+    table = MutablePodsTable(id="pods")
+    app = TableApp(table)
+
+    async def feed(pilot) -> None:
+        evil = row("evil\x1b]0;owned\x07\x1b[31mpod", "ImagePullBackOff", False, uid="evil")
+        table.set_rows({**MIXED, "evil": evil})
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(110, 12), run_before=feed)

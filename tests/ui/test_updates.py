@@ -18,6 +18,7 @@ from .test_console import SIZE, settle
 def settings_with_hook(tmp_path: Path, url: str, data_dir: Path):
     cfg = tmp_path / "w.toml"
     cfg.write_text(
+        "[kube]\nenabled = false\n"
         "[[notify.destinations]]\n"
         'name = "incident-channel"\ntype = "slack"\n'
         f'url = "{url}"\ntimeout = 2\n'

@@ -436,8 +436,9 @@ class KubeServer(WriteHandlers, LogHandlers):
                     continue
                 if item is None:
                     break
-                w.queue.put_nowait(item)
-                out = self._line_batch(w, t, as_table, request)
+                # The item we woke on goes first: putting it back would send it to the end of
+                # the queue and deliver events out of resourceVersion order.
+                out = self._line_batch(w, t, as_table, request, first=item)
                 if out:
                     await resp.write(out)
                 if w.closed and w.queue.empty():
@@ -449,10 +450,13 @@ class KubeServer(WriteHandlers, LogHandlers):
             self.c.store.unwatch(w)
         return resp
 
-    def _line_batch(self, w: Any, t: Target, as_table: bool, request: web.Request) -> bytes:
+    def _line_batch(
+        self, w: Any, t: Target, as_table: bool, request: web.Request, first: Any = None
+    ) -> bytes:
         chunks = []
-        while not w.queue.empty():
-            item = w.queue.get_nowait()
+        pending = first
+        while pending is not None or not w.queue.empty():
+            item, pending = (pending, None) if pending is not None else (w.queue.get_nowait(), None)
             if item is None:
                 w.closed = True
                 break
