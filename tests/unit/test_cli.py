@@ -154,7 +154,11 @@ def test_core_does_not_import_textual_or_rich() -> None:
     code = (
         "import sys\n"
         "import warroom.cli, warroom.room, warroom.store, warroom.report, warroom.settings\n"
-        "import warroom.playbooks, warroom.projection\n"
+        "import warroom.playbooks, warroom.projection, warroom.updates, warroom.health\n"
+        "import warroom.sources.prometheus, warroom.sources.alertmanager, warroom.sources.kube\n"
+        "import warroom.sources.kube_status, warroom.actions.restart, warroom.actions.notify\n"
+        "import warroom.actions.outbox, warroom.snapshots, warroom.templates\n"
+        "import warroom.drill.world, warroom.drill.scenario, warroom.drill.kube_server\n"
         "from warroom.cli import main\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print(','.join(bad))\n"
