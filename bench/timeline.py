@@ -5,7 +5,6 @@ is virtualised, so the per-key cost should not grow with the number of events.""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import statistics
 import sys
 import tempfile
@@ -14,7 +13,7 @@ from pathlib import Path
 
 from warroom.app import WarRoomApp
 from warroom.room import WarRoom
-from warroom.settings import KubeSettings, load_settings
+from warroom.settings import load_settings
 from warroom.store import IncidentRepository
 
 
