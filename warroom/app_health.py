@@ -100,21 +100,25 @@ class HealthMixin:
             self.call_after_refresh(self._alerts_refresh)
 
     # ----- Prometheus ----------------------------------------------------------------------
+    def prometheus(self: WarRoomApp) -> Any:
+        """The one PrometheusSource of this console, made on first use (in a worker)."""
+        if self._prom is None:
+            from warroom.sources.prometheus import PrometheusSource
+
+            p = self.settings.prometheus
+            self._prom = PrometheusSource(
+                p.url or "",
+                bearer_token=p.bearer_token,
+                basic_auth=p.basic_auth,
+                verify_tls=p.verify_tls,
+                timeout=p.timeout,
+            )
+        return self._prom
+
     @work(thread=True, exclusive=True, group="health", exit_on_error=False)
     def _health_refresh(self: WarRoomApp) -> None:
         try:
-            if self._prom is None:
-                from warroom.sources.prometheus import PrometheusSource
-
-                p = self.settings.prometheus
-                self._prom = PrometheusSource(
-                    p.url or "",
-                    bearer_token=p.bearer_token,
-                    basic_auth=p.basic_auth,
-                    verify_tls=p.verify_tls,
-                    timeout=p.timeout,
-                )
-            snap = self._prom.refresh(self.health_config.specs, self.clock())
+            snap = self.prometheus().refresh(self.health_config.specs, self.clock())
             self.call_from_thread(self._apply_health, snap)
         finally:
             # Re-arm only now: refreshes never overlap, a slow source slows the cadence.
@@ -255,18 +259,7 @@ class HealthMixin:
     @work(thread=True, exclusive=True, group="promql", exit_on_error=False)
     def _run_promql(self: WarRoomApp, expr: str) -> None:
         try:
-            if self._prom is None:
-                from warroom.sources.prometheus import PrometheusSource
-
-                p = self.settings.prometheus
-                self._prom = PrometheusSource(
-                    p.url or "",
-                    bearer_token=p.bearer_token,
-                    basic_auth=p.basic_auth,
-                    verify_tls=p.verify_tls,
-                    timeout=p.timeout,
-                )
-            rows, err = self._prom.query(expr), None
+            rows, err = self.prometheus().query(expr), None
         except Exception as exc:
             rows, err = [], str(exc)
         self.call_from_thread(self.push_screen, QueryResultScreen(expr, rows, err))

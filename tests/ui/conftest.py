@@ -1,27 +1,11 @@
 import dataclasses
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.clock import FixedClock
 from warroom.settings import KubeSettings, Settings, load_settings
 from warroom.store import IncidentRepository
-
-T0 = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    """Time the test controls, so countdowns and snapshots are stable."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> datetime:
-        self.now += timedelta(**kw)
-        return self.now
 
 
 @pytest.fixture

@@ -1,32 +1,16 @@
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.clock import FixedClock
 from warroom.settings import Settings, load_settings
 from warroom.store import IncidentRepository
 
-T0 = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    """A controllable clock (time is data we own, not a mock of our code)."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> datetime:
-        self.now += timedelta(**kw)
-        return self.now
-
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> FixedClock:
+    return FixedClock()
 
 
 @pytest.fixture
