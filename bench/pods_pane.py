@@ -102,18 +102,111 @@ def headless(h: DrillHandle, args: argparse.Namespace) -> dict[str, float]:
     return out
 
 
+def console(h: DrillHandle, args: argparse.Namespace) -> dict[str, float]:
+    """The real console (headless Textual): start to table populated with every pod, then
+    `--churn` pod updates/s for `--seconds` while keys are sent the way the terminal driver
+    sends them; latency runs from the key to the table's cursor having moved."""
+    import resource
+    import threading
+
+    from textual import events
+    from warroom.widgets.pods_pane import PodsTable
+
+    from warroom.app import WarRoomApp
+    from warroom.drill.cli import drill_settings
+    from warroom.room import WarRoom
+    from warroom.settings import load_settings
+    from warroom.store import IncidentRepository
+
+    out: dict[str, float] = {}
+    stop = threading.Event()
+    updates = [0]
+
+    def churn() -> None:
+        names = [p["metadata"]["name"] for p in h.call(lambda: h.cluster.store.objects("pods"))]
+        per_batch = max(1, round(args.churn / 10))  # in batches every 0.1 s
+        i = 0
+        while not stop.is_set():
+            batch = [names[(i + k) % len(names)] for k in range(per_batch)]
+            i += per_batch
+
+            def bump(batch: list[str] = batch, tick: int = i) -> None:
+                for name in batch:
+                    obj = h.cluster.store.get("pods", h.namespace, name)
+                    if obj is not None:
+                        obj = json.loads(json.dumps(obj))
+                        obj["metadata"].setdefault("annotations", {})["bench/tick"] = str(tick)
+                        h.cluster.store.put("pods", obj)
+
+            t = time.perf_counter()
+            h.call(bump)
+            updates[0] += len(batch)
+            time.sleep(max(0.0, 0.1 - (time.perf_counter() - t)))
+
+    async def run(s, repo, room) -> None:
+        app = WarRoomApp(s, repo=repo, room=room, follow=False)
+        t0 = time.perf_counter()
+        async with app.run_test(size=(160, 50)):
+            table = app.main.query_one(PodsTable)
+            while table.row_count < args.pods:  # plain sleeps: no Pilot waits in a bench
+                await asyncio.sleep(0.02)
+            out["console: start -> table populated"] = time.perf_counter() - t0
+            table.focus()
+            await asyncio.sleep(0.3)
+            thread = threading.Thread(target=churn, daemon=True)
+            thread.start()
+            keys: list[float] = []
+            end = time.perf_counter() + args.seconds
+            i = 0
+            while time.perf_counter() < end:
+                before = table.cursor_row
+                event = events.Key("up" if i % 4 == 3 else "down", None)
+                event.set_sender(app)
+                t = time.perf_counter()
+                app._driver.send_message(event)
+                while table.cursor_row == before and time.perf_counter() - t < 5:
+                    await asyncio.sleep(0.0005)
+                keys.append(time.perf_counter() - t)
+                await asyncio.sleep(0.05)
+                i += 1
+            stop.set()
+            thread.join(5)
+        keys.sort()
+        out["console: key -> cursor moved, p50"] = keys[len(keys) // 2]
+        out["console: key -> cursor moved, p99"] = keys[int(len(keys) * 0.99)]
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"  {len(keys)} keys during {updates[0] / args.seconds:.0f} pod updates/s for "
+            f"{args.seconds:.0f} s; peak RSS {rss:.0f} MB (bench process, world included)"
+        )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        s = drill_settings(load_settings(env={"USER": "bench"}, data_dir=Path(tmp)), h)
+        s = dataclasses.replace(
+            s,
+            prometheus=dataclasses.replace(s.prometheus, url=None),
+            alertmanager=dataclasses.replace(s.alertmanager, url=None),
+        )
+        repo = IncidentRepository(Path(tmp))
+        room = WarRoom.declare(repo, s, title="bench", severity="P1")
+        asyncio.run(run(s, repo, room))
+    return out
+
+
 def fmt(xs: list[float]) -> str:
     return " ".join(f"{x:.3f}" for x in xs)
 
 
 Phase = Callable[[DrillHandle, argparse.Namespace], dict[str, float]]
-PHASES: list[tuple[str, Phase]] = [("headless", headless)]
+PHASES: list[tuple[str, Phase]] = [("headless", headless), ("console", console)]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pods", type=int, default=10_000)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--churn", type=float, default=100.0, help="pod updates per second")
+    p.add_argument("--seconds", type=float, default=30.0, help="churn duration")
     args = p.parse_args(argv)
     if not shutil.which("kubectl"):
         print("kubectl not found", file=sys.stderr)

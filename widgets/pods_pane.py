@@ -36,7 +36,7 @@ class PodTableRow:
 
 
 class PodAction(Message):
-    """A key on a pod row: verb is restart | delete | logs | describe | evidence."""
+    """A key on a pod row: verb is restart | delete | logs | describe."""
 
     def __init__(self, verb: str, uid: str) -> None:
         super().__init__()
@@ -76,7 +76,6 @@ class PodsTable(DataTable):
     BINDINGS = [
         Binding("l", "pod('logs')", "Logs", id="pods.logs"),
         Binding("d", "pod('describe')", "Describe", id="pods.describe"),
-        Binding("e", "pod('evidence')", "Evidence", id="pods.evidence"),
         Binding("slash", "filter", "Filter", id="pods.filter"),
         Binding("full_stop", "cycle_sort", "Sort", id="pods.sort"),
     ]
@@ -142,6 +141,8 @@ class PodsTable(DataTable):
             changed = True
         for uid, r in wanted.items():
             old = self._shown.get(uid)
+            if old is r:
+                continue  # the same row object: unchanged (the common case under churn)
             if old is None:
                 self.add_row(*self._cells(r).values(), key=uid)
                 changed = True
@@ -243,7 +244,15 @@ class MutablePodsTable(PodsTable):
 
     def watch_cursor_coordinate(self, old: object, new: object) -> None:
         super().watch_cursor_coordinate(old, new)  # type: ignore[arg-type]
-        self.refresh_bindings()
+        # DataTable re-sets the cursor on every row change; refreshing bindings recomposes the
+        # footer, so do it only when the row under the cursor changes what may be done.
+        if not self.mutable_namespaces:
+            return
+        row = self._shown.get(self.selected_uid() or "")
+        allowed = row is not None and row.namespace in self.mutable_namespaces
+        if allowed != getattr(self, "_allowed_here", None):
+            self._allowed_here = allowed
+            self.refresh_bindings()
 
 
 def _leading_int(text: str) -> int:
