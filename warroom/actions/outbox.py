@@ -335,16 +335,5 @@ def _default_client() -> httpx.AsyncClient:
 
 def _message_of(incident_id: str, ev: Event) -> Message:
     """The message of an update event; the fields come from notify.update_data()."""
-    d = ev.data
-    n = d.get("update_number")
-    return Message(
-        incident=incident_id,
-        text=ev.text,
-        title=str(d.get("title") or ""),
-        severity=str(d.get("severity") or ""),
-        status=str(d.get("status") or ""),
-        update_number=int(n) if n is not None else None,
-        drill=bool(d.get("drill", False)),
-        url=d.get("url") or None,
-        template=str(d.get("template") or ""),
-    )
+    # The event's data carries the same fields a stored message has (notify.update_data).
+    return Message.from_dict({**ev.data, "incident": incident_id, "text": ev.text})
