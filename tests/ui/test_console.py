@@ -218,3 +218,15 @@ async def test_escape_sequences_render_inert(repo, settings, clock) -> None:
         assert "\x1b" not in text and "\x07" not in text
         svg = app.export_screenshot()
         assert "pwned" not in svg
+
+
+async def test_k_acknowledges_even_with_the_timeline_focused(repo, settings, clock) -> None:
+    room = WarRoom.declare(repo, settings, title="ack me", severity="P0", clock=clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.focused is app.main.query_one(Timeline)
+        await pilot.press("k")
+        await settle(app, pilot)
+    kinds, _ = store_kinds(repo, room.incident_id)
+    assert kinds.count(Kind.ACK) == 1
