@@ -254,7 +254,14 @@ class WarRoomApp(HealthMixin, PodsMixin, App[int]):
             with open(marker, "w", encoding="utf-8") as f:
                 f.write(f"{time.time():.6f}\n")
 
+    def _widgets_alive(self) -> bool:
+        """False while the app shuts down: timers and worker callbacks may still fire after
+        the main screen's widgets are gone."""
+        return self.main.is_attached and not self._exit and bool(self.main.query(IncidentHeader))
+
     def _tick(self) -> None:
+        if not self._widgets_alive():
+            return
         self._check_deadlines()
         self.main.query_one(IncidentHeader).tick()
         for status in self.main.query(SourceStatus):
@@ -276,7 +283,7 @@ class WarRoomApp(HealthMixin, PodsMixin, App[int]):
     def sync(self) -> None:
         """Hand the widgets whatever events they have not seen, and the state they imply."""
         room = self.room
-        if room is None:
+        if room is None or not self._widgets_alive():
             return
         events = room.events
         new = events[self._shown :]
