@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("verify", "check the timeline's hash chain (and evidence bundles)")
     p.add_argument("incident", metavar="ID")
 
+    p = verb("evidence", "list an incident's evidence bundles with their hashes")
+    p.add_argument("incident", metavar="ID")
+
     p = verb("drill", "run a simulated incident against a loopback cluster")
     p.add_argument("scenario", nargs="?", default=None)
     p.add_argument("--list", action="store_true", help="list scenarios")
@@ -332,6 +335,31 @@ def _cmd_update(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evidence(args: argparse.Namespace) -> int:
+    from warroom.actions.evidence import list_bundles
+    from warroom.store import IncidentNotFound
+
+    settings = _settings(args)
+    try:
+        store = _repo(settings).open(args.incident, read_only=True)
+    except IncidentNotFound:
+        raise CliError(f"no incident {args.incident!r} in {settings.incidents_dir}") from None
+    except ValueError as exc:
+        raise CliError(f"bad incident id {args.incident!r}: {exc}") from None
+    with store:
+        rows = list_bundles(store)
+    if not rows:
+        print(f"{args.incident}: no evidence bundles")
+        return 0
+    for r in rows:
+        missing = "" if r.get("present", True) else "  MISSING"
+        print(
+            f"{r['time']}  {r['actor']}  {r['bundle']}  sha256 {r['sha256']}  "
+            f"{r['files']} files, {r['failures']} failures{missing}"
+        )
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from warroom.app import run_app
@@ -361,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         "verify": _cmd_verify,
         "drill": _cmd_drill,
         "update": _cmd_update,
+        "evidence": _cmd_evidence,
         "note": lambda a: _with_room(a, lambda r: r.add_note(joined("text"))),
         "ack": lambda a: _with_room(a, lambda r: r.acknowledge()),
         "status": lambda a: _with_room(a, lambda r: r.change_status(a.status, joined("note"))),

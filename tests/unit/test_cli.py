@@ -158,6 +158,7 @@ def test_core_does_not_import_textual_or_rich() -> None:
         "import warroom.sources.prometheus, warroom.sources.alertmanager, warroom.sources.kube\n"
         "import warroom.sources.kube_status, warroom.actions.restart, warroom.actions.notify\n"
         "import warroom.actions.outbox, warroom.snapshots, warroom.templates\n"
+        "import warroom.actions.evidence, warroom.actions.redact\n"
         "import warroom.drill.world, warroom.drill.scenario, warroom.drill.kube_server\n"
         "from warroom.cli import main\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
@@ -166,3 +167,11 @@ def test_core_does_not_import_textual_or_rich() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""
+
+
+def test_evidence_lists_no_bundles_and_rejects_unknown(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    incident = run("declare", "--title", "x", "--severity", "P2", data=data).stdout.strip()
+    assert run("evidence", incident, data=data).stdout.strip() == f"{incident}: no evidence bundles"
+    bad = run("evidence", "INC-nope", data=data, check=False)
+    assert bad.returncode == 1 and "no incident 'INC-nope'" in bad.stderr
