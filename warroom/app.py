@@ -755,8 +755,8 @@ def with_cli_overrides(settings: Settings, args: Any) -> Settings:
 def run_app(settings: Settings, args: Any, started: float) -> int:
     """`warroom` / `warroom run`: open the newest open incident, or ask to declare one."""
     from warroom.app_health import load_health_config
-    from warroom.cli import CliError, newest_open_incident
-    from warroom.store import IncidentNotFound, IncidentRepository
+    from warroom.cli import newest_open_incident, open_store
+    from warroom.store import IncidentRepository
     from warroom.updates import destinations
 
     settings = with_cli_overrides(settings, args)
@@ -768,12 +768,7 @@ def run_app(settings: Settings, args: Any, started: float) -> int:
     incident_id = getattr(args, "incident", None) or newest_open_incident(repo)
     room = None
     if incident_id:
-        try:
-            room = WarRoom(repo.open(incident_id), settings)
-        except IncidentNotFound:
-            raise CliError(f"no incident {incident_id!r} in {settings.incidents_dir}") from None
-        except ValueError as exc:
-            raise CliError(f"bad incident id {incident_id!r}: {exc}") from None
+        room = WarRoom(open_store(settings, incident_id), settings)
     app = WarRoomApp(settings, repo=repo, room=room, started=started)
     try:
         code = app.run()

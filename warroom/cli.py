@@ -154,6 +154,18 @@ def _repo(settings: Any) -> Any:
     return IncidentRepository(settings.data_dir)
 
 
+def open_store(settings: Any, incident_id: str, read_only: bool = False) -> Any:
+    """The incident's store, or one clear CliError for an unknown or unsafe id."""
+    from warroom.store import IncidentNotFound
+
+    try:
+        return _repo(settings).open(incident_id, read_only=read_only)
+    except IncidentNotFound:
+        raise CliError(f"no incident {incident_id!r} in {settings.incidents_dir}") from None
+    except ValueError as exc:  # the store's message names the id and the rule
+        raise CliError(str(exc)) from None
+
+
 def newest_open_incident(repo: Any) -> str | None:
     from warroom.projection import project
 
@@ -166,19 +178,12 @@ def newest_open_incident(repo: Any) -> str | None:
 
 def _open_room(args: argparse.Namespace, settings: Any) -> Any:
     from warroom.room import WarRoom
-    from warroom.store import IncidentNotFound
 
     repo = _repo(settings)
     incident_id = getattr(args, "incident", None) or newest_open_incident(repo)
     if not incident_id:
         raise CliError("no open incident: declare one with `warroom declare` or name --incident")
-    try:
-        store = repo.open(incident_id)
-    except IncidentNotFound:
-        raise CliError(f"no incident {incident_id!r} in {settings.incidents_dir}") from None
-    except ValueError as exc:
-        raise CliError(f"bad incident id {incident_id!r}: {exc}") from None
-    return WarRoom(store, settings)
+    return WarRoom(open_store(settings, incident_id), settings)
 
 
 def _cmd_declare(args: argparse.Namespace) -> int:
@@ -249,15 +254,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from warroom.report import to_json, to_markdown
-    from warroom.store import IncidentNotFound
 
     settings = _settings(args)
-    try:
-        store = _repo(settings).open(args.incident, read_only=True)
-    except IncidentNotFound:
-        raise CliError(f"no incident {args.incident!r} in {settings.incidents_dir}") from None
-    except ValueError as exc:
-        raise CliError(f"bad incident id {args.incident!r}: {exc}") from None
+    store = open_store(settings, args.incident, read_only=True)
     with store:
         events = store.events()
     text = to_markdown(events) if args.format == "md" else to_json(events)
@@ -270,15 +269,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from warroom.store import IncidentNotFound
-
     settings = _settings(args)
-    try:
-        store = _repo(settings).open(args.incident, read_only=True)
-    except IncidentNotFound:
-        raise CliError(f"no incident {args.incident!r} in {settings.incidents_dir}") from None
-    except ValueError as exc:
-        raise CliError(f"bad incident id {args.incident!r}: {exc}") from None
+    store = open_store(settings, args.incident, read_only=True)
     with store:
         report = store.verify()
         problems = [] if report.ok else [report.problem or "chain broken"]
@@ -337,15 +329,9 @@ def _cmd_update(args: argparse.Namespace) -> int:
 
 def _cmd_evidence(args: argparse.Namespace) -> int:
     from warroom.actions.evidence import list_bundles
-    from warroom.store import IncidentNotFound
 
     settings = _settings(args)
-    try:
-        store = _repo(settings).open(args.incident, read_only=True)
-    except IncidentNotFound:
-        raise CliError(f"no incident {args.incident!r} in {settings.incidents_dir}") from None
-    except ValueError as exc:
-        raise CliError(f"bad incident id {args.incident!r}: {exc}") from None
+    store = open_store(settings, args.incident, read_only=True)
     with store:
         rows = list_bundles(store)
     if not rows:
