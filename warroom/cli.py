@@ -130,7 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("drill", "run a simulated incident against a loopback cluster")
     p.add_argument("scenario", nargs="?", default=None)
     p.add_argument("--list", action="store_true", help="list scenarios")
-    p.add_argument("--speed", type=float, default=1.0, help="scenario time multiplier")
+    p.add_argument("--speed", type=float, default=None, help="scenario time multiplier (default 1)")
+    p.add_argument(
+        "--script", metavar="FILE", help="replay responder steps headless (CI), then report"
+    )
+    p.add_argument(
+        "--report",
+        metavar="ID",
+        help="write the scored drill report of drill ID and print its path",
+    )
     return parser
 
 

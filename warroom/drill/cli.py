@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from warroom.settings import AlertmanagerSettings, KubeSettings, PrometheusSettings, Settings
@@ -58,49 +59,124 @@ def run_drill(args: argparse.Namespace, settings: Settings, started: float) -> i
         return 0
     from warroom.cli import CliError
 
+    if getattr(args, "report", None):
+        return report_command(settings, args.report)
+    script = None
+    if getattr(args, "script", None):
+        from warroom.drill.script import ScriptError, load_script
+
+        try:
+            script = load_script(args.script)
+        except ScriptError as exc:
+            raise CliError(str(exc), 2) from None
     names = [n for n, _, _ in list_scenarios()]
-    scenario = args.scenario or (names[0] if names else None)
+    scenario = (
+        args.scenario or (script.scenario if script else None) or (names[0] if names else None)
+    )
     if scenario is None:
         raise CliError("no drill scenarios are installed")
-    if args.speed <= 0:
+    speed = args.speed if args.speed is not None else (script.speed if script else None) or 1.0
+    if speed <= 0:
         raise CliError("--speed must be positive", 2)
 
-    from warroom.app import WarRoomApp, _setup_logging
+    from warroom.app import _setup_logging
+    from warroom.app_drill import DrillApp
+    from warroom.drill.recorder import DrillRecorder
     from warroom.drill.world import run_in_thread
-    from warroom.room import WarRoom
     from warroom.store import IncidentRepository
 
     try:
         # Wall-clock timestamps: ages and alert times read true while scenario time runs fast.
-        world = run_in_thread(scenario, speed=args.speed, wall_timestamps=True)
+        world = run_in_thread(scenario, speed=speed, wall_timestamps=True)
     except ScenarioError as exc:
         raise CliError(str(exc), 2) from None
     except FileNotFoundError:
         raise CliError(
             f"unknown scenario {scenario!r}; `warroom drill --list` shows them", 2
         ) from None
+    played = None
     try:
         dsettings = drill_settings(settings, world)
         _setup_logging(dsettings)
         repo = IncidentRepository(dsettings.data_dir)
-        room = WarRoom.declare(
-            repo,
-            dsettings,
-            title=f"Drill: {world.scenario.title}",
-            severity="P3",
-            category="application",
-            drill=True,
-            scenario=world.scenario.name,
-        )
-        app = WarRoomApp(dsettings, repo=repo, room=room, started=started)
-        code = app.run()
-        incident_id = app.room.incident_id if app.room else room.incident_id
-        if app.room is not None:
-            app.room.store.close()
+        room = declare_drill(repo, dsettings, world)
+        app = DrillApp(dsettings, repo=repo, room=room, started=started, world=world)
+        recorder = DrillRecorder(room, world, on_recorded=app.drill_recorded)
+        recorder.start()
+        if script is None:
+            code = app.run()
+        else:
+            code, played = _run_script(app, script, world)
+        recorder.finish()
+        incident_id = room.incident_id
+        path = write_drill_report(dsettings, room.store.events(), world.scenario)
+        room.store.close()
     finally:
         world.stop()
-    print(
-        f"Drill {incident_id} saved. Post-mortem: warroom export {incident_id}",
-        file=sys.stderr,
-    )
+    if played is not None:
+        for line in played.lines:
+            print(line)
+    print(f"Drill {incident_id} saved. Drill report: {path}", file=sys.stderr)
+    print(f"Post-mortem: warroom export {incident_id}", file=sys.stderr)
     return code or 0
+
+
+def declare_drill(repo: Any, settings: Settings, world: Any) -> Any:
+    """The drill's incident: declared low (P3) on purpose; judging severity is the exercise."""
+    from warroom.room import WarRoom
+
+    return WarRoom.declare(
+        repo,
+        settings,
+        title=f"Drill: {world.scenario.title}",
+        severity="P3",
+        category="application",
+        drill=True,
+        scenario=world.scenario.name,
+    )
+
+
+def _run_script(app: Any, script: Any, world: Any) -> tuple[int, Any]:
+    from warroom.app_drill import play_script
+
+    result: list[Any] = []
+
+    async def autopilot(pilot: Any) -> None:
+        result.append(await play_script(app, pilot, script, world.world.clock.elapsed))
+
+    code = app.run(headless=True, auto_pilot=autopilot)
+    played = result[0] if result else None
+    if played is not None and played.failed:
+        code = 1
+    return code or 0, played
+
+
+def write_drill_report(settings: Settings, events: list[Any], scenario: Any) -> Path:
+    from warroom.drill.report import report_path, score_drill, to_markdown, write_report
+
+    result = score_drill(events, scenario, settings.policy)
+    text = to_markdown(events, scenario, result)
+    return write_report(report_path(settings.data_dir, result.incident_id), text)
+
+
+def report_command(settings: Settings, incident_id: str) -> int:
+    """`warroom drill --report ID`: score a finished (or running) drill from its timeline."""
+    from warroom.cli import CliError, open_store
+    from warroom.drill.scenario import ScenarioError, load_scenario
+    from warroom.projection import project
+
+    store = open_store(settings, incident_id, read_only=True)
+    try:
+        events = store.events()
+    finally:
+        store.close()
+    state = project(events)
+    if not state.drill or not state.scenario:
+        raise CliError(f"{incident_id} is not a drill (no scenario on its declaration)")
+    try:
+        scenario = load_scenario(state.scenario)
+    except ScenarioError as exc:
+        raise CliError(str(exc), 2) from None
+    path = write_drill_report(settings, events, scenario)
+    print(path)
+    return 0

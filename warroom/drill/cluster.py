@@ -291,7 +291,7 @@ class Cluster:
         if grace is None:
             grace = int(obj["spec"].get("terminationGracePeriodSeconds", 30))
         self.kubelet.delete(sim, grace)
-        self._trigger("delete", sim.workload, {"pod": name})
+        self._trigger("delete", sim.workload, {"pod": name, "grace": grace})
         after = self.store.get("pods", namespace, name)
         return copy.deepcopy(after if after is not None else obj)
 

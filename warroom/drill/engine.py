@@ -91,6 +91,8 @@ class Engine:
         too_few = w.min_replicas is not None and int(info.get("replicas") or 0) < w.min_replicas
         if kind == "scale" and too_few:
             return False
+        if kind == "delete" and w.force and info.get("grace") != 0:
+            return False  # a graceful delete of a pod on a lost node never completes
         return self._flags_allow(r.if_flags, r.unless_flags)
 
     # --- actions ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import json
 from typing import Any
 
@@ -37,6 +38,10 @@ from warroom.drill.kube_write import WriteHandlers
 from warroom.drill.resources import RESOURCES, Resource
 from warroom.drill.selectors import SelectorError, field_matcher, label_matcher
 from warroom.drill.store import Entry, Expired, dumps
+
+# The User-Agent of the request being served: trigger hooks run inside the handler, so they can
+# tell the console's own changes (which it records itself) from kubectl's (drill/recorder.py).
+REQUEST_AGENT: contextvars.ContextVar[str] = contextvars.ContextVar("request_agent", default="")
 
 __all__ = ["KubeServer", "User"]
 
@@ -84,6 +89,7 @@ class KubeServer(WriteHandlers, LogHandlers):
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        REQUEST_AGENT.set(request.headers.get("User-Agent", ""))
         try:
             if request.path not in PUBLIC:
                 request[USER] = self._authenticate(request)

@@ -33,13 +33,14 @@ Format (every key but name/nodes/workloads is optional):
         do: [ACTION, ...]
     reactions:                          # fire on responder actions through the API
       - name: ...
-        when: {restart: deployment/web}  # or delete: (a pod of it), patch:, scale: (+min_replicas),
-                                         #    image: (+image_is: "web:1")
+        when: {restart: deployment/web}  # or delete: (a pod of it, +force: true for grace 0),
+                                         #    patch:, scale: (+min_replicas), image: (+image_is)
         if: broken                       # flags that must be set (unless: must not)
         once: true
         do: [ACTION, ...]
     timings: {schedule: 0.5, pull: 3, ready: 4, terminate: 2, crash_display: 1, backoff: 10,
               backoff_max: 300, eviction: 40}
+    objectives: {...}                   # what the responder is scored on: see objectives.py
 
 ACTION is a mapping with one of these keys, plus an optional `after: seconds`:
     rollout: {workload: deployment/web, image: "web:2", container: web, behavior: panic}
@@ -58,6 +59,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from warroom.drill.objectives import Objectives
 
 WORKLOAD_KINDS = {
     "deployment": "Deployment",
@@ -199,6 +202,7 @@ class Trigger:
     workload: str  # "deployment/name"
     image: str | None = None  # for kind image
     min_replicas: int | None = None  # for kind scale
+    force: bool = False  # for kind delete: only a forced delete (grace period 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +246,7 @@ class Scenario:
     timeline: tuple[TimelineEntry, ...]
     reactions: tuple[Reaction, ...]
     timings: Timings = Timings()
+    objectives: Objectives = Objectives()  # noqa: RUF009 - frozen, shared safely like Timings
 
     def workload(self, ref: str) -> Workload:
         for w in self.workloads:

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from warroom.drill.objectives_parse import parse_objectives
 from warroom.drill.scenario import (
     ACTION_KINDS,
     HEALTHY,
@@ -131,6 +132,7 @@ def parse(text: str, source: str) -> Scenario:
             "timeline",
             "reactions",
             "timings",
+            "objectives",
         },
         "",
     )
@@ -154,6 +156,7 @@ def parse(text: str, source: str) -> Scenario:
     timeline = _timeline(ctx, top.get("timeline"), refs)
     reactions = _reactions(ctx, top.get("reactions"), refs)
     timings = _timings(ctx, top.get("timings"))
+    objectives = parse_objectives(ctx, top.get("objectives"), set(refs.workloads))
     return Scenario(
         name=name,
         title=ctx.str(top, "title", "", name),
@@ -170,6 +173,7 @@ def parse(text: str, source: str) -> Scenario:
         timeline=timeline,
         reactions=reactions,
         timings=timings,
+        objectives=objectives,
     )
 
 
@@ -514,7 +518,7 @@ def _reactions(ctx: _Ctx, v: Any, refs: _Refs) -> tuple[Reaction, ...]:
         d = ctx.map(item, key)
         ctx.known(d, {"name", "when", "if", "unless", "once", "do"}, key)
         w = ctx.map(d.get("when"), f"{key}.when")
-        ctx.known(w, {*TRIGGER_KINDS, "image_is", "min_replicas"}, f"{key}.when")
+        ctx.known(w, {*TRIGGER_KINDS, "image_is", "min_replicas", "force"}, f"{key}.when")
         kinds = [k for k in TRIGGER_KINDS if k in w]
         if len(kinds) != 1:
             raise ctx.fail(f"{key}.when", f"needs exactly one of {', '.join(TRIGGER_KINDS)}")
@@ -524,7 +528,8 @@ def _reactions(ctx: _Ctx, v: Any, refs: _Refs) -> tuple[Reaction, ...]:
         if kind == "image" and not image:
             raise ctx.fail(f"{key}.when.image_is", "is required for an image trigger")
         mr = None if w.get("min_replicas") is None else ctx.int(w, "min_replicas", f"{key}.when")
-        trigger = Trigger(kind, ref, str(image) if image else None, mr)
+        force = ctx.bool(w, "force", f"{key}.when", False)
+        trigger = Trigger(kind, ref, str(image) if image else None, mr, force)
         out.append(
             Reaction(
                 name=ctx.str(d, "name", key, f"reaction {i}"),
