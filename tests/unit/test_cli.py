@@ -160,6 +160,8 @@ def test_core_does_not_import_textual_or_rich() -> None:
         "import warroom.actions.outbox, warroom.snapshots, warroom.templates\n"
         "import warroom.actions.evidence, warroom.actions.redact\n"
         "import warroom.drill.world, warroom.drill.scenario, warroom.drill.kube_server\n"
+        "import warroom.drill.objectives, warroom.drill.scoring, warroom.drill.report\n"
+        "import warroom.drill.recorder, warroom.drill.script, warroom.drill.cli\n"
         "from warroom.cli import main\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print(','.join(bad))\n"

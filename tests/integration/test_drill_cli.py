@@ -1,0 +1,70 @@
+"""`warroom drill --script` and `--report` as CI would run them: a real process, headless
+console, the drill world on loopback, the report on disk, and the same score after the fact."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+SCRIPTS = Path(__file__).parent.parent / "drill_scripts"
+
+
+def warroom(*args: str, data: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WARROOM_DATA_DIR": str(data), "USER": "ann"}
+    env.pop("WARROOM_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "warroom", "drill", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def test_script_runs_headless_to_a_report_and_report_rescores_it(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    proc = warroom("--script", str(SCRIPTS / "error-spike-win.yaml"), "--speed", "20", data=data)
+    assert proc.returncode == 0, proc.stderr
+    # every step is echoed with the scenario time it ran at
+    assert re.search(r"^t\+\d+s ack$", proc.stdout, re.M)
+    assert "kubectl scale deployment/inventory --replicas=4: deployment.apps/inventory scaled" in (
+        proc.stdout
+    )
+    found = re.search(r"Drill (DRILL-\S+) saved\. Drill report: (\S+\.md)", proc.stderr)
+    assert found, proc.stderr
+    incident, path = found.group(1), Path(found.group(2))
+    first = path.read_text(encoding="utf-8")
+    assert "**Result: WON, 100/100 points (100%).**" in first
+    assert "speed x20" in first and "| t+" in first
+
+    path.unlink()
+    again = warroom("--report", incident, data=data, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert Path(again.stdout.strip()) == path
+    assert path.read_text(encoding="utf-8") == first  # scored from the timeline alone
+
+
+def test_report_refuses_an_incident_that_is_not_a_drill(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    env = {**os.environ, "WARROOM_DATA_DIR": str(data), "USER": "ann"}
+    declared = subprocess.run(
+        [sys.executable, "-m", "warroom", "declare", "--title", "real", "--severity", "P2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    proc = warroom("--report", declared.stdout.strip(), data=data, timeout=60)
+    assert proc.returncode == 1 and "is not a drill" in proc.stderr
+
+
+def test_a_broken_script_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("steps: [{at: 1, do: dance}]\n", encoding="utf-8")
+    proc = warroom("--script", str(bad), data=tmp_path / "d", timeout=60)
+    assert proc.returncode == 2 and "steps[0].do: unknown action 'dance'" in proc.stderr

@@ -1,0 +1,121 @@
+"""Scored drills played through the real console (Pilot) against the drill world on loopback.
+
+Each scenario is won once and lost once by a script from tests/drill_scripts: the script's
+steps press the console's keys and answer its dialogs, kubectl steps run the real kubectl
+against the drill cluster, the scenario reacts, and the score comes from the timeline alone.
+Speed 20: a scenario minute is three wall seconds.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from warroom.app_drill import DrillApp, play_script
+from warroom.drill.cli import declare_drill, drill_settings
+from warroom.drill.recorder import DrillRecorder
+from warroom.drill.report import score_drill, to_markdown
+from warroom.drill.script import load_script
+from warroom.model import Kind
+
+from .test_console import SIZE
+
+pytestmark = pytest.mark.integration
+SCRIPTS = Path(__file__).parent.parent / "drill_scripts"
+SPEED = 20.0
+
+
+async def play(drill_factory, settings, repo, name: str):
+    script = load_script(SCRIPTS / f"{name}.yaml")
+    world = drill_factory(scenario=script.scenario, speed=SPEED, wall_timestamps=True)
+    s = drill_settings(settings, world)
+    room = declare_drill(repo, s, world)
+    app = DrillApp(s, repo=repo, room=room, world=world)
+    recorder = DrillRecorder(room, world, on_recorded=app.drill_recorded)
+    recorder.start()
+    async with app.run_test(size=SIZE) as pilot:
+        run = await play_script(app, pilot, script, world.world.clock.elapsed)
+    assert run.failed is None, run.lines
+    recorder.finish()
+    events = room.store.events()
+    result = score_drill(events, world.scenario, s.policy)
+    reactions = [h.detail for h in world.happenings if h.source == "reaction" and h.kind == "react"]
+    return result, events, reactions, to_markdown(events, world.scenario, result)
+
+
+def passed(result) -> dict[str, bool]:
+    return {o.id: o.passed for o in result.objectives}
+
+
+ALL_PASS = dict.fromkeys(
+    ("ack", "severity", "first_update", "mitigation", "evidence", "phases", "resolved"), True
+)
+
+
+async def test_crashloop_won_with_evidence_then_restart(drill_factory, settings, repo) -> None:
+    result, events, reactions, md = await play(drill_factory, settings, repo, "crashloop-win")
+    assert passed(result) == ALL_PASS and result.won and result.percent == 100
+    assert reactions == ["rollout restart warms each pod before traffic"]
+    assert result.by_id("mitigation").measured.startswith("rollout restart deployment/checkout-api")
+    evidence = [e for e in events if e.kind == Kind.EVIDENCE]
+    assert evidence and evidence[0].data["sha256"]  # a real bundle, sealed and hashed
+    assert "**Result: WON, 100/100 points (100%).**" in md
+
+
+async def test_crashloop_lost_by_deleting_a_pod_first(drill_factory, settings, repo) -> None:
+    result, _, reactions, md = await play(drill_factory, settings, repo, "crashloop-lose")
+    assert passed(result) == {
+        **ALL_PASS,
+        "severity": False,
+        "first_update": False,
+        "mitigation": False,
+        "evidence": False,
+        "phases": False,
+    }
+    assert not result.won and result.points == 30  # ack 15 + resolved 15
+    assert result.wrong_moves and result.wrong_moves[0].startswith(
+        "delete a pod of deployment/checkout-api"
+    )
+    assert reactions == ["rollout restart warms each pod before traffic"]  # the later restart
+    assert "**Result: LOST" in md and "## Wrong moves" in md
+
+
+async def test_error_spike_won_by_scaling_the_dependency(drill_factory, settings, repo) -> None:
+    result, events, reactions, _ = await play(drill_factory, settings, repo, "error-spike-win")
+    assert passed(result) == ALL_PASS and result.won
+    assert reactions == ["four or more inventory replicas absorb the surge"]
+    scaled = [e for e in events if e.kind == Kind.ACTION]
+    assert [e.data["verb"] for e in scaled] == ["scale"]  # kubectl's change, seen by the drill
+    assert scaled[0].data["replicas"] == 4 and scaled[0].data["via"] == "kubectl"
+
+
+async def test_error_spike_lost_by_restarting_the_caller(drill_factory, settings, repo) -> None:
+    result, _, reactions, _ = await play(drill_factory, settings, repo, "error-spike-lose")
+    assert reactions == ["restarted checkout pods retry into the saturated dependency"]
+    assert not result.won
+    m, r = result.by_id("mitigation"), result.by_id("resolved")
+    assert not m.passed and "scale deployment/inventory to 4+ replicas" in m.missed
+    assert not r.passed and r.measured.endswith("with no fix in place")
+    assert "rollout restart deployment/checkout-api" in result.wrong_moves[0]
+
+
+async def test_node_loss_won_by_force_deleting_the_stuck_pod(drill_factory, settings, repo) -> None:
+    result, events, reactions, _ = await play(drill_factory, settings, repo, "node-loss-win")
+    assert passed(result) == ALL_PASS and result.won
+    assert reactions == ["a forced delete frees redis-cart-0 for the StatefulSet"]
+    action = next(e for e in events if e.kind == Kind.ACTION)
+    assert action.data["grace"] == 0 and action.data["target"] == "pods/shop/redis-cart-0"
+    pods = [e.text for e in events if e.kind == Kind.POD]
+    assert any("redis-cart-0" in t for t in pods)  # the watcher saw it go Unknown/Terminating
+
+
+async def test_node_loss_lost_by_a_graceful_delete(drill_factory, settings, repo) -> None:
+    result, events, reactions, _ = await play(drill_factory, settings, repo, "node-loss-lose")
+    assert reactions == ["restarted cart pods cannot reach redis either"]
+    verbs = [e.data["verb"] for e in events if e.kind == Kind.ACTION]
+    assert verbs == ["delete-pod", "rollout-restart"]  # both through the console
+    assert passed(result) == {
+        **dict.fromkeys(ALL_PASS, False),
+        "ack": True,
+    }
+    assert result.by_id("severity").measured == "ended at P2"
+    assert any("restart deployment/cart" in m for m in result.wrong_moves)
