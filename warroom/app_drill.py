@@ -29,6 +29,7 @@ from warroom.app import ACTIONS, WarRoomApp
 from warroom.drill.scoring import workload_of
 from warroom.drill.script import STEP_TIMEOUT, Script, Step
 from warroom.model import Kind, format_duration
+from warroom.sanitize import strip_control
 from warroom.widgets.messages import ToggleRequested
 from warroom.widgets.pods_pane import PodsTable
 
@@ -103,11 +104,13 @@ async def play_script(
     that fails: the run stops there, says why, and the console closes (the report follows)."""
     run = ScriptRun()
     player = _Player(app, pilot)
+    where = "start"
     try:
         await player.until(
             lambda: app.room is not None and app.screen is app.main, "the main screen"
         )
         for step in script.steps:
+            where = step.where
             while scenario_now() < step.at:
                 await pilot.pause(min(0.1, max(0.01, (step.at - scenario_now()) / app.world.speed)))
             detail = await player.perform(step)
@@ -116,11 +119,11 @@ async def play_script(
                 return run
         await player.settle()
     except ScriptFailed as e:
-        run.failed = f"{step.where if 'step' in locals() else 'start'}: {e}"
+        run.failed = f"{where}: {e}"
         run.lines.append(f"t+{format_duration(scenario_now())} FAILED {run.failed}")
     except Exception as e:  # a bug must not leave a headless console running forever
         log.exception("drill script crashed")
-        run.failed = f"{type(e).__name__}: {e}"
+        run.failed = f"{where}: {type(e).__name__}: {e}"
         run.lines.append(f"FAILED {run.failed}")
     if app.is_running:
         app.exit(0 if run.failed is None else 1)
@@ -317,6 +320,8 @@ class _Player:
         return await self._mutate("ctrl+d", target)
 
     async def kubectl(self, args: str) -> str:
+        if not shutil.which(KUBECTL):
+            raise ScriptFailed(f"kubectl is not installed ({KUBECTL})")
         cmd = [KUBECTL, "--kubeconfig", str(self.app.world.kubeconfig_path), *shlex.split(args)]
         proc = await asyncio.create_subprocess_exec(
             *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
@@ -326,7 +331,8 @@ class _Player:
         except TimeoutError:
             proc.kill()
             raise ScriptFailed(f"kubectl {args}: timed out") from None
-        text = out.decode(errors="replace").strip().replace("\n", " | ")[:300]
+        # kubectl prints what the server says: keep it one inert line on the terminal
+        text = strip_control(out.decode(errors="replace").strip().replace("\n", " | "))[:300]
         if proc.returncode != 0:
             raise ScriptFailed(f"kubectl {args}: exit {proc.returncode}: {text}")
         await self.pilot.pause(0.5)  # the drill recorder writes its ACTION from the world thread

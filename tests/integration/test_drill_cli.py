@@ -68,3 +68,11 @@ def test_a_broken_script_is_a_config_error(tmp_path: Path) -> None:
     bad.write_text("steps: [{at: 1, do: dance}]\n", encoding="utf-8")
     proc = warroom("--script", str(bad), data=tmp_path / "d", timeout=60)
     assert proc.returncode == 2 and "steps[0].do: unknown action 'dance'" in proc.stderr
+
+
+def test_list_shows_titles_not_the_fix(tmp_path: Path) -> None:
+    proc = warroom("--list", data=tmp_path / "d", timeout=60)
+    assert proc.returncode == 0
+    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert names == ["crashloop-after-deploy", "error-spike-dependency", "node-loss"]
+    assert "kubectl" not in proc.stdout and "restart" not in proc.stdout  # no spoilers

@@ -52,10 +52,10 @@ def run_drill(args: argparse.Namespace, settings: Settings, started: float) -> i
     from warroom.drill.scenario import ScenarioError, list_scenarios
 
     if args.list:
-        for name, title, description in list_scenarios():
+        # Titles only: a description names the fix, which would spoil the drill; the drill
+        # report shows it afterwards.
+        for name, title, _ in list_scenarios():
             print(f"{name:28} {title}")
-            if description:
-                print(f"{'':28} {description.strip().splitlines()[0]}")
         return 0
     from warroom.cli import CliError
 
@@ -114,8 +114,10 @@ def run_drill(args: argparse.Namespace, settings: Settings, started: float) -> i
     finally:
         world.stop()
     if played is not None:
-        for line in played.lines:
-            print(line)
+        from warroom.sanitize import one_line
+
+        for line in played.lines:  # step texts quote pod names and kubectl output: keep inert
+            print(one_line(line))
     print(f"Drill {incident_id} saved. Drill report: {path}", file=sys.stderr)
     print(f"Post-mortem: warroom export {incident_id}", file=sys.stderr)
     return code or 0

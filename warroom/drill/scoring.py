@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from warroom.drill.objectives import DEFAULT_PHASES_EXCLUDED, ActionRule, Objectives
 from warroom.model import Event, Kind, Severity, SeverityPolicy, format_duration, parse_ts
@@ -123,7 +123,8 @@ def drill_clock(events: list[Event], state: IncidentState) -> DrillClock:
                 return DrillClock(parse_ts(str(e.data["t0"])), float(e.data.get("speed", 1.0)))
             except (KeyError, ValueError):
                 break
-    return DrillClock(state.declared_at or (events[0].time if events else datetime.min), 1.0)
+    fallback = state.declared_at or (events[0].time if events else datetime.min.replace(tzinfo=UTC))
+    return DrillClock(fallback, 1.0)
 
 
 def responder_actions(events: list[Event], workloads: list[str]) -> list[ResponderAction]:
