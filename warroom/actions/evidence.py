@@ -66,6 +66,7 @@ from warroom.sources.kube_status import pod_row
 
 if TYPE_CHECKING:
     from warroom.health import CheckSpec
+    from warroom.settings import EvidenceSettings
     from warroom.sources.alertmanager import AlertmanagerSource
     from warroom.sources.prometheus import PrometheusSource
 
@@ -93,6 +94,16 @@ class EvidenceLimits:
     max_pods: int = 20  # incident-wide collections: the most suspect pods first
     request_timeout: float = 60.0  # seconds, per Kubernetes request (a whole log stream)
     metric_minutes: float = 30.0  # metric snapshot window
+
+    @classmethod
+    def from_settings(cls, s: EvidenceSettings) -> EvidenceLimits:
+        return cls(
+            max_log_lines=s.max_log_lines,
+            max_log_bytes=s.max_log_bytes,
+            max_pods=s.max_pods,
+            request_timeout=s.request_timeout,
+            metric_minutes=s.metric_window.total_seconds() / 60,
+        )
 
 
 @dataclass(frozen=True)
