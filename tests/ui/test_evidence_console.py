@@ -83,6 +83,8 @@ async def test_e_collects_an_incident_wide_bundle_with_progress(
     assert {"pods.json", "metrics.json", "alerts.json", "timeline.json"} <= set(names)
     assert not [f for f in manifest["failures"] if "metric" in f["what"]]
     assert verify_bundles(room.store) == ([], 1)
+    item = room.state.checklist["evidence-preserved"]  # P1 playbook: done_when: evidence
+    assert item.done and item.by == "ann"
 
 
 async def test_e_on_a_pod_row_collects_that_pod_within_the_settings_limits(
