@@ -173,7 +173,9 @@ async def test_crashlooping_pod_bundle(
     assert [p.name for p in evdir.iterdir()] == [res.path_tar.name]
     assert res.sha256 == sha(res.path_tar.read_bytes())
     ev = res.event
-    assert ev.kind == Kind.EVIDENCE and ev.actor == "ann" and room.events[-1] == ev
+    assert ev.kind == Kind.EVIDENCE and ev.actor == "ann" and room.events[-2] == ev
+    tick = room.events[-1]  # the P1 playbook's "evidence preserved" is done_when: evidence
+    assert tick.data == {"op": "done", "item": "evidence-preserved", "by_event": ev.seq}
     assert ev.data["bundle"] == res.path_tar.name and ev.data["sha256"] == res.sha256
     assert ev.data["size"] == res.path_tar.stat().st_size
     assert ev.text.startswith(f"Evidence bundle {pod}: {ev.data['files']} files, sha256 ")
@@ -479,6 +481,19 @@ def plain_factory(url: str) -> Callable[[], client.ApiClient]:
     return make
 
 
+async def collect_from_fake(room: WarRoom, url: str, pod: str, **kw: Any) -> Any:
+    """One pod's bundle from the fake API, recorded on the room's timeline as ann."""
+    return await collect_evidence(
+        store=room.store,
+        room_or_recorder=room,
+        kube_api_client_factory=plain_factory(url),
+        namespace="prod",
+        pod=pod,
+        actor="ann",
+        **kw,
+    )
+
+
 def recorder_of(room: WarRoom) -> Callable[..., Any]:
     def record(kind: str, text: str, data: dict[str, Any], *, source: str | None = None) -> Any:
         return room.store.append(kind, text, actor=source or "?", data=data)
@@ -529,15 +544,7 @@ async def test_byte_cap_keeps_the_newest_lines(
     holds its oldest lines. The bundle must hold the newest ones, the panic included."""
     api, url = fake_api
     limits = EvidenceLimits(max_log_lines=5000, max_log_bytes=1024 * 1024)
-    res = await collect_evidence(
-        store=room.store,
-        room_or_recorder=room,
-        kube_api_client_factory=plain_factory(url),
-        namespace="prod",
-        pod="heavy",
-        limits=limits,
-        actor="ann",
-    )
+    res = await collect_from_fake(room, url, "heavy", limits=limits)
     log = members(res.path_tar)["pods/heavy/logs/app.log"]
     assert log.endswith(HEAVY_LOG[-1]) and len(log) <= limits.max_log_bytes
     assert log.startswith(b"0") and log.count(b"\n") > 300  # whole lines, as many as fit
@@ -552,14 +559,7 @@ async def test_odd_logs_are_kept_byte_for_byte(
     room: WarRoom, fake_api: tuple[FakeApi, str]
 ) -> None:
     _, url = fake_api
-    res = await collect_evidence(
-        store=room.store,
-        room_or_recorder=room,
-        kube_api_client_factory=plain_factory(url),
-        namespace="prod",
-        pod="odd",
-        actor="ann",
-    )
+    res = await collect_from_fake(room, url, "odd")
     assert members(res.path_tar)["pods/odd/logs/app.log"] == ODD_LOG
     entry = next(f for f in res.manifest["files"] if f["path"] == "pods/odd/logs/app.log")
     assert entry["truncated"] is None and entry["redactions"] == 0
