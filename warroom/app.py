@@ -30,6 +30,7 @@ from warroom.app_health import HealthMixin
 from warroom.app_pods import PodsMixin
 from warroom.model import Event, Kind, Role, Severity, Status, utcnow
 from warroom.room import RoomError, WarRoom
+from warroom.sanitize import strip_control
 from warroom.settings import Settings
 from warroom.widgets.checklist import Checklist, ChecklistRow
 from warroom.widgets.composer import ComposerScreen
@@ -403,6 +404,26 @@ class WarRoomApp(HealthMixin, PodsMixin, EvidenceMixin, App[int]):
                 log.exception("use case failed", exc_info=err)
                 self.notify(f"{type(err).__name__}: {err}", severity="error", title="Failed")
             self.sync()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast is inert plain text, whatever the caller asked: messages carry pod
+        names, API errors and alert text, which must not style the screen or reach the
+        terminal as escape sequences."""
+        super().notify(
+            strip_control(str(message)),
+            title=strip_control(str(title)),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def _need_room(self) -> WarRoom | None:
         if self.room is None:
