@@ -25,10 +25,12 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from warroom import __version__
+from warroom.app_evidence import EvidenceMixin
 from warroom.app_health import HealthMixin
 from warroom.app_pods import PodsMixin
 from warroom.model import Event, Kind, Role, Severity, Status, utcnow
 from warroom.room import RoomError, WarRoom
+from warroom.sanitize import strip_control
 from warroom.settings import Settings
 from warroom.widgets.checklist import Checklist, ChecklistRow
 from warroom.widgets.composer import ComposerScreen
@@ -42,6 +44,7 @@ from warroom.widgets.dialogs import (
     HelpScreen,
     PromptScreen,
 )
+from warroom.widgets.evidence_progress import EvidenceProgress
 from warroom.widgets.header import HeaderData, IncidentHeader
 from warroom.widgets.health_pane import AlertsTable, HealthTable
 from warroom.widgets.messages import EventSelected, PinRequested, ToggleRequested
@@ -86,6 +89,14 @@ ACTIONS: list[ActionSpec] = [
     ActionSpec("role", "o", "role", "Roles", help="Assign or unassign a role"),
     ActionSpec("ack", "k", "ack", "Ack", help="Acknowledge the incident (stops the ack clock)"),
     ActionSpec("update", "u", "update", "Update", help="Write and send a status update"),
+    ActionSpec(
+        "evidence",
+        "e",
+        "evidence",
+        "Evidence",
+        help="Collect a sealed evidence bundle, incident-wide (on a pod row: that pod);"
+        " again to stop",
+    ),
     ActionSpec("escalate", "E", "escalate", "Escalate", False, help="Escalate to someone"),
     ActionSpec(
         "accept",
@@ -130,6 +141,11 @@ WIDGET_KEYS = [
     HelpEntry("↑ ↓ pgup pgdn home end", "Move; the timeline follows new events at the end", "-"),
     HelpEntry(
         "space / enter", "Toggle the checklist item (who and when are recorded)", "checklist.toggle"
+    ),
+    HelpEntry(
+        "r / ctrl+d / l / d / e",
+        "On a pod row: restart its owner, delete it, logs, describe, evidence of that pod",
+        "pods.*",
     ),
     HelpEntry("tab / shift+tab", "Next / previous pane", "-"),
     HelpEntry("ctrl+p", "Command palette: every action by name", "-"),
@@ -177,13 +193,14 @@ class MainScreen(Screen):
                 yield Timeline(id="timeline")
             with Pane(4, "Checklist", id="checklist-pane"):
                 yield Checklist(id="checklist")
+        yield EvidenceProgress(id="evidence-progress")
         yield Footer()
 
     def on_mount(self) -> None:
         self.app.main_ready()  # type: ignore[attr-defined]
 
 
-class WarRoomApp(HealthMixin, PodsMixin, App[int]):
+class WarRoomApp(HealthMixin, PodsMixin, EvidenceMixin, App[int]):
     TITLE = "warroom"
     ENABLE_COMMAND_PALETTE = True
 
@@ -387,6 +404,26 @@ class WarRoomApp(HealthMixin, PodsMixin, App[int]):
                 log.exception("use case failed", exc_info=err)
                 self.notify(f"{type(err).__name__}: {err}", severity="error", title="Failed")
             self.sync()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast is inert plain text, whatever the caller asked: messages carry pod
+        names, API errors and alert text, which must not style the screen or reach the
+        terminal as escape sequences."""
+        super().notify(
+            strip_control(str(message)),
+            title=strip_control(str(title)),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def _need_room(self) -> WarRoom | None:
         if self.room is None:

@@ -78,7 +78,10 @@ class PodsMixin:
         table.mutable_namespaces = set(k.mutate_namespaces)
         table.border_title = f"{self.kube.context_name} · {', '.join(self.kube.namespaces)}"
         status.show(SourceState("connecting", self.kube.cluster_server))
-        await self.kube.watch_pods(self._apply_pods)
+        try:
+            await self.kube.watch_pods(self._apply_pods)
+        finally:  # at exit: close the shared client of logs, describe, actions and evidence
+            await self.kube.aclose()
 
     def _apply_pods(self: WarRoomApp, snap: Any) -> None:
         from warroom.sources.kube_status import summarize
@@ -159,6 +162,8 @@ class PodsMixin:
             self.push_screen(LogScreen(row.namespace, row.name, self.settings.kube.log_lines))
         elif verb == "describe":
             self._describe(row)
+        elif verb == "evidence":
+            self.start_evidence(row.namespace, row.name)
 
     def _confirm_mutation(self: WarRoomApp, verb: str, row: Any) -> None:
         if self.pods_read_only():

@@ -171,6 +171,7 @@ class PlaybookItem:
     text: str
     due_after: timedelta | None = None  # relative to declaration
     due_key: str | None = None  # or an SLA field: "respond_within", "update_every", ...
+    done_when: str | None = None  # an event kind that ticks it: the scribe's work done for them
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,11 @@ SLA_FIELDS = ("respond_within", "update_every", "escalate_after", "resolve_withi
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
+# Event kinds that can tick an item when they are recorded: a sealed evidence bundle, a status
+# update sent, a successful action on the cluster (restart, delete, rollback), the ack.
+DONE_WHEN = ("evidence", "update", "action", "ack")
+
+
 class PlaybookError(ValueError):
     """A malformed playbook; str() names the file, the line and the item."""
 
@@ -36,6 +41,7 @@ class ChecklistEntry:
     text: str
     due_after: timedelta | None
     due_key: str | None = None  # an SLA field: the due time follows the current severity
+    done_when: str | None = None  # an event kind that ticks the item (see DONE_WHEN)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +51,7 @@ class ChecklistEntry:
             "text": self.text,
             "due_after_s": self.due_after.total_seconds() if self.due_after else None,
             "due_key": self.due_key,
+            "done_when": self.done_when,
         }
 
 
@@ -148,10 +155,16 @@ def parse_playbook(text: str, source: str) -> Playbook:
                             child(inode, "due"),
                             f"{label}: due: {exc}; or one of {', '.join(SLA_FIELDS)}",
                         ) from None
-            extra = set(item) - {"id", "text", "due"}
+            done_when = item.get("done_when")
+            if done_when is not None and done_when not in DONE_WHEN:
+                raise fail(
+                    child(inode, "done_when"),
+                    f"{label}: done_when: one of {', '.join(DONE_WHEN)}, got {done_when!r}",
+                )
+            extra = set(item) - {"id", "text", "due", "done_when"}
             if extra:
                 raise fail(inode, f"{label}: unknown key {sorted(extra)[0]!r}")
-            items.append(PlaybookItem(iid, pid, text.strip(), due_after, due_key))
+            items.append(PlaybookItem(iid, pid, text.strip(), due_after, due_key, done_when))
     return Playbook(
         name=name.strip(),
         source=source,
@@ -194,7 +207,13 @@ def checklist_for(
             if item.due_key:
                 due = getattr(policy, item.due_key)
             entry = ChecklistEntry(
-                item.id, item.phase, titles[item.phase], item.text, due, item.due_key
+                item.id,
+                item.phase,
+                titles[item.phase],
+                item.text,
+                due,
+                item.due_key,
+                item.done_when,
             )
             by_phase.setdefault(item.phase, []).append(entry)
     return [e for pid in phase_order for e in by_phase.get(pid, [])]

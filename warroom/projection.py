@@ -43,6 +43,7 @@ class ChecklistItemState:
     text: str
     due_at: datetime | None
     due_key: str | None = None  # SLA field the due time follows (see due_with)
+    done_when: str | None = None  # event kind that ticks it (playbooks.DONE_WHEN)
     done: bool = False
     by: str | None = None
     at: datetime | None = None
@@ -213,6 +214,7 @@ def _apply_checklist(state: IncidentState, ev: Event) -> None:
                 text=it["text"],
                 due_at=base + timedelta(seconds=due_s) if due_s is not None else None,
                 due_key=it.get("due_key"),
+                done_when=it.get("done_when"),
             )
     elif op in ("done", "undone"):
         item = state.checklist.get(d.get("item", ""))

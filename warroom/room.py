@@ -119,7 +119,25 @@ class WarRoom:
                 str(kind), text, actor=actor or self.actor, data=data or {}, ts=self.clock()
             )
             self._fold([ev])
+            self._tick_items_done_by(ev)
             return ev
+
+    def _tick_items_done_by(self, ev: Event) -> None:
+        """Items whose playbook says `done_when: <kind>` are ticked by the event that does
+        them, credited to whoever did it and pointing at that event."""
+        if ev.kind == Kind.ACTION and not ev.data.get("ok"):
+            return  # a refused or failed restart mitigated nothing
+        for item in list(self.state.checklist.values()):
+            if item.done or item.done_when != ev.kind:
+                continue
+            done = self.store.append(
+                str(Kind.CHECKLIST),
+                f"[x] {item.text} (by event #{ev.seq})",
+                actor=ev.actor,
+                data={"op": "done", "item": item.id, "by_event": ev.seq},
+                ts=self.clock(),
+            )
+            self._fold([done])
 
     def event(self, seq: int) -> Event | None:
         if 1 <= seq <= len(self._events) and self._events[seq - 1].seq == seq:

@@ -59,6 +59,18 @@ class KubeSettings:
 
 
 @dataclass(frozen=True)
+class EvidenceSettings:
+    """[evidence]: bounds of one bundle. Logs are capped per file so a chatty pod cannot fill
+    the disk or the collector's memory in the middle of an incident."""
+
+    max_log_lines: int = 5000
+    max_log_bytes: int = 5 * 1024 * 1024
+    max_pods: int = 20
+    request_timeout: float = 60.0
+    metric_window: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
 class Settings:
     source: str  # the file that was read, or DEFAULTS_NAME
     data_dir: Path
@@ -73,6 +85,7 @@ class Settings:
     prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
     alertmanager: AlertmanagerSettings = field(default_factory=AlertmanagerSettings)
     kube: KubeSettings = field(default_factory=KubeSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     playbooks_dir: Path | None = None
     templates_dir: Path | None = None
     # Sections parsed by their own modules (health checks, detection rules, destinations);
@@ -201,6 +214,18 @@ def _apply_env(merged: dict[str, Any], env: dict[str, str]) -> None:
             node[leaf] = value
 
 
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+}
+
+
 class _Reader:
     """Typed access to the merged settings with errors that point at the file and line."""
 
@@ -238,6 +263,24 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise self.fail(key, f"expected a positive number, got {value!r}")
         return float(value)
+
+    def whole(self, key: str, default: int) -> int:
+        value = self.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self.fail(key, f"expected a positive whole number, got {value!r}")
+        return value
+
+    def size(self, key: str, default: int) -> int:
+        """Bytes: a whole number, or a string such as "5MiB", "512KiB", "2MB"."""
+        value = self.get(key, default)
+        if isinstance(value, str):
+            m = _SIZE.fullmatch(value.strip())
+            if not m:
+                raise self.fail(key, f'expected a size such as "5MiB", got {value!r}')
+            value = int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self.fail(key, f"expected a positive size in bytes, got {value!r}")
+        return value
 
     def duration(self, key: str, default: str | None = None) -> timedelta:
         value = self.get(key, default)
@@ -319,6 +362,14 @@ def _build(
         log_lines=log_lines,
     )
 
+    evidence = EvidenceSettings(
+        max_log_lines=r.whole("evidence.max_log_lines", 5000),
+        max_log_bytes=r.size("evidence.max_log_bytes", 5 * 1024 * 1024),
+        max_pods=r.whole("evidence.max_pods", 20),
+        request_timeout=r.number("evidence.request_timeout", 60.0),
+        metric_window=r.duration("evidence.metric_window", "30m"),
+    )
+
     def opt_path(key: str) -> Path | None:
         value = r.str_(key)
         return Path(value).expanduser() if value else None
@@ -341,6 +392,7 @@ def _build(
         prometheus=prometheus,
         alertmanager=alertmanager,
         kube=kube,
+        evidence=evidence,
         playbooks_dir=opt_path("incident.playbooks_dir"),
         templates_dir=opt_path("templates_dir"),
         raw=data,

@@ -589,6 +589,29 @@ class IncidentStore:
         with self.storage.transaction():
             self.storage.put(table, str(key), stored)
 
+    def update_doc(
+        self,
+        table: str,
+        key: str,
+        change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    ) -> dict[str, Any] | None:
+        """Read-modify-write of one side document under the exclusive lock, after catching up
+        with other writers: how two consoles agree on who delivers an outbox item. `change`
+        gets the current doc (or None) and returns the new one, or None to leave it as it is;
+        returns what was written."""
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.incident_id} is open read-only")
+        if table == EVENTS:
+            raise StoreError("events are appended, never put")
+        with self.storage.transaction():
+            current = self.storage.documents(table).get(str(key))
+            new = change(json.loads(json.dumps(current)) if current is not None else None)
+            if new is None:
+                return None
+            stored = json.loads(json.dumps(dict(new)))
+            self.storage.put(table, str(key), stored)
+            return stored
+
     # ----- reading -------------------------------------------------------------------------
     def events(self, since_seq: int = 0) -> list[Event]:
         """All events with seq > since_seq, in order."""

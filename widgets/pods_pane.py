@@ -76,6 +76,7 @@ class PodsTable(DataTable):
     BINDINGS = [
         Binding("l", "pod('logs')", "Logs", id="pods.logs"),
         Binding("d", "pod('describe')", "Describe", id="pods.describe"),
+        Binding("e", "pod('evidence')", "Evidence", id="pods.evidence"),
         Binding("slash", "filter", "Filter", id="pods.filter"),
         Binding("full_stop", "cycle_sort", "Sort", id="pods.sort"),
     ]

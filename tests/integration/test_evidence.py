@@ -173,7 +173,9 @@ async def test_crashlooping_pod_bundle(
     assert [p.name for p in evdir.iterdir()] == [res.path_tar.name]
     assert res.sha256 == sha(res.path_tar.read_bytes())
     ev = res.event
-    assert ev.kind == Kind.EVIDENCE and ev.actor == "ann" and room.events[-1] == ev
+    assert ev.kind == Kind.EVIDENCE and ev.actor == "ann" and room.events[-2] == ev
+    tick = room.events[-1]  # the P1 playbook's "evidence preserved" is done_when: evidence
+    assert tick.data == {"op": "done", "item": "evidence-preserved", "by_event": ev.seq}
     assert ev.data["bundle"] == res.path_tar.name and ev.data["sha256"] == res.sha256
     assert ev.data["size"] == res.path_tar.stat().st_size
     assert ev.text.startswith(f"Evidence bundle {pod}: {ev.data['files']} files, sha256 ")
@@ -374,6 +376,12 @@ def _line_block() -> bytes:
 ODD_LOG = b"caf\xe9 \xff\xfe latin-1\n" + b"x" * (3 * 1024 * 1024) + b"\nlast line, no newline"
 
 
+# 5000 lines of 2 KiB: the last 5000 lines weigh 10 MiB; the panic is the newest line.
+HEAVY_LOG = [f"{i:06d} ".encode() + b"h" * 2040 + b"\n" for i in range(4999)] + [
+    b"panic: runtime error: invalid memory address (the newest line)\n"
+]
+
+
 class FakeApi:
     """Pods `big` (a 200 MB log that ignores tailLines/limitBytes, like a misbehaving server),
     `locked` (logs forbidden) and `stalled` (one line, then silence). Remembers the log queries
@@ -395,7 +403,7 @@ class FakeApi:
 
     async def pod(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        if name not in ("big", "locked", "stalled", "odd"):
+        if name not in ("big", "locked", "stalled", "odd", "heavy"):
             return web.json_response({"kind": "Status", "reason": "NotFound"}, status=404)
         return web.json_response(
             {
@@ -426,6 +434,12 @@ class FakeApi:
             return web.json_response(body, status=403)
         resp = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await resp.prepare(request)
+        if request.match_info["name"] == "heavy":  # a kubelet: tailLines, then limitBytes
+            tail = int(request.query.get("tailLines", len(HEAVY_LOG)))
+            body = b"".join(HEAVY_LOG[-tail:])
+            await resp.write(body[: int(request.query.get("limitBytes", len(body)))])
+            await resp.write_eof()
+            return resp
         if request.match_info["name"] == "odd":
             await resp.write(ODD_LOG)
             await resp.write_eof()
@@ -465,6 +479,19 @@ def plain_factory(url: str) -> Callable[[], client.ApiClient]:
         return client.ApiClient(configuration=cfg)
 
     return make
+
+
+async def collect_from_fake(room: WarRoom, url: str, pod: str, **kw: Any) -> Any:
+    """One pod's bundle from the fake API, recorded on the room's timeline as ann."""
+    return await collect_evidence(
+        store=room.store,
+        room_or_recorder=room,
+        kube_api_client_factory=plain_factory(url),
+        namespace="prod",
+        pod=pod,
+        actor="ann",
+        **kw,
+    )
 
 
 def recorder_of(room: WarRoom) -> Callable[..., Any]:
@@ -510,18 +537,29 @@ async def test_200mb_log_is_capped_while_streaming(
     assert res.event.actor == "ann" and verify_bundles(room.store) == ([], 1)
 
 
+async def test_byte_cap_keeps_the_newest_lines(
+    room: WarRoom, fake_api: tuple[FakeApi, str]
+) -> None:
+    """limitBytes counts from the start of the tailLines window: a first read of a heavy log
+    holds its oldest lines. The bundle must hold the newest ones, the panic included."""
+    api, url = fake_api
+    limits = EvidenceLimits(max_log_lines=5000, max_log_bytes=1024 * 1024)
+    res = await collect_from_fake(room, url, "heavy", limits=limits)
+    log = members(res.path_tar)["pods/heavy/logs/app.log"]
+    assert log.endswith(HEAVY_LOG[-1]) and len(log) <= limits.max_log_bytes
+    assert log.startswith(b"0") and log.count(b"\n") > 300  # whole lines, as many as fit
+    tails = [int(q["tailLines"]) for q in api.queries]
+    assert tails[0] == 5000 and len(tails) >= 2 and tails[-1] < 1024 * 1024 // 2048
+    entry = next(f for f in res.manifest["files"] if f["path"] == "pods/heavy/logs/app.log")
+    assert f"tailLines={tails[-1]}" in entry["source"]
+    assert entry["lines"] == log.count(b"\n")
+
+
 async def test_odd_logs_are_kept_byte_for_byte(
     room: WarRoom, fake_api: tuple[FakeApi, str]
 ) -> None:
     _, url = fake_api
-    res = await collect_evidence(
-        store=room.store,
-        room_or_recorder=room,
-        kube_api_client_factory=plain_factory(url),
-        namespace="prod",
-        pod="odd",
-        actor="ann",
-    )
+    res = await collect_from_fake(room, url, "odd")
     assert members(res.path_tar)["pods/odd/logs/app.log"] == ODD_LOG
     entry = next(f for f in res.manifest["files"] if f["path"] == "pods/odd/logs/app.log")
     assert entry["truncated"] is None and entry["redactions"] == 0

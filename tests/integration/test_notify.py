@@ -432,3 +432,49 @@ async def test_drill_marker_survives_editing(
     outbox.enqueue(ev)
     await outbox.deliver_due()
     assert webhook_receiver.requests[0].json == {"text": "[DRILL] All good now"}
+
+
+async def test_two_consoles_deliver_an_update_once(
+    repo: IncidentRepository, webhook_receiver: WebhookReceiver
+) -> None:
+    """Two consoles on one incident (two stores, two outboxes, as two processes have) both
+    run their delivery pass: the claim under the store lock lets only one of them send."""
+    import asyncio
+
+    first = repo.create(repo.new_id())
+    second = repo.open(first.incident_id)
+    try:
+        destinations = dests(webhook_receiver, "webhook")
+        webhook_receiver.delay = 0.5  # both passes overlap the send
+        a = Outbox(first, destinations, client_factory=client, actor="ann")
+        b = Outbox(second, destinations, client_factory=client, actor="bo")
+        a.enqueue(post_update(first))
+        results = await asyncio.gather(a.deliver_due(), b.deliver_due())
+        assert sorted(len(r) for r in results) == [0, 1]
+        assert len(webhook_receiver.requests) == 1
+        assert a.undelivered_count() == b.undelivered_count() == 0
+        doc = second.get_doc(TABLE, a.items()[0].key)
+        assert doc["state"] == "delivered" and doc["claimed_by"] is None
+    finally:
+        first.close()
+        second.close()
+
+
+async def test_a_lease_left_by_a_dead_console_expires(
+    repo: IncidentRepository, webhook_receiver: WebhookReceiver
+) -> None:
+    first = repo.create(repo.new_id())
+    second = repo.open(first.incident_id)
+    try:
+        destinations = dests(webhook_receiver, "webhook")
+        dead = Outbox(first, destinations, client_factory=client, actor="ann")
+        dead.enqueue(post_update(first))
+        assert dead._claim(dead.pending()[0], utcnow())  # then killed before it could send
+        alive = Outbox(second, destinations, client_factory=client, actor="bo")
+        assert await alive.deliver_due() == []  # the lease holds: not sent twice
+        assert webhook_receiver.requests == []
+        [result] = await alive.deliver_due(now=later())  # lease expired: bo sends it
+        assert result.ok and len(webhook_receiver.requests) == 1
+    finally:
+        first.close()
+        second.close()

@@ -230,3 +230,22 @@ async def test_k_acknowledges_even_with_the_timeline_focused(repo, settings, clo
         await settle(app, pilot)
     kinds, _ = store_kinds(repo, room.incident_id)
     assert kinds.count(Kind.ACK) == 1
+
+
+async def test_notifications_are_inert_plain_text(repo, settings, clock) -> None:
+    """A refusal quoting outside text (here a hostile checklist id from a widget intent) is
+    shown as plain text: no markup styling, no escape sequences reaching the terminal."""
+    from warroom.widgets.messages import ToggleRequested
+
+    room = WarRoom.declare(repo, settings, title="toasts", severity="P1", clock=clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.post_message(ToggleRequested("[bold red]boom[/]\x1b]0;pwned\x07\x1b[2J"))
+        await settle(app, pilot)
+        [toast] = list(app._notifications)
+        assert toast.markup is False and toast.title == "Not done"
+        assert "[bold red]boom[/]" in toast.message  # shown as typed, not as markup
+        assert "\x1b" not in toast.message and "\x07" not in toast.message
+        await pilot.pause()
+        assert "pwned" not in app.export_screenshot()

@@ -39,3 +39,21 @@ def test_overdue_update(snap_compare, repo, settings, clock) -> None:
     app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
     # The crossed deadline is written to the timeline and raised as a notification.
     assert snap_compare(app, terminal_size=SIZE, run_before=_settled)
+
+
+def test_evidence_in_progress(snap_compare, repo, settings, clock) -> None:
+    """The docked progress line while a bundle is collected; the panes stay usable above it.
+    A hostile pod name in the step text renders inert."""
+    room = mid_incident(repo, settings, clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
+
+    async def collecting(pilot) -> None:
+        from warroom.widgets.evidence_progress import EvidenceProgress
+
+        await pilot.pause()  # the main screen is composed
+        bar = pilot.app.main.query_one(EvidenceProgress)
+        bar.start("shop (incident-wide)")
+        bar.progress(0.42, "logs of checkout-api-7d9f\x1b[2J\x1b]0;owned\x07 (previous run)")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=collecting)

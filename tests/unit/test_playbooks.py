@@ -75,3 +75,12 @@ def test_user_directory_overrides_and_adds(tmp_path: Path, settings) -> None:
     assert "backup-verified" in ids
     with pytest.raises(PlaybookError, match="not found"):
         load_playbooks(tmp_path / "missing")
+
+
+def test_done_when_names_an_event_kind_or_fails_with_file_and_line() -> None:
+    ok = "name: x\nphases:\n  - id: p\n    items:\n      - {id: a, text: A, done_when: evidence}\n"
+    assert parse_playbook(ok, "x.yaml").items[0].done_when == "evidence"
+    bad = "name: x\nphases:\n  - id: p\n    items:\n      - id: a\n        text: A\n"
+    bad += "        done_when: coffee\n"
+    with pytest.raises(PlaybookError, match=r"^x\.yaml:7: item 'a': done_when: one of evidence"):
+        parse_playbook(bad, "x.yaml")

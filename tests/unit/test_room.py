@@ -157,3 +157,40 @@ def test_two_rooms_on_one_incident_see_each_other(declare, repo, settings) -> No
     assert [e.text for e in a.refresh()] == ["from bo"]
     assert a.store.verify().ok
     assert [e.actor for e in a.events[-2:]] == ["ann", "bo"]
+
+
+def test_events_tick_the_items_they_do(declare, clock) -> None:
+    """`done_when` items: the evidence bundle ticks "evidence preserved", a successful action
+    "mitigation applied", an update "first notification"; a failed action ticks nothing."""
+    room = declare(severity="P1")
+    items = room.state.checklist
+    clock.advance(minutes=1)
+    room.record_action(
+        "not allowed: patch deployments in ns/shop",
+        verb="rollout-restart",
+        target="deployments/shop/checkout-api",
+        ok=False,
+        duration_s=0.1,
+        forbidden=True,
+    )
+    assert not items["mitigation-applied"].done
+    ev = room.record(Kind.EVIDENCE, "Evidence bundle shop", {"sha256": "ab"}, source="bo")
+    assert items["evidence-preserved"].done and items["evidence-preserved"].by == "bo"
+    tick = room.store.events()[-1]
+    assert tick.kind == Kind.CHECKLIST and tick.data == {
+        "op": "done",
+        "item": "evidence-preserved",
+        "by_event": ev.seq,
+    }
+    room.record_action(
+        "rollout restart deployments/shop/checkout-api",
+        verb="rollout-restart",
+        target="deployments/shop/checkout-api",
+        ok=True,
+        duration_s=0.2,
+    )
+    assert items["mitigation-applied"].done and items["mitigation-applied"].by == "ann"
+    n = len(room.store.events())
+    room.record(Kind.EVIDENCE, "Evidence bundle again", {"sha256": "cd"})
+    assert len(room.store.events()) == n + 1  # already ticked: no second tick
+    assert room.store.verify().ok

@@ -95,3 +95,44 @@ def test_parse_duration(text: str, seconds: int) -> None:
 def test_parse_duration_rejects(text: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)  # type: ignore[arg-type]
+
+
+def test_evidence_limits_come_from_the_file(tmp_path: Path) -> None:
+    from warroom.actions.evidence import EvidenceLimits
+
+    default = load_settings(env={"USER": "x"}, data_dir=tmp_path).evidence
+    assert EvidenceLimits.from_settings(default) == EvidenceLimits()  # one set of defaults
+    cfg = tmp_path / "w.toml"
+    cfg.write_text(
+        '[evidence]\nmax_log_lines = 200\nmax_log_bytes = "512KiB"\nmax_pods = 3\n'
+        'request_timeout = 7.5\nmetric_window = "10m"\n'
+    )
+    limits = EvidenceLimits.from_settings(load_settings(cfg, env={"USER": "x"}).evidence)
+    assert limits == EvidenceLimits(
+        max_log_lines=200,
+        max_log_bytes=512 * 1024,
+        max_pods=3,
+        request_timeout=7.5,
+        metric_minutes=10.0,
+    )
+    cfg.write_text("[evidence]\nmax_log_bytes = 2000000\n")
+    assert load_settings(cfg, env={"USER": "x"}).evidence.max_log_bytes == 2_000_000
+    cfg.write_text('[evidence]\nmax_log_bytes = "2MB"\n')
+    assert load_settings(cfg, env={"USER": "x"}).evidence.max_log_bytes == 2_000_000
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('max_log_bytes = "lots"', "evidence.max_log_bytes"),
+        ("max_log_lines = 0", "evidence.max_log_lines"),
+        ("max_pods = 2.5", "evidence.max_pods"),
+        ('metric_window = "soon"', "evidence.metric_window"),
+    ],
+)
+def test_bad_evidence_limits_name_file_key_and_line(tmp_path: Path, body: str, key: str) -> None:
+    cfg = tmp_path / "w.toml"
+    cfg.write_text(f"[ui]\nbell = false\n\n[evidence]\n{body}\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(cfg, env={"USER": "x"})
+    assert str(err.value).startswith(f"{cfg}:5: {key}: ")

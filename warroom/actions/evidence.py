@@ -35,6 +35,9 @@ Choices:
   and limitBytes ask the server for the bound, and the same bound is enforced here too (servers
   may overshoot, "slightly more or slightly less" says the API), cutting at a line boundary and
   closing the connection. Lines are counted as the server sent them, bytes as written.
+- The newest lines win: the API applies limitBytes from the start of the tailLines window, so
+  a log whose last max_log_lines lines outweigh max_log_bytes is read again asking for as many
+  lines as fit (`_newest_log`); the crash at the end of a log is what a responder needs.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ from warroom.sources.kube_status import pod_row
 
 if TYPE_CHECKING:
     from warroom.health import CheckSpec
+    from warroom.settings import EvidenceSettings
     from warroom.sources.alertmanager import AlertmanagerSource
     from warroom.sources.prometheus import PrometheusSource
 
@@ -82,6 +86,7 @@ FORMAT = "warroom.evidence/v1"
 MANIFEST = "manifest.json"
 CHUNK = 64 * 1024
 MAX_LINE = 1024 * 1024  # a "line" this long without a newline is written in pieces
+NEWEST_RETRIES = 2  # further reads of a log whose newest lines the byte cap cut off
 RECENT_RESTART = timedelta(hours=1)  # incident-wide: a pod restarted this recently is suspect
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -93,6 +98,16 @@ class EvidenceLimits:
     max_pods: int = 20  # incident-wide collections: the most suspect pods first
     request_timeout: float = 60.0  # seconds, per Kubernetes request (a whole log stream)
     metric_minutes: float = 30.0  # metric snapshot window
+
+    @classmethod
+    def from_settings(cls, s: EvidenceSettings) -> EvidenceLimits:
+        return cls(
+            max_log_lines=s.max_log_lines,
+            max_log_bytes=s.max_log_bytes,
+            max_pods=s.max_pods,
+            request_timeout=s.request_timeout,
+            metric_minutes=s.metric_window.total_seconds() / 60,
+        )
 
 
 @dataclass(frozen=True)
@@ -224,11 +239,13 @@ class _LogSink:
         self.w, self.red = w, red
         self.max_lines, self.max_bytes = max_lines, max_bytes
         self.lines_in = 0  # lines as the server sent them (the line cap counts these)
+        self.bytes_in = 0  # bytes as the server sent them, before redaction
         self.lines = 0  # lines written
         self.truncated: str | None = None
 
     def emit(self, block: bytes) -> bool:
         """Write a block of whole lines (the last may lack its newline at EOF); True = stop."""
+        self.bytes_in += len(block)
         room = self.max_lines - self.lines_in
         if room <= 0:
             self.truncated = "lines"
@@ -378,23 +395,23 @@ class _Kube:
         call = getattr(self.group_api(api), f"{method}_without_preload_content")
         return await self.json(call, name, self.ns)
 
-    async def log(self, pod: str, container: str, previous: bool) -> Any:
+    async def log(self, pod: str, container: str, previous: bool, tail: int) -> Any:
         return await self.open(
             self.core.read_namespaced_pod_log_without_preload_content,
             pod,
             self.ns,
             container=container,
             previous=previous or None,
-            tail_lines=self.limits.max_log_lines,
+            tail_lines=tail,
             limit_bytes=self.limits.max_log_bytes,
             timestamps=True,
         )
 
-    def log_source(self, pod: str, container: str, previous: bool) -> str:
+    def log_source(self, pod: str, container: str, previous: bool, tail: int) -> str:
         q = f"container={container}"
         if previous:
             q += "&previous=true"
-        q += f"&tailLines={self.limits.max_log_lines}&limitBytes={self.limits.max_log_bytes}"
+        q += f"&tailLines={tail}&limitBytes={self.limits.max_log_bytes}"
         return f"GET /api/v1/{self.nspath}/pods/{pod}/log?{q}&timestamps=true"
 
 
@@ -484,15 +501,15 @@ async def _collect_pod(
             rel = f"{base}/logs/{_safe(cname)}{suffix}"
             what = f"{'previous ' if previous else ''}log of {k.ns}/{name}/{cname}"
             try:
-                resp = await k.log(name, cname, previous)
+                got = await _newest_log(b, k, rel, name, cname, previous)
             except Exception as e:
                 b.fail(what, e)
             else:
-                sink, error = await _stream_log(b, rel, resp, k.limits)
+                sink, error, tail = got
                 b.entry(
                     rel,
                     sink.w,
-                    k.log_source(name, cname, previous),
+                    k.log_source(name, cname, previous, tail),
                     sink.red,
                     container=cname,
                     previous=previous,
@@ -505,6 +522,30 @@ async def _collect_pod(
     await _collect_events(b, k, "Pod", name, f"{base}/events.json")
     prog.step(f"{name}: events")
     return _controller(obj) if obj is not None else None
+
+
+async def _newest_log(
+    b: _Bundle, k: _Kube, rel: str, pod: str, container: str, previous: bool
+) -> tuple[_LogSink, Exception | None, int]:
+    """The newest lines that fit both caps. The API applies limitBytes from the start of the
+    tailLines window, so when the last max_log_lines lines weigh more than max_log_bytes the
+    first read keeps the oldest of them and loses the newest (where the panic is). Then ask
+    again for as many lines as fit at the size seen, up to NEWEST_RETRIES times."""
+    tail = k.limits.max_log_lines
+    for attempt in range(NEWEST_RETRIES + 1):
+        sink, error = await _stream_log(
+            b, rel, await k.log(pod, container, previous, tail), k.limits
+        )
+        cut_by_bytes = sink.truncated == "bytes" or sink.bytes_in >= k.limits.max_log_bytes
+        if error is not None or not cut_by_bytes or sink.lines_in == 0:
+            break
+        per_line = sink.bytes_in / sink.lines_in
+        fits = int(k.limits.max_log_bytes / per_line * 0.9)
+        if attempt == NEWEST_RETRIES or not 0 < fits < tail:
+            break
+        tail = fits
+        (b.folder / rel).unlink()
+    return sink, error, tail
 
 
 async def _collect_events(b: _Bundle, k: _Kube, kind: str, name: str, rel: str) -> None:

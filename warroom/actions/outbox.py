@@ -7,6 +7,12 @@ re-opened store) carries on where the old one stopped; nothing lives only in mem
 Per destination, updates go out in order: a later update waits while an earlier one is
 retrying, so a channel never reads update #3 before #2.
 
+Several consoles on one incident each run an outbox over the same store. Before sending, an
+item is claimed under the store's exclusive lock (a lease naming this outbox, as long as the
+destination's timeout and a margin): the other consoles see the claim, or see it delivered,
+and leave it alone, so a channel never gets the same update twice. A console killed mid-send
+leaves a lease that expires, and the item is retried by whoever is still running.
+
 The timeline hears about delivery sparingly: the first failure of an item, its delivery after
 a failure, and giving up (only with max_attempts). A clean first-try delivery and each retry
 stay in the outbox doc.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
     import httpx  # imported when delivering: its __init__ pulls in rich (see notify.py)
 
 TABLE = "outbox"
+CLAIM_MARGIN_S = 30.0  # a claim outlives the destination's timeout by this much
 State = Literal["pending", "delivered", "failed"]  # failed: gave up after max_attempts
 
 
@@ -48,6 +56,12 @@ class OutboxStore(Protocol):
     def put_doc(self, table: str, key: str, doc: dict[str, Any]) -> None: ...
     def get_doc(self, table: str, key: str) -> dict[str, Any] | None: ...
     def docs(self, table: str) -> dict[str, dict[str, Any]]: ...
+    def update_doc(
+        self,
+        table: str,
+        key: str,
+        change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    ) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,7 @@ class Outbox:
         self.actor = actor
         self._rng = rng or random.Random()
         self._lock = asyncio.Lock()  # one delivery pass at a time (timer and "retry now")
+        self.owner = f"{actor}:{uuid.uuid4().hex[:12]}"  # names this outbox in a claim
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -234,11 +249,31 @@ class Outbox:
         for item in queue:  # in update order; stop at the first one not due or not delivered
             if item.next_attempt_at > now:
                 break
+            if not self._claim(item, now):
+                break  # another console is sending it (or has): keep the order, look later
             result = await self._attempt(item, client)
             results.append(result)
             if not result.ok:
                 break
         return results
+
+    def _claim(self, item: OutboxItem, now: datetime) -> bool:
+        """Take the item for one attempt, atomically across processes; False if it is not
+        ours to send: delivered, given up, attempted since we read it, or leased by another."""
+        lease = timedelta(seconds=self.destinations[item.destination].timeout + CLAIM_MARGIN_S)
+
+        def claim(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+            if doc is None or doc.get("state") != "pending":
+                return None
+            if int(doc.get("attempts", 0)) != item.attempts:
+                return None  # someone attempted it after we listed it: their retry timing
+            held_until = doc.get("claimed_until")
+            held = held_until and parse_ts(held_until) > now
+            if held and doc.get("claimed_by") != self.owner:
+                return None
+            return {**doc, "claimed_by": self.owner, "claimed_until": format_ts(now + lease)}
+
+        return self.store.update_doc(TABLE, item.key, claim) is not None
 
     async def _attempt(self, item: OutboxItem, client: httpx.AsyncClient | None) -> DeliveryResult:
         dest = self.destinations[item.destination]
@@ -248,6 +283,7 @@ class Outbox:
         doc = dict(self.store.get_doc(TABLE, item.key) or {})
         attempts = int(doc.get("attempts", 0)) + 1
         doc.update(attempts=attempts, last_attempt_at=format_ts(done))
+        doc.update(claimed_by=None, claimed_until=None)  # the lease ends with the attempt
         label = f"{item.message.label} to {dest.name}"
         if outcome.ok:
             doc.update(
