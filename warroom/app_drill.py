@@ -1,9 +1,8 @@
 """The console in a drill: WarRoomApp plus what only a drill needs, and the script player.
 
 DrillApp adds no keys and changes no behaviour of the console: it tells the responder where the
-drill cluster is (kubectl works against it), redraws when the drill recorder writes an event
-from the world's thread, and can collect evidence straight through the use case while the
-console has no evidence key of its own.
+drill cluster is (kubectl works against it) and redraws when the drill recorder writes an event
+from the world's thread.
 
 `play_script` replays a drill script (warroom/drill/script.py) through a Textual Pilot: the
 same keys and dialogs a person would use (k, s + choose, u + ctrl+s, 2 + r + confirm, ...),
@@ -62,27 +61,6 @@ class DrillApp(WarRoomApp):
         if self._drill_dirty and self._widgets_alive():
             self._drill_dirty = False
             self.sync()
-
-    @property
-    def has_evidence_key(self) -> bool:
-        return hasattr(self, "action_evidence")
-
-    async def collect_evidence_now(self, pod: str | None = None) -> None:
-        """The evidence use case itself, for consoles without the `e` key."""
-        from warroom.actions.evidence import collect_evidence
-
-        room, kube = self.room, self.kube
-        if room is None or kube is None:
-            raise ScriptFailed("evidence: no incident or no Kubernetes connection yet")
-        await collect_evidence(
-            store=room.store,
-            room_or_recorder=room,
-            kube_api_client_factory=kube.new_client,
-            namespace=self.world.scenario.namespace,
-            pod=pod,
-            actor=self.settings.actor,
-        )
-        self.sync()
 
 
 class ScriptFailed(RuntimeError):
@@ -255,16 +233,13 @@ class _Player:
             await self.pilot.press("tab", "enter")
 
     async def do_evidence(self, pod: str) -> str:
+        """`e` on the pod's row collects that pod; `e` on the timeline, incident-wide."""
         before = self.count(Kind.EVIDENCE)
-        app = self.app
-        if app.has_evidence_key:
-            if pod:
-                await self._select_pod(lambda r: r.name == pod, pod)
-            else:
-                await self.pilot.press("3")  # incident-wide: from the timeline, not a pod row
-            await self.pilot.press("e")
+        if pod:
+            await self._select_pod(lambda r: r.name == pod, pod)
         else:
-            await app.collect_evidence_now(pod or None)
+            await self.pilot.press("3")
+        await self.pilot.press(self.key("evidence"))
         await self.until(lambda: self.count(Kind.EVIDENCE) > before, "the evidence bundle", 120)
         return ""
 

@@ -57,7 +57,8 @@ async def test_crashloop_won_with_evidence_then_restart(drill_factory, settings,
     assert reactions == ["rollout restart warms each pod before traffic"]
     assert result.by_id("mitigation").measured.startswith("rollout restart deployment/checkout-api")
     evidence = [e for e in events if e.kind == Kind.EVIDENCE]
-    assert evidence and evidence[0].data["sha256"]  # a real bundle, sealed and hashed
+    assert len(evidence) == 1 and evidence[0].data["sha256"]  # a real bundle, sealed and hashed
+    assert evidence[0].data["pod"] is None and evidence[0].data["namespace"] == "shop"  # `e`
     assert "**Result: WON, 100/100 points (100%).**" in md
 
 
