@@ -278,3 +278,13 @@ def test_the_report_keeps_outside_text_inert(policy) -> None:
     assert "\\| x \\| &lt;script&gt;" in md and "\\[click\\]" in md
     assert "| Acknowledged within the response time | pass | 15/15 | acknowledged after 1m12s" in md
     assert "_Nothing: every objective was met._" in md
+
+
+def test_a_delete_trigger_can_require_force() -> None:
+    base = "name: x\nnodes: [n1]\nworkloads: [{name: web, image: web:1}]\n"
+    sc = parse_scenario(
+        base + "reactions: [{when: {delete: deployment/web, force: true}, do: [{set: ok}]}]"
+    )
+    assert sc.reactions[0].when.force
+    with pytest.raises(ScenarioError, match=r"reactions\[0\]\.when\.force: must be true or false"):
+        parse_scenario(base + "reactions: [{when: {delete: deployment/web, force: 1}}]", "x.yaml")

@@ -97,7 +97,7 @@ def to_markdown(events: list[Event], scenario: Scenario, result: DrillScore) -> 
         out.append("|---|---|---|")
         for h in happenings:
             t = format_duration(float(h.get("t", 0)))
-            what = " ".join(str(h.get(k, "")) for k in ("kind", "target", "detail")).strip()
+            what = " ".join(str(h[k]) for k in ("kind", "target", "detail") if h.get(k))
             out.append(f"| t+{t} | {md_inline(str(h.get('source', '')))} | {md_inline(what)} |")
         out.append("")
 
