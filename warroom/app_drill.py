@@ -168,7 +168,8 @@ class _Player:
         await self.main_screen()
         handler = getattr(self, f"do_{step.action}")
         result = await handler(step.args)
-        await self.settle()
+        if step.action != "quit":
+            await self.settle()
         return result or ""
 
     async def do_ack(self, _: str) -> None:
@@ -227,6 +228,7 @@ class _Player:
         return f": {len(todo)} item(s)"
 
     async def do_quit(self, _: str) -> None:
+        await self.settle()  # let the last use cases land before the console closes
         await self.pilot.press(self.key("quit"))
         await self.pilot.pause(0.1)
         if type(self.app.screen).__name__ == "ConfirmScreen":  # work in flight: quit anyway
