@@ -1,12 +1,22 @@
-"""Bench: the pods pane on a big cluster. Headless phase: time from starting KubeSource's
-list+watch to its first full snapshot (10,000 rows) vs `kubectl get pods -o json`.
+"""Bench: the pods pane on a big cluster.
 
-    python bench/pods_pane.py [--pods 10000] [--repeat 3]
+    python bench/pods_pane.py [--pods 10000] [--repeat 3] [--churn 100] [--seconds 30]
+                              [--phase headless|console] [--world process|thread]
 
-Prints the median of each and the ratio (goal: warroom / kubectl <= 1.0). The one-off import
-of kubernetes.aio is printed apart: the app pays it after its first frame, kubectl never.
-A UI phase (key latency with 10k rows) plugs in as another entry of PHASES: a function of
-(handle, args) returning {label: seconds}.
+headless: time from starting KubeSource's list+watch to its first full snapshot (10,000 rows)
+vs `kubectl get pods -o json`; prints the median of each and the ratio (goal: warroom /
+kubectl <= 1.0). The one-off import of kubernetes.aio is printed apart: the app pays it
+after its first frame, kubectl never.
+
+console: the real WarRoomApp (headless Textual) against the drill world: start to table
+populated, then --churn pod updates/s for --seconds (each a restart, every tenth also a
+readiness flip) while cursor keys go in the way the terminal driver sends them. Prints
+key -> frame latency p50/p99/max (goal p99 < 50 ms), the UI thread's time per snapshot and
+per screen update, full garbage collections, and peak RSS. The world runs in a child
+process by default (an API server is another process; in ours its objects and threads
+would share the app's GIL and collector); --world thread keeps it in this one.
+
+Each phase is an entry of PHASES: a function of (handle, args) returning {label: seconds}.
 """
 
 from __future__ import annotations
@@ -15,18 +25,21 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import multiprocessing
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from warroom.drill.scenario import load_scenario
+from warroom.drill.scenario import Scenario, load_scenario
 from warroom.drill.world import DrillHandle, run_in_thread
 from warroom.sources.kube import KubeSource
 from warroom.sources.kube_status import PodsSnapshot
@@ -36,11 +49,15 @@ WARROOM = "warroom KubeSource: start -> first full snapshot"
 KUBECTL = "kubectl get pods -o json"
 
 
+def quiet_scenario() -> Scenario:
+    """crashloop-after-deploy without its timeline: nothing changes unless we change it."""
+    return dataclasses.replace(load_scenario("crashloop-after-deploy"), timeline=(), reactions=())
+
+
 def start_world(pods: int) -> tuple[DrillHandle, float]:
-    """A quiet drill cluster (no timeline: nothing changes while we measure) of `pods` pods."""
+    """A quiet drill cluster of `pods` pods."""
     t0 = time.perf_counter()
-    quiet = dataclasses.replace(load_scenario("crashloop-after-deploy"), timeline=(), reactions=())
-    h = run_in_thread(quiet, extra_pods=max(0, pods - BASE_PODS))
+    h = run_in_thread(quiet_scenario(), extra_pods=max(0, pods - BASE_PODS))
     return h, time.perf_counter() - t0
 
 
@@ -81,7 +98,8 @@ def kubectl_time(h: DrillHandle, cache: str) -> tuple[float, int]:
     return elapsed, len(json.loads(r.stdout)["items"])
 
 
-def headless(h: DrillHandle, args: argparse.Namespace) -> dict[str, float]:
+def headless(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]:
+    assert h is not None
     t0 = time.perf_counter()
     import kubernetes.aio.client  # noqa: F401  (the one-off import, timed apart)
 
@@ -102,12 +120,121 @@ def headless(h: DrillHandle, args: argparse.Namespace) -> dict[str, float]:
     return out
 
 
-def console(h: DrillHandle, args: argparse.Namespace) -> dict[str, float]:
+def churned(obj: dict, tick: int, flip: bool) -> dict:
+    """A copy of a pod that restarted once more (RESTARTS changes) and, with flip, whose
+    readiness flipped (it moves between the healthy and the unhealthy rows)."""
+    obj = json.loads(json.dumps(obj))
+    obj["metadata"].setdefault("annotations", {})["bench/tick"] = str(tick)
+    st = obj.setdefault("status", {})
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for cs in st.get("containerStatuses") or []:
+        cs["restartCount"] = int(cs.get("restartCount") or 0) + 1
+        cs["lastState"] = {"terminated": {"reason": "Error", "exitCode": 1, "finishedAt": now}}
+        if flip:
+            cs["ready"] = not cs.get("ready")
+    if flip:
+        ready = all(cs.get("ready") for cs in st.get("containerStatuses") or [])
+        for c in st.get("conditions") or []:
+            if c.get("type") in ("Ready", "ContainersReady"):
+                c["status"] = "True" if ready else "False"
+    return obj
+
+
+def churn_loop(h: DrillHandle, rate: float, stop: threading.Event, updates: list[int]) -> None:
+    """`rate` pod updates/s (in batches every 0.1 s) through the drill cluster's store, as
+    its controllers would make them, until `stop`."""
+    names = [p["metadata"]["name"] for p in h.call(lambda: h.cluster.store.objects("pods"))]
+    per_batch = max(1, round(rate / 10))
+    i = 0
+    while not stop.is_set():
+        batch = [names[(i + k) % len(names)] for k in range(per_batch)]
+        i += per_batch
+
+        def bump(batch: list[str] = batch, tick: int = i) -> None:
+            for k, name in enumerate(batch):
+                obj = h.cluster.store.get("pods", h.namespace, name)
+                if obj is not None:
+                    h.cluster.store.put("pods", churned(obj, tick, flip=k % 10 == 0))
+
+        t = time.perf_counter()
+        h.call(bump)
+        updates[0] += len(batch)
+        time.sleep(max(0.0, 0.1 - (time.perf_counter() - t)))
+
+
+class Churn:
+    """Churn of an in-process world (--world thread)."""
+
+    def __init__(self, h: DrillHandle) -> None:
+        self.h, self.stop_event, self.updates = h, threading.Event(), [0]
+        self.kubeconfig_path = h.kubeconfig_path
+        self.thread: threading.Thread | None = None
+
+    def start(self, rate: float) -> None:
+        args = (self.h, rate, self.stop_event, self.updates)
+        self.thread = threading.Thread(target=churn_loop, args=args, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> int:
+        self.stop_event.set()
+        if self.thread:
+            self.thread.join(5)
+        return self.updates[0]
+
+    def close(self) -> None:
+        pass
+
+
+class RemoteWorld(Churn):
+    """A drill world (run_in_thread) in a child process, churned there (--world process):
+    a real API server is another process, and in ours the world's 10k pod objects and its
+    server threads would share the app's GIL and garbage collector."""
+
+    def __init__(self, pods: int) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_world_main, args=(pods, child), daemon=True)
+        self.proc.start()
+        path, self.startup = self.conn.recv()
+        self.kubeconfig_path = Path(path)
+
+    def start(self, rate: float) -> None:
+        self.conn.send(("churn", rate))
+
+    def stop(self) -> int:
+        self.conn.send(("stop", 0))
+        return int(self.conn.recv())
+
+    def close(self) -> None:
+        self.conn.send(("exit", 0))
+        self.proc.join(15)
+
+
+def _world_main(pods: int, conn: Any) -> None:
+    h, secs = start_world(pods)
+    conn.send((str(h.kubeconfig_path), secs))
+    churn: Churn | None = None
+    while True:
+        cmd, rate = conn.recv()
+        if cmd == "churn":
+            churn = Churn(h)
+            churn.start(rate)
+        elif cmd == "stop":
+            conn.send(churn.stop() if churn else 0)
+        else:
+            h.stop()
+            return
+
+
+def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]:
     """The real console (headless Textual): start to table populated with every pod, then
-    `--churn` pod updates/s for `--seconds` while keys are sent the way the terminal driver
-    sends them; latency runs from the key to the table's cursor having moved."""
+    `--churn` pod updates/s for `--seconds` (each a restart, every tenth also a readiness
+    flip) while cursor keys are sent the way the terminal driver sends them. Latency runs
+    from the key to the first frame rendered with the cursor moved (the compositor renders
+    headless too; only the write to a terminal is skipped)."""
+    import gc
     import resource
-    import threading
+    from types import SimpleNamespace
 
     from textual import events
     from warroom.widgets.pods_pane import PodsTable
@@ -119,43 +246,68 @@ def console(h: DrillHandle, args: argparse.Namespace) -> dict[str, float]:
     from warroom.store import IncidentRepository
 
     out: dict[str, float] = {}
-    stop = threading.Event()
-    updates = [0]
-
-    def churn() -> None:
-        names = [p["metadata"]["name"] for p in h.call(lambda: h.cluster.store.objects("pods"))]
-        per_batch = max(1, round(args.churn / 10))  # in batches every 0.1 s
-        i = 0
-        while not stop.is_set():
-            batch = [names[(i + k) % len(names)] for k in range(per_batch)]
-            i += per_batch
-
-            def bump(batch: list[str] = batch, tick: int = i) -> None:
-                for name in batch:
-                    obj = h.cluster.store.get("pods", h.namespace, name)
-                    if obj is not None:
-                        obj = json.loads(json.dumps(obj))
-                        obj["metadata"].setdefault("annotations", {})["bench/tick"] = str(tick)
-                        h.cluster.store.put("pods", obj)
-
-            t = time.perf_counter()
-            h.call(bump)
-            updates[0] += len(batch)
-            time.sleep(max(0.0, 0.1 - (time.perf_counter() - t)))
+    if args.world == "process":
+        world: Churn = RemoteWorld(args.pods)
+        print(f"  drill world with {args.pods} pods in a child process: {world.startup:.2f} s")
+    else:
+        assert h is not None
+        world = Churn(h)
 
     async def run(s, repo, room) -> None:
         app = WarRoomApp(s, repo=repo, room=room, follow=False)
+        applies: list[float] = []  # UI-thread seconds per pods snapshot applied
+        apply_pods = app._apply_pods
+        churning = [False]
+
+        def timed_apply(snap) -> None:
+            t = time.perf_counter()
+            apply_pods(snap)
+            if churning[0]:  # under churn, not the first list
+                applies.append(time.perf_counter() - t)
+
+        app._apply_pods = timed_apply  # type: ignore[method-assign]
         t0 = time.perf_counter()
         async with app.run_test(size=(160, 50)):
             table = app.main.query_one(PodsTable)
+            frame = [0.0, -1]  # time and cursor row of the last frame rendered
+            display = app._display
+
+            def displayed(screen, renderable) -> None:
+                frame[:] = [time.perf_counter(), table.cursor_row]
+                display(screen, renderable)
+
+            app._display = displayed  # type: ignore[method-assign]
+            renders: list[float] = []  # UI-thread seconds per screen update (layout + render)
+            screen = app.screen
+            update = screen._on_timer_update
+
+            def timed_update() -> None:
+                t = time.perf_counter()
+                update()
+                renders.append(time.perf_counter() - t)
+
+            screen._update_timer._callback = timed_update  # the timer holds the bound method
             while table.row_count < args.pods:  # plain sleeps: no Pilot waits in a bench
+                if time.perf_counter() - t0 > args.populate_timeout:
+                    print(f"  table not populated after {args.populate_timeout:.0f} s")
+                    break
                 await asyncio.sleep(0.02)
             out["console: start -> table populated"] = time.perf_counter() - t0
             table.focus()
             await asyncio.sleep(0.3)
-            thread = threading.Thread(target=churn, daemon=True)
-            thread.start()
+            world.start(args.churn)
+            churning[0] = True
             keys: list[float] = []
+            pauses: list[tuple[int, float]] = []  # (generation, seconds) of each collection
+            gc_start = [0.0]
+
+            def on_gc(phase: str, info: dict) -> None:
+                if phase == "start":
+                    gc_start[0] = time.perf_counter()
+                else:  # any thread's collection holds the GIL: the UI waits too
+                    pauses.append((info["generation"], time.perf_counter() - gc_start[0]))
+
+            gc.callbacks.append(on_gc)
             end = time.perf_counter() + args.seconds
             i = 0
             while time.perf_counter() < end:
@@ -164,40 +316,71 @@ def console(h: DrillHandle, args: argparse.Namespace) -> dict[str, float]:
                 event.set_sender(app)
                 t = time.perf_counter()
                 app._driver.send_message(event)
-                while table.cursor_row == before and time.perf_counter() - t < 5:
+                while time.perf_counter() - t < 5:
+                    if frame[0] >= t and frame[1] != before:
+                        break
                     await asyncio.sleep(0.0005)
-                keys.append(time.perf_counter() - t)
+                keys.append((frame[0] if frame[0] >= t else time.perf_counter()) - t)
                 await asyncio.sleep(0.05)
                 i += 1
-            stop.set()
-            thread.join(5)
+            updates = world.stop()
+            gc.callbacks.remove(on_gc)
+        full = sorted(secs for gen, secs in pauses if gen == 2)
+        if full:
+            print(f"  {len(full)} full GCs in the app process, longest {full[-1] * 1000:.0f} ms")
         keys.sort()
-        out["console: key -> cursor moved, p50"] = keys[len(keys) // 2]
-        out["console: key -> cursor moved, p99"] = keys[int(len(keys) * 0.99)]
+        print(f"  screen updates, UI thread each: {spread(renders)}")
+        print(f"  snapshots applied under churn, UI thread each: {spread(applies)}")
+        print(f"  slowest keys (ms): {' '.join(f'{k * 1000:.0f}' for k in keys[-8:])}")
+        out["console: key -> frame, p50"] = keys[len(keys) // 2]
+        out["console: key -> frame, p99 (goal < 0.050)"] = keys[int(len(keys) * 0.99)]
+        out["console: key -> frame, max"] = keys[-1]
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"  {len(keys)} keys during {updates[0] / args.seconds:.0f} pod updates/s for "
-            f"{args.seconds:.0f} s; peak RSS {rss:.0f} MB (bench process, world included)"
+            f"  {len(keys)} keys during {updates / args.seconds:.0f} pod updates/s for "
+            f"{args.seconds:.0f} s; peak RSS {rss:.0f} MB ({where})"
         )
 
-    with tempfile.TemporaryDirectory() as tmp:
-        s = drill_settings(load_settings(env={"USER": "bench"}, data_dir=Path(tmp)), h)
-        s = dataclasses.replace(
-            s,
-            prometheus=dataclasses.replace(s.prometheus, url=None),
-            alertmanager=dataclasses.replace(s.alertmanager, url=None),
-        )
-        repo = IncidentRepository(Path(tmp))
-        room = WarRoom.declare(repo, s, title="bench", severity="P1")
-        asyncio.run(run(s, repo, room))
+    where = "the app's process" if args.world == "process" else "bench process, world included"
+
+    # What drill_settings reads of a world; no Prometheus or Alertmanager here.
+    target = SimpleNamespace(
+        scenario=quiet_scenario(),
+        speed=1.0,
+        prom_url=None,
+        alertmanager_url=None,
+        kubeconfig_path=world.kubeconfig_path,
+    )
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            s = drill_settings(load_settings(env={"USER": "bench"}, data_dir=Path(tmp)), target)
+            s = dataclasses.replace(
+                s,
+                prometheus=dataclasses.replace(s.prometheus, url=None),
+                alertmanager=dataclasses.replace(s.alertmanager, url=None),
+            )
+            repo = IncidentRepository(Path(tmp))
+            room = WarRoom.declare(repo, s, title="bench", severity="P1")
+            asyncio.run(run(s, repo, room))
+    finally:
+        world.close()
     return out
+
+
+def spread(xs: list[float]) -> str:
+    if not xs:
+        return "none"
+    xs = sorted(xs)
+    p50, p99 = xs[len(xs) // 2], xs[int(len(xs) * 0.99)]
+    ms = [x * 1000 for x in (p50, p99, xs[-1])]
+    return f"{len(xs)}, p50 {ms[0]:.1f} ms, p99 {ms[1]:.1f} ms, max {ms[2]:.1f} ms"
 
 
 def fmt(xs: list[float]) -> str:
     return " ".join(f"{x:.3f}" for x in xs)
 
 
-Phase = Callable[[DrillHandle, argparse.Namespace], dict[str, float]]
+Phase = Callable[[DrillHandle | None, argparse.Namespace], dict[str, float]]
 PHASES: list[tuple[str, Phase]] = [("headless", headless), ("console", console)]
 
 
@@ -207,19 +390,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--churn", type=float, default=100.0, help="pod updates per second")
     p.add_argument("--seconds", type=float, default=30.0, help="churn duration")
+    p.add_argument("--populate-timeout", type=float, default=300.0, help="console phase, s")
+    p.add_argument("--phase", action="append", choices=[n for n, _ in PHASES], help="only these")
+    p.add_argument(
+        "--world",
+        choices=("process", "thread"),
+        default="process",
+        help="console phase: the drill world in a child process (default) or in this one",
+    )
     args = p.parse_args(argv)
     if not shutil.which("kubectl"):
         print("kubectl not found", file=sys.stderr)
         return 1
-    h, startup = start_world(args.pods)
-    print(f"drill world with {args.pods} pods started in {startup:.2f} s")
+    phases = [(n, f) for n, f in PHASES if not args.phase or n in args.phase]
+    h: DrillHandle | None = None
+    if any(n == "headless" for n, _ in phases) or args.world == "thread":
+        h, startup = start_world(args.pods)
+        print(f"drill world with {args.pods} pods started in {startup:.2f} s")
     results: dict[str, float] = {}
     try:
-        for name, phase in PHASES:
-            print(f"{name} (median of {args.repeat}):")
+        for name, phase in phases:
+            print(f"{name} (median of {args.repeat}):" if name == "headless" else f"{name}:")
             results.update(phase(h, args))
     finally:
-        h.stop()
+        if h is not None:
+            h.stop()
     for label, secs in results.items():
         print(f"  {label:<52} {secs:7.3f} s")
     if WARROOM in results and KUBECTL in results:

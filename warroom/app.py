@@ -185,7 +185,8 @@ class MainScreen(Screen):
                 yield alerts_table
             with Pane(2, "Pods", id="pods-pane"):
                 yield SourceStatus(self.clock, id="pods-status")
-                pods = (PodsTable if self.read_only else MutablePodsTable)(id="pods-table")
+                table_class = PodsTable if self.read_only else MutablePodsTable
+                pods = table_class(id="pods-table", clock=self.clock)
                 pods.display = False
                 yield pods
         with Horizontal(id="bottom"):

@@ -285,3 +285,29 @@ async def test_unreachable_server_gives_an_error_snapshot_not_an_exception(world
     await w.stop()
     await src.aclose()
     assert (host, port) == world.addresses[0]
+
+
+async def test_snapshots_carry_what_changed(world: DrillWorld, watching: Watching):
+    """The first snapshot is whole; later ones name the uids changed or removed since the
+    previous one; a change no column shows (an annotation) is no change at all."""
+    assert watching.snaps[0].full
+    pod = watching.rows("frontend-")[0]
+    obj = world.cluster.store.get("pods", "shop", pod.name)
+    obj["metadata"].setdefault("annotations", {})["seen"] = "by nobody"
+    world.cluster.store.put("pods", obj)
+    obj = world.cluster.store.get("pods", "shop", pod.name)
+    obj["metadata"]["labels"]["drill"] = "touched"
+    world.cluster.store.put("pods", obj)
+    n = len(watching.snaps)
+    await watching.until(
+        lambda: watching.last.rows_by_uid[pod.uid].labels.get("drill") == "touched", "the label"
+    )
+    later = watching.snaps[n:]
+    assert all(not s.full for s in later)
+    assert set().union(*(s.changed or () for s in later)) == {pod.uid}
+    untouched = next(r for r in watching.rows() if r.uid != pod.uid)
+    assert watching.last.rows_by_uid[untouched.uid] is watching.snaps[0].rows_by_uid[untouched.uid]
+    world.cluster.delete_pod("shop", pod.name, 1)
+    await watching.until(lambda: pod.uid not in watching.last.rows_by_uid, "the delete")
+    assert pod.uid in set().union(*(s.removed for s in watching.snaps[n:]))
+    assert watching.src.stats.lists == 1

@@ -137,3 +137,41 @@ async def test_read_only_mode_binds_no_restart(drill, settings, repo) -> None:
         await pilot.pause()
         assert app.screen is app.main
     assert not [e for e in room.store.events() if e.kind == Kind.ACTION]
+
+
+async def test_watch_changes_reach_the_table_as_deltas(
+    drill_factory, quiet_scenario, settings, repo
+):
+    """Through the real client against the drill cluster (1,000 extra pods): a changed pod
+    and a deleted one reach the table; the other rows keep their cells; never clear()."""
+    h = drill_factory(scenario=quiet_scenario, extra_pods=1000)
+    app, _ = console(h, settings, repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: len(app.pod_rows) > 1000)
+        table = app.main.query_one(PodsTable)
+        cleared = []
+        table.clear = lambda *a, **k: cleared.append(1)  # type: ignore[method-assign]
+        pods = sorted(app.pod_rows.values(), key=lambda r: r.name)
+        changed, gone, kept = pods[-1], pods[-2], pods[-3]
+        kept_cells = table.get_row(kept.uid)
+
+        def act() -> None:
+            obj = h.cluster.store.get("pods", h.namespace, changed.name)
+            obj["status"]["containerStatuses"][0]["ready"] = False
+            for c in obj["status"]["conditions"]:
+                if c["type"] in ("Ready", "ContainersReady"):
+                    c["status"] = "False"
+            h.cluster.store.put("pods", obj)
+            h.cluster.store.delete("pods", h.namespace, gone.name)
+
+        h.call(act)
+        await wait_until(
+            pilot,
+            lambda: gone.uid not in table.rows and not app.pod_rows[changed.uid].healthy,
+        )
+        await pilot.pause()
+        assert cleared == []
+        assert table.get_row_index(changed.uid) == 0  # unhealthy first
+        assert table.get_row(changed.uid)[2].plain == "0/1"
+        assert all(a is b for a, b in zip(table.get_row(kept.uid), kept_cells, strict=True))
+        assert table.row_count == len(app.pod_rows)

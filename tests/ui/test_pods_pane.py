@@ -149,3 +149,87 @@ def test_pods_pane_snapshot(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(110, 12), run_before=feed)
+
+
+def many(n: int, prefix: str = "web") -> dict[str, PodTableRow]:
+    return {f"u{i}": row(f"{prefix}-{i:04d}", uid=f"u{i}") for i in range(n)}
+
+
+async def test_a_delta_touches_only_its_rows_and_keeps_order_and_filter() -> None:
+    table = PodsTable(id="pods")
+    app = TableApp(table)
+    async with app.run_test(size=(120, 20)) as pilot:
+        rows = many(300)
+        rows["x1"] = row("cart-x1", uid="x1", labels={"app": "cart"})
+        table.set_rows(rows)
+        table.apply_filter("-l app=web")
+        await pilot.pause()
+        assert table.row_count == 300
+        cleared = []
+        table.clear = lambda *a, **k: cleared.append(1)  # type: ignore[method-assign]
+        before = {uid: table.get_row(uid) for uid in ("u0", "u1", "u299")}
+        # u7 crash-loops, u8 gets a label the filter drops, cart-x1 changes (still filtered out)
+        changed = {
+            "u7": row("web-0007", "CrashLoopBackOff", False, uid="u7", restarts="4"),
+            "u8": row("web-0008", uid="u8", labels={"app": "other"}),
+            "x1": row("cart-x1", "Pending", False, uid="x1", labels={"app": "cart"}),
+        }
+        table.apply_delta(changed, changed.keys())
+        await pilot.pause()
+        assert cleared == []
+        names = order(table)
+        assert names[0] == "web-0007"  # unhealthy first, without a full re-sort
+        assert "web-0008" not in names and "cart-x1" not in names
+        assert names[1:] == sorted(names[1:]) and table.row_count == 299
+        for uid, cells in before.items():  # unchanged rows keep their very cells
+            assert all(a is b for a, b in zip(table.get_row(uid), cells, strict=True))
+        table.apply_filter("")  # the filter sees the latest rows, including the hidden ones
+        await pilot.pause()
+        assert table.row_count == 301
+        assert order(table)[:2] == ["cart-x1", "web-0007"]
+
+
+async def test_removed_pods_disappear_and_the_cursor_stays_with_the_commander() -> None:
+    table = PodsTable(id="pods")
+    app = TableApp(table)
+    async with app.run_test(size=(120, 20)) as pilot:
+        table.set_rows(many(50))
+        table.focus()
+        await pilot.pause()
+        await pilot.press("down", "down", "down")
+        assert table.selected_uid() == "u3"
+        table.apply_delta({}, (), ["u0", "u1", "u40"])  # pods above theirs go away
+        await pilot.pause()
+        assert table.row_count == 47 and table.selected_uid() == "u3"
+        assert table.cursor_row == 1
+        table.apply_delta({}, (), ["u3"])  # their pod goes: the cursor rests on the next one
+        await pilot.pause()
+        assert "web-0003" not in order(table) and table.selected_uid() == "u4"
+        for uid in ("u0", "u3", "u40"):
+            assert table.rows.get(uid) is None  # type: ignore[call-overload]
+        assert [table.get_row_index(u) for u in ("u2", "u4")] == [0, 1]
+
+
+async def test_ages_are_drawn_from_the_clock_not_rewritten() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = [datetime(2026, 11, 23, 12, 0, tzinfo=UTC)]
+    table = PodsTable(id="pods", clock=lambda: now[0])
+    app = TableApp(table)
+    created = now[0] - timedelta(seconds=50)
+    restarted = now[0] - timedelta(seconds=20)
+    pod = PodTableRow(
+        "u1", "shop", "api-1", "1/1", "Running", "3", "-", "node-a", True, (), created, restarted
+    )
+    async with app.run_test(size=(120, 20)) as pilot:
+        table.set_rows({"u1": pod})
+        await pilot.pause()
+        cells = table.get_row("u1")
+        screen = app.export_screenshot().replace("&#160;", " ")
+        assert "50s" in screen and "3 (20s ago)" in screen
+        now[0] += timedelta(minutes=2)
+        table._redraw_times()  # what its AGE_STEP timer does
+        await pilot.pause()
+        screen = app.export_screenshot().replace("&#160;", " ")
+        assert "2m50s" in screen and "3 (2m20s ago)" in screen  # wider: the columns grew
+        assert all(a is b for a, b in zip(table.get_row("u1"), cells, strict=True))

@@ -593,3 +593,52 @@ def test_unavailable_from_the_start():
     assert [x.text for x in out] == ["pods unavailable: 403 Forbidden: pods is forbidden"]
     out = t.feed_snapshot(snap(True, 90, row("a")))
     assert [x.text for x in out] == ["pods available after 1m30s"]
+
+
+def test_tracker_fed_deltas_reports_what_full_maps_report():
+    """feed(changed=, removed=) looks only at changed pods and those time may still turn into
+    a report (held by the rate limit, reported bad, recovering): same transitions as maps."""
+    import random
+
+    rng = random.Random(5)
+    states = ["Running", "Running", "Running", "CrashLoopBackOff", "OOMKilled", "NotReady"]
+    pods = {f"p{i}": row(f"p{i}") for i in range(40)}
+    pods["bad"] = row("bad", "CrashLoopBackOff", 3)  # bad at the start: reported at once
+    full, delta = PodTransitionTracker(), PodTransitionTracker()
+    prev: dict[str, PodRow] = {}
+    got_full: list[tuple[str, str]] = []
+    got_delta: list[tuple[str, str]] = []
+    for step in range(240):  # 20 minutes, a feed every 5 s
+        t = at(step * 5)
+        for _ in range(rng.randint(0, 3)):  # a few pods change; most stay as they were
+            name = rng.choice(sorted(pods))
+            old = pods[name]
+            status = rng.choice(states)
+            pods[name] = row(name, status, old.restarts + rng.randint(0, 2))
+        if step == 100:
+            del pods["p3"]
+        if step == 150:
+            pods["bad"] = row("bad", "Running", pods["bad"].restarts)  # recovers, then quiet
+        rows = by_uid(*pods.values())
+        changed = {u for u, r in rows.items() if prev.get(u) != r}
+        removed = set(prev) - set(rows)
+        got_full += [(x.kind, x.text) for x in full.feed(rows, t)]
+        got_delta += [
+            (x.kind, x.text) for x in delta.feed(rows, t, changed=changed, removed=removed)
+        ]
+        prev = rows
+    assert got_delta == got_full
+    kinds = {k for k, _ in got_full}
+    assert {"initial", "crashloop", "restarts", "recovered"} <= kinds  # the sequence covers them
+
+
+def test_merge_deltas_of_a_skipped_snapshot():
+    from warroom.sources.kube_status import merge_deltas
+
+    f = frozenset
+    assert merge_deltas((f({"a", "b"}), f({"c"})), (f({"c"}), f({"a"}))) == (
+        f({"b", "c"}),
+        f({"a"}),
+    )
+    assert merge_deltas((None, f()), (f({"a"}), f())) == (None, f())
+    assert merge_deltas((f({"a"}), f()), (None, f())) == (None, f())

@@ -13,6 +13,7 @@ models cost ~4x more for 10k pods and the rows need only a few fields.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import json
 import logging
@@ -31,6 +32,7 @@ from warroom.sources.kube_status import (
     PodDetails,
     PodRow,
     PodsSnapshot,
+    merge_deltas,
     pod_details,
     pod_row,
 )
@@ -87,7 +89,7 @@ def error_text(e: BaseException) -> str:
     return str(e) or type(e).__name__
 
 
-async def read_json(resp: Any) -> Any:
+async def read_body(resp: Any) -> bytes:
     """Body of an aiohttp response from a `*_without_preload_content` call; KubeError if not
     2xx (those methods do not check the status)."""
     try:
@@ -96,7 +98,22 @@ async def read_json(resp: Any) -> Any:
         resp.release()
     if not 200 <= resp.status < 300:
         raise status_error(resp.status, resp.reason or "", data)
+    return bytes(data)
+
+
+async def read_json(resp: Any) -> Any:
+    data = await read_body(resp)
     return json.loads(data) if data else {}
+
+
+def _parse_list(data: bytes) -> tuple[dict[str, PodRow], str]:
+    """A PodList body -> rows by uid and its resourceVersion."""
+    body = json.loads(data) if data else {}
+    rows = {}
+    for item in body.get("items") or []:
+        row = pod_row(item)
+        rows[row.uid] = row
+    return rows, str((body.get("metadata") or {}).get("resourceVersion") or "")
 
 
 def status_error(status: int, reason: str, data: bytes) -> KubeError:
@@ -220,11 +237,38 @@ class _Stream:
         self.namespace = namespace
         self.rows: dict[str, PodRow] = {}
         self.rv = ""
+        # The delta since the last snapshot; `full` until the first snapshot has been taken.
+        self.full = True
+        self.changed: set[str] = set()
+        self.removed: set[str] = set()
         self.tried = False  # the first list finished, well or not
         self.listed = False
         self.live = False
         self.stale_since: datetime | None = None
         self.error: str | None = None
+
+    def put(self, row: PodRow) -> bool:
+        """Store a pod; False if it equals what we had (e.g. only an annotation moved)."""
+        if self.rows.get(row.uid) == row:
+            return False
+        self.rows[row.uid] = row
+        self.changed.add(row.uid)
+        self.removed.discard(row.uid)
+        return True
+
+    def drop(self, uid: str) -> bool:
+        if self.rows.pop(uid, None) is None:
+            return False
+        self.removed.add(uid)
+        self.changed.discard(uid)
+        return True
+
+    def replace(self, rows: dict[str, PodRow]) -> None:
+        """A (re)list: the delta against what we had, keeping unchanged rows as they were."""
+        for uid in [u for u in self.rows if u not in rows]:
+            self.drop(uid)
+        for row in rows.values():
+            self.put(row)
 
     def lost(self, error: str) -> None:
         self.tried, self.live, self.error = True, False, error
@@ -395,8 +439,10 @@ class KubeSource:
         q: asyncio.Queue[PodsSnapshot] = asyncio.Queue(maxsize=1)
 
         def put(s: PodsSnapshot) -> None:
-            if q.full():
-                q.get_nowait()
+            if q.full():  # the skipped snapshot's delta is folded into the newer one
+                old = q.get_nowait()
+                changed, removed = merge_deltas((old.changed, old.removed), (s.changed, s.removed))
+                s = dataclasses.replace(s, changed=changed, removed=removed)
             q.put_nowait(s)
 
         task = asyncio.create_task(self.watch_pods(put, interval=interval))
@@ -442,6 +488,16 @@ class KubeSource:
             for s in streams:
                 rows.update(s.rows)
             rv = ",".join(f"{s.namespace}={s.rv}" for s in streams)
+        changed: set[str] | None = set()
+        removed: set[str] = set()
+        for s in streams:
+            if s.full or changed is None:
+                changed = None
+            else:
+                changed |= s.changed
+                removed |= s.removed
+            s.full = False
+            s.changed, s.removed = set(), set()
         errors = [
             s.error if len(streams) == 1 else f"{s.namespace}: {s.error}"
             for s in streams
@@ -455,6 +511,8 @@ class KubeSource:
             error="; ".join(errors) or None,
             stale_since=min(stale) if stale else None,
             fetched_at=utcnow(),
+            changed=None if changed is None else frozenset(changed),
+            removed=frozenset(removed),
         )
 
     async def _run(self, api: ApiClient, s: _Stream, changed: asyncio.Event) -> None:
@@ -498,12 +556,10 @@ class KubeSource:
         # no etcd read of every pod while the cluster is already in trouble.
         kw: dict[str, Any] = {"resource_version": "0"} if cached else {}
         resp = await self._list_fn(api, s)(_request_timeout=LIST_TIMEOUT, **kw)
-        body = await read_json(resp)
-        rows = {}
-        for item in body.get("items") or []:
-            row = pod_row(item)
-            rows[row.uid] = row
-        s.rows, s.rv = rows, str((body.get("metadata") or {}).get("resourceVersion") or "")
+        # Parsing 10k pods takes ~0.5 s: in a thread, so the UI loop keeps answering keys.
+        rows, rv = await asyncio.to_thread(_parse_list, await read_body(resp))
+        s.replace(rows)
+        s.rv = rv
         s.tried = s.listed = s.live = True
         s.stale_since, s.error = None, None
         self.stats.lists += 1
@@ -555,11 +611,10 @@ class KubeSource:
             return False
         self.stats.events += 1
         if etype == "DELETED":
-            s.rows.pop(str(meta.get("uid") or ""), None)
-        elif etype in ("ADDED", "MODIFIED"):
-            row = pod_row(obj)
-            s.rows[row.uid] = row
-        return True
+            return s.drop(str(meta.get("uid") or ""))
+        if etype in ("ADDED", "MODIFIED"):
+            return s.put(pod_row(obj))
+        return False
 
     # --- one-off reads -------------------------------------------------------------------------
 
