@@ -21,9 +21,12 @@ from typing import Any, overload
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, Row, RowKey
@@ -34,6 +37,7 @@ from warroom.sanitize import one_line
 BAD_STATUS_STYLE = "bold red"
 WARN_STATUS = {"Pending", "ContainerCreating", "PodInitializing", "Terminating", "NotReady"}
 AGE_STEP = 5.0  # seconds between redraws of the visible relative times
+MOVED_CELLS = 4000  # rendered cells kept by content, whatever row they are on
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ class PodsTable(DataTable):
         self._cell_render_cache.maxsize = 2000
         self._row_render_cache.maxsize = 200
         self._line_cache.maxsize = 200
+        self._moved_cells: LRUCache[tuple[Any, ...], list[list[Segment]]] = LRUCache(MOVED_CELLS)
         self.show_namespace = show_namespace
         self.clock = clock
         self.all_rows: dict[str, PodTableRow] = {}
@@ -348,6 +353,46 @@ class PodsTable(DataTable):
                         self.update_cell(key, col, cell, update_width=True)  # type: ignore[arg-type]
         self._update_count += 1  # the render caches are keyed by it
         self.refresh()
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A body cell rendered once per content, wherever its row goes. DataTable keys its
+        cell cache by the row and an update counter that every change moves, so each
+        snapshot re-rendered every visible cell (Rich layout of each), and a pod turning
+        unhealthy shifts every row below it. The rendering only depends on the row through
+        the click metadata, which is stamped again here."""
+        if row_index < 0 or column_index < 0:  # header and label cells: DataTable's own
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        cell = self._data[row_key][column_key]  # type: ignore[index]
+        if not isinstance(cell, Text | Since):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (
+            column_key,
+            cell.plain,
+            str(cell.style),
+            base_style,
+            width,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+        )
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        lines = self._moved_cells.get(key)
+        if lines is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._moved_cells[key] = lines
+            return lines
+        return [[Segment(t, s + meta if s else meta, c) for t, s, c in line] for line in lines]
 
     # DataTable rebuilds these two lists of every row whenever _update_count moves (after any
     # cell update, and to scroll the cursor into view): 10k entries several times a second.

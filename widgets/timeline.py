@@ -94,7 +94,7 @@ class Timeline(ScrollView, can_focus=True):
         for row in rows:
             self._index[row.seq] = len(self.rows)
             self.rows.append(row)
-        self.virtual_size = Size(self._content_width(), len(self.rows))
+        self._grow(Size(self._content_width(), len(self.rows)))
         if follow:
             self.unseen = 0
             self.cursor = len(self.rows) - 1
@@ -103,6 +103,14 @@ class Timeline(ScrollView, can_focus=True):
             self.unseen += len(rows)
         self.border_subtitle = f"{self.unseen} new below (end)" if self.unseen else ""
         self.refresh()
+
+    def _grow(self, size: Size) -> None:
+        """More rows without a screen-wide layout. virtual_size is a layout reactive: setting
+        it re-laid the whole screen for every batch of events (4 a second while pods churn,
+        with a 10k-row pods table beside it). Only the scrollbar depends on it, so update
+        that; a scrollbar appearing still asks for a layout by itself."""
+        self.set_reactive(Timeline.virtual_size, size)
+        self._scroll_update(size)
 
     def clear_rows(self) -> None:
         self.rows = []

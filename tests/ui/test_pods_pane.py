@@ -233,3 +233,36 @@ async def test_ages_are_drawn_from_the_clock_not_rewritten() -> None:
         screen = app.export_screenshot().replace("&#160;", " ")
         assert "2m50s" in screen and "3 (2m20s ago)" in screen  # wider: the columns grew
         assert all(a is b for a, b in zip(table.get_row("u1"), cells, strict=True))
+
+
+def screen_lines(app) -> list[str]:
+    """The table's visible lines as text (what the terminal gets, minus styles)."""
+    table = app.table
+    return ["".join(seg.text for seg in table.render_line(y)) for y in range(table.size.height)]
+
+
+async def test_cells_rendered_once_follow_their_row_and_clicks_land_on_it() -> None:
+    """Cells are cached by content, not by row: when a pod turning unhealthy pushes every row
+    down, each line must still show its own pod, and a click on a line must select that
+    line's pod (the click metadata is stamped per row)."""
+    table = PodsTable(id="pods")
+    app = TableApp(table)
+    healthy = {r.uid: r for r in [row(f"web-{i:02d}") for i in range(8)]}
+    async with app.run_test(size=(100, 14)) as pilot:
+        table.set_rows(healthy)
+        await pilot.pause()
+        before = screen_lines(app)
+        assert "web-00" in before[1] and "web-01" in before[2]  # line 0 is the header
+        sick = row("web-05", "CrashLoopBackOff", False, restarts="3")
+        table.apply_delta({sick.uid: sick}, [sick.uid])
+        await pilot.pause()
+        after = screen_lines(app)
+        assert "web-05" in after[1] and "CrashLoopBackOff" in after[1]
+        assert "web-00" in after[2] and "web-01" in after[3]  # moved down one line each
+        assert not any("web-05" in line for line in after[2:])
+        await pilot.click(table, offset=(10, 3))  # the line now showing web-01
+        await pilot.pause()
+        assert table.selected_uid() == "uid-web-01"
+        await pilot.click(table, offset=(10, 1))
+        await pilot.pause()
+        assert table.selected_uid() == "uid-web-05"

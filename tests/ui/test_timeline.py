@@ -1,0 +1,48 @@
+"""The timeline widget on its own: growing without re-laying out the screen."""
+
+from textual.app import App, ComposeResult
+from warroom.widgets.timeline import Timeline, TimelineRow
+
+from warroom.model import Kind
+
+
+def rows(start: int, n: int) -> list[TimelineRow]:
+    return [
+        TimelineRow(
+            seq=i, time="10:00:00", kind=Kind.POD, actor="kubernetes", text=f"pod-{i} entered Error"
+        )
+        for i in range(start, start + n)
+    ]
+
+
+class TimelineApp(App):
+    def compose(self) -> ComposeResult:
+        yield Timeline(id="timeline")
+
+
+async def test_new_rows_scroll_and_follow_without_a_screen_layout() -> None:
+    """Pod transitions arrive a few times a second during a restart storm; each batch used to
+    re-lay out the whole screen (virtual_size is a layout reactive). Only the scrollbar and
+    the view should change, and the timeline keeps following the end."""
+    app = TimelineApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        timeline = app.query_one(Timeline)
+        timeline.add_rows(rows(1, 30))  # more than fit: the scrollbar appears (a layout)
+        await pilot.pause()
+        layouts = []
+        screen = app.screen
+        refresh_layout = screen._refresh_layout
+
+        def counted(*args, **kwargs):
+            layouts.append(args)
+            return refresh_layout(*args, **kwargs)
+
+        screen._refresh_layout = counted
+        timeline.add_rows(rows(31, 20))
+        await pilot.pause()
+        assert layouts == []
+        assert timeline.virtual_size.height == 50
+        assert timeline.vertical_scrollbar.window_virtual_size == 50
+        assert timeline.scroll_offset.y == 50 - timeline.size.height  # following the end
+        last = "".join(seg.text for seg in timeline.render_line(timeline.size.height - 1))
+        assert "pod-50 entered Error" in last
