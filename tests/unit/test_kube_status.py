@@ -463,6 +463,32 @@ def test_a_burst_collapses_into_a_summary():
     assert (out[-1].kind, out[-1].text) == ("summary", "and 21 more pod transitions: 21 unknown")
 
 
+def test_a_restart_storm_is_told_in_summaries_not_line_by_line():
+    """100 different pods restarting each second: no per-pod limit applies (each restarts
+    once), so the window budget does. 30 lines a minute at most, the rest counted into one
+    summary every 15 s; nothing is lost from the counts."""
+    pods = [row(f"p{i:04d}") for i in range(6000)]
+    t = PodTransitionTracker()
+    t.feed(by_uid(*pods), at(0))
+    lines, told = [], 0
+    for second in range(1, 61):  # 25 pods per feed, 4 feeds a second
+        for quarter in range(4):
+            start = ((second - 1) * 4 + quarter) * 25
+            restarted = [row(p.name, restarts=1) for p in pods[start : start + 25]]
+            changed = [r.uid for r in restarted]
+            lines += t.feed(by_uid(*restarted), at(second + quarter / 4), changed=changed)
+    lines += t.feed({}, at(80), changed=[])  # the storm is over: the last count goes out
+    single = [x for x in lines if x.kind != "summary"]
+    summaries = [x for x in lines if x.kind == "summary"]
+    assert 30 <= len(single) <= 30 + 9  # the minute's budget (+ one feed's worth at 60 s)
+    assert 4 <= len(summaries) <= 6  # once every 15 s
+    for s in summaries:
+        told += int(s.text.split(" more pod transitions")[0].removeprefix("and "))
+    assert told + len(single) == 6000  # every restart is in a line or in a count
+    assert all("restarts" in s.text for s in summaries)
+    assert len(lines) < 50  # instead of 6000 timeline events in a minute
+
+
 def test_core_does_not_import_textual_rich_or_kubernetes():
     code = (
         "import sys, warroom.sources.kube, warroom.sources.kube_status, warroom.actions.restart\n"

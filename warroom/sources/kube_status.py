@@ -9,7 +9,7 @@ turned back into Running/NotReady, and Terminating/Unknown for pods being delete
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -400,6 +400,10 @@ class PodTransitionTracker:
     Rate limit: at most one report per pod per `min_interval`; what happens in between is held
     and coalesced into the next report, so a flapping pod cannot flood the timeline. At most
     `max_per_feed` transitions come out of one feed; the rest collapse into one "summary".
+    Across pods, at most `max_per_window` lines per `window`: in a restart storm (hundreds of
+    pods restarting once each, which no per-pod limit stops) the rest are counted and told as
+    one "summary" line at most every `summary_every`, so the timeline stays readable and the
+    console is not busy writing 40 events a second.
 
     The first map is a baseline: pods already in a bad state give ONE "initial" transition
     listing them (the state at the start of the watch is news to the timeline; one line per pod
@@ -413,11 +417,20 @@ class PodTransitionTracker:
         *,
         recover_after: timedelta = timedelta(seconds=30),
         max_per_feed: int = 10,
+        max_per_window: int = 30,
+        window: timedelta = timedelta(minutes=1),
+        summary_every: timedelta = timedelta(seconds=15),
         show_namespace: bool = False,
     ) -> None:
         self.min_interval = min_interval
         self.recover_after = recover_after
         self.max_per_feed = max(2, max_per_feed)
+        self.max_per_window = max(self.max_per_feed, max_per_window)
+        self.window = window
+        self.summary_every = summary_every
+        self._sent: deque[datetime] = deque()  # when each recent individual line went out
+        self._folded: list[PodTransition] = []  # over the budget, not told yet
+        self._last_summary: datetime | None = None
         self.show_namespace = show_namespace
         self._pods: dict[str, _PodState] | None = None
         self._pending: set[str] = set()  # uids time alone may still turn into a report
@@ -579,10 +592,24 @@ class PodTransitionTracker:
 
     def _cap(self, out: list[PodTransition], at: datetime) -> list[PodTransition]:
         out.sort(key=lambda t: (t.kind != "gone", t.namespace, t.name))
-        if len(out) <= self.max_per_feed:
+        while self._sent and at - self._sent[0] >= self.window:
+            self._sent.popleft()
+        budget = self.max_per_window - len(self._sent)
+        if len(out) <= min(self.max_per_feed, budget) and not self._folded:
+            self._sent.extend(at for _ in out)
             return out
-        keep, rest = out[: self.max_per_feed - 1], out[self.max_per_feed - 1 :]
+        n = max(0, min(self.max_per_feed - 1, budget, len(out)))
+        keep, self._folded = out[:n], [*self._folded, *out[n:]]
+        self._sent.extend(at for _ in keep)
+        due = self._last_summary is None or at - self._last_summary >= self.summary_every
+        if not (self._folded and due):
+            return keep  # the storm goes on: told in the next summary
+        rest, self._folded, self._last_summary = self._folded, [], at
         counts = Counter(t.kind for t in rest)
         what = ", ".join(f"{n} {k}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-        text = f"and {len(rest)} more pod transitions: {what}"
+        lead = "and " if keep else ""
+        text = f"{lead}{len(rest)} more pod transitions: {what}"
+        if not keep:
+            span = format_duration(at - min(t.at for t in rest))
+            text += f" (in the last {span})" if span != "0s" else ""
         return [*keep, PodTransition("", "", "", "summary", text, at)]
