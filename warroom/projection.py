@@ -63,6 +63,8 @@ class IncidentState:
     declared_by: str = ""
     started_at: datetime | None = None  # when impact began, if known
     detected_at: datetime | None = None
+    # When a machine first saw trouble: checks turning warn/crit, alerts firing, detections.
+    signals: list[datetime] = field(default_factory=list)
     acked_at: datetime | None = None
     acked_by: str | None = None
     escalated_at: datetime | None = None
@@ -136,6 +138,7 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
     state.last_seq = ev.seq
     state.event_count += 1
     kind = ev.kind
+    _note_signal(state, ev)
     if kind == Kind.DECLARED:
         state.incident_id = str(d.get("incident_id", state.incident_id))
         state.title = str(d.get("title", ""))
@@ -173,6 +176,8 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
             state.acked_at, state.acked_by = t, ev.actor
     elif kind == Kind.ESCALATED:
         state.escalated_at = state.escalated_at or t
+    elif kind == Kind.SYSTEM and d.get("impact_started"):
+        _impact_known(state, _ts(d["impact_started"]) or t)
     elif kind == Kind.DETECTED:
         at = _ts(d.get("at")) or t
         # The earliest signal is the detection time.
@@ -196,6 +201,25 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
     elif kind == Kind.CHECKLIST:
         _apply_checklist(state, ev)
     return state
+
+
+def _note_signal(state: IncidentState, ev: Event) -> None:
+    d = ev.data
+    if (
+        (ev.kind == Kind.CHECK and d.get("to") in ("warn", "crit"))
+        or (ev.kind == Kind.ALERT and d.get("transition") == "fired")
+        or ev.kind == Kind.DETECTED
+    ):
+        state.signals.append((_ts(d.get("at")) or ev.time) if ev.kind == Kind.DETECTED else ev.time)
+
+
+def _impact_known(state: IncidentState, impact: datetime) -> None:
+    """Impact began at `impact`, learnt after the fact (a drill declares before its failure
+    starts): detection is then the first signal from that moment on, not the declaration;
+    none means it was never detected by the sources."""
+    state.started_at = impact
+    later = [s for s in state.signals if s >= impact]
+    state.detected_at = min(later) if later else None
 
 
 def _apply_checklist(state: IncidentState, ev: Event) -> None:

@@ -6,6 +6,7 @@ against the drill cluster, the scenario reacts, and the score comes from the tim
 Speed 20: a scenario minute is three wall seconds.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from warroom.drill.cli import declare_drill, drill_settings
 from warroom.drill.recorder import DrillRecorder
 from warroom.drill.report import score_drill, to_markdown
 from warroom.drill.script import load_script
-from warroom.model import Kind
+from warroom.model import Kind, parse_ts
+from warroom.projection import project
+from warroom.report import metrics
 
 from .test_console import SIZE
 
@@ -60,6 +63,15 @@ async def test_crashloop_won_with_evidence_then_restart(drill_factory, settings,
     assert len(evidence) == 1 and evidence[0].data["sha256"]  # a real bundle, sealed and hashed
     assert evidence[0].data["pod"] is None and evidence[0].data["namespace"] == "shop"  # `e`
     assert "**Result: WON, 100/100 points (100%).**" in md
+    # The post-mortem counts from the failure (scenario t+50s), not from the drill's start.
+    start = next(e for e in events if e.data.get("drill") == "start")
+    state = project(events)
+    m = metrics(state, events[-1].time)
+    late = m.started_at - (parse_ts(start.data["t0"]) + timedelta(seconds=50 / SPEED))
+    # Later by the world's tick that ran it; timestamps are kept to the millisecond.
+    assert timedelta(milliseconds=-2) <= late < timedelta(seconds=0.1)
+    assert m.detected_at is not None and m.detected_at >= m.started_at
+    assert m.mttd is not None and m.mttd < timedelta(seconds=60)
 
 
 async def test_crashloop_lost_by_deleting_a_pod_first(drill_factory, settings, repo) -> None:

@@ -97,3 +97,39 @@ def test_drill_is_marked(declare, clock) -> None:
 
 def test_md_inline_neutralises_escapes_and_markup() -> None:
     assert md_inline("\x1b[31mred\x1b[0m | [x](http://e) # h") == "red \\| \\[x\\](http://e) \\# h"
+
+
+def test_an_impact_learnt_afterwards_moves_detection_to_the_first_signal(declare, clock) -> None:
+    """A drill is declared before its failure starts; the drill records when the failure
+    began once it ends. Detection is then the first signal from that moment on (a check
+    turning crit, an alert firing), not the declaration, and MTTD/MTTA/MTTR follow."""
+    from warroom.model import Kind, format_ts
+
+    room = declare(title="Drill: checkout", severity="P3")
+    t0 = clock.now
+    clock.advance(seconds=5)
+    room.acknowledge()  # the drill's page: acknowledged before anything broke
+    clock.advance(seconds=5)
+    room.record(Kind.CHECK, "Checkout p99 warn", {"check": "p99", "to": "warn"}, source="prom")
+    clock.advance(seconds=40)  # t0+50s: the failure starts (not yet known to the timeline)
+    clock.advance(seconds=20)
+    room.record(Kind.CHECK, "Checkout errors crit", {"check": "err", "to": "crit"}, source="prom")
+    clock.advance(seconds=15)
+    room.record(Kind.ALERT, "alert fired", {"transition": "fired"}, source="alertmanager")
+    clock.advance(minutes=4)
+    room.resolve("rolled back")
+    before = metrics(room.state, clock.now)
+    assert before.mttd == timedelta(0) and before.detected_at == t0  # the declaration
+    room.record(
+        Kind.SYSTEM,
+        "Drill ended",
+        {"drill": "end", "impact_started": format_ts(t0 + timedelta(seconds=50))},
+        source="drill",
+    )
+    m = metrics(room.state, clock.now)
+    assert m.started_at == t0 + timedelta(seconds=50)
+    assert m.detected_at == t0 + timedelta(seconds=70)  # the crit, not the earlier noise
+    assert m.mttd == timedelta(seconds=20)
+    assert m.mtta == timedelta(0)  # acknowledged before the failure: nothing to wait for
+    assert m.mttr == timedelta(minutes=4, seconds=15)
+    assert "| MTTD (time to detect) | 20s |" in to_markdown(room.store.events(), clock.now)

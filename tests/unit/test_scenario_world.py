@@ -322,7 +322,9 @@ def test_shipped_scenario_breaks_and_restart_heals():
     clock, sched, cluster, engine = shipped()
     advance(clock, sched, 48)
     assert statuses(cluster, "checkout-api") == ["Running"] * 3  # 2.9.0 rolled out fine
+    assert engine.impact_at is None
     advance(clock, sched, 90)
+    assert engine.impact_at == 50  # the entry marked `impact: true` ran
     assert set(statuses(cluster, "checkout-api")) <= {"CrashLoopBackOff", "Error", "Running"}
     assert engine.alerts["CheckoutHighErrorRate"].state == "firing"
     errors = engine.series["checkout_errors"]
@@ -360,3 +362,4 @@ def test_shipped_scenario_rollback_before_the_break_prevents_it():
     assert statuses(cluster, "checkout-api") == ["Running"] * 3
     assert engine.alerts["CheckoutHighErrorRate"].state == "inactive"
     assert any(h.kind == "skipped" for h in engine.log)
+    assert engine.impact_at is None  # prevented: no impact, so no impact start in the report

@@ -42,6 +42,7 @@ class Engine:
             self.by_expr.setdefault(normalize_expr(s.spec.expr), []).append(s)
         self.alerts = {a.name: AlertState(a) for a in scenario.alerts}
         self.log: list[Happening] = []
+        self.impact_at: float | None = None  # scenario second the impact began (if it did)
         self._spent: set[int] = set()
 
     def start(self) -> None:
@@ -60,6 +61,8 @@ class Engine:
             return
         if entry.note:
             self.log.append(Happening(self.clock.elapsed(), "timeline", "note", "", entry.note))
+        if entry.impact and self.impact_at is None:
+            self.impact_at = self.clock.elapsed()
         self._run(entry.actions, "timeline")
 
     def _run(self, actions: tuple[Action, ...], source: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from warroom.drill.scoring import DRILL_END, DRILL_START
@@ -57,8 +58,10 @@ class DrillRecorder:
 
     def finish(self) -> None:
         """Record the scenario's log; call once, after the console has closed."""
+        impact_at: float | None = None
         try:
-            log_ = self.world.call(lambda: list(self.world.world.engine.log))
+            engine = self.world.world.engine
+            log_, impact_at = self.world.call(lambda: (list(engine.log), engine.impact_at))
         except Exception:  # the world already stopped: the report just lacks that section
             log.exception("drill log unavailable")
             log_ = []
@@ -73,12 +76,15 @@ class DrillRecorder:
             for h in log_
             if (h.kind in SHOWN_RESPONDER if h.source == "responder" else h.kind in SHOWN)
         ][:MAX_HAPPENINGS]
-        self.room.record(
-            Kind.SYSTEM,
-            f"Drill ended: {len(shown)} scenario steps and reactions recorded",
-            {"drill": DRILL_END, "happenings": shown},
-            source="drill",
-        )
+        data: dict[str, Any] = {"drill": DRILL_END, "happenings": shown}
+        text = f"Drill ended: {len(shown)} scenario steps and reactions recorded"
+        if impact_at is not None:  # the post-mortem's impact start (and so its MTTD)
+            # On the timeline's (wall) clock, as the drill start event's t0 and speed say.
+            clock = self.world.world.clock
+            started = clock.start + timedelta(seconds=impact_at / clock.speed)
+            data["impact_started"] = format_ts(started)
+            text += f"; impact began {started.strftime('%H:%M:%S')} (scenario t+{impact_at:.0f}s)"
+        self.room.record(Kind.SYSTEM, text, data, source="drill")
 
     # ----- on the world's thread -----------------------------------------------------------
     def _on_trigger(self, kind: str, ref: str, info: dict[str, Any]) -> None:

@@ -30,6 +30,8 @@ Format (every key but name/nodes/workloads is optional):
       - at: 50
         note: what happens
         unless: fixed                    # flags (if: / unless:) as for reactions
+        impact: true                     # the failure starts here: the post-mortem's impact
+                                         # start; detection is the first signal from then on
         do: [ACTION, ...]
     reactions:                          # fire on responder actions through the API
       - name: ...
@@ -194,6 +196,7 @@ class TimelineEntry:
     note: str = ""
     if_flags: tuple[str, ...] = ()  # runs only if these flags are set ...
     unless_flags: tuple[str, ...] = ()  # ... and these are not (responders can pre-empt it)
+    impact: bool = False  # the failure starts here: the post-mortem's "impact started"
 
 
 @dataclass(frozen=True, slots=True)

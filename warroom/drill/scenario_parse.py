@@ -500,14 +500,17 @@ def _timeline(ctx: _Ctx, v: Any, refs: _Refs) -> tuple[TimelineEntry, ...]:
     for i, item in enumerate(ctx.list(v, "timeline")):
         key = f"timeline[{i}]"
         d = ctx.map(item, key)
-        ctx.known(d, {"at", "do", "note", "if", "unless"}, key)
+        ctx.known(d, {"at", "do", "note", "if", "unless", "impact"}, key)
         at = ctx.num(d, "at", key)
         if at < 0:
             raise ctx.fail(f"{key}.at", "must be >= 0")
         actions = _actions(ctx, d.get("do"), f"{key}.do", refs)
         note = ctx.str(d, "note", key, "")
         flags_if, flags_unless = _flags(ctx, d, "if", key), _flags(ctx, d, "unless", key)
-        out.append(TimelineEntry(at, actions, note, flags_if, flags_unless))
+        impact = d.get("impact", False)
+        if not isinstance(impact, bool):
+            raise ctx.fail(f"{key}.impact", f"true or false, got {impact!r}")
+        out.append(TimelineEntry(at, actions, note, flags_if, flags_unless, impact))
     return tuple(sorted(out, key=lambda e: e.at))
 
 
