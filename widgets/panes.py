@@ -28,9 +28,10 @@ class Pane(Vertical):
         self.can_focus = False
 
     def focus_first(self) -> None:
-        for child in self.query("*"):
-            if child.focusable:
-                child.focus()
-                return
-        self.can_focus = True
-        self.focus()
+        """Focus now, not after the queue: Widget.focus() defers itself, so with `2 e` typed
+        fast (or pasted) the `e` reached the old pane and did the wrong thing."""
+        target = next((c for c in self.query("*") if c.focusable), None)
+        if target is None:
+            self.can_focus = True
+            target = self
+        self.screen.set_focus(target)

@@ -173,3 +173,20 @@ async def test_e_again_offers_to_stop_and_a_stop_keeps_nothing(
     assert not list(evidence_dir.glob("*")) if evidence_dir.exists() else True
     [cancel] = [e for e in room.store.events() if e.data.get("evidence") == "cancelled"]
     assert "cancelled by ann" in cancel.text
+
+
+async def test_focus_then_e_typed_in_one_burst_collects_the_pod(drill_factory, settings, repo):
+    """`2` then `e` arriving together (a fast typist, a paste, tmux send-keys): the focus moves
+    before `e` is handled, so it is the pod row's evidence, not the incident-wide one."""
+    from textual import events
+
+    drill = drill_factory(speed=1.0)
+    app, room = console(drill, settings, repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: len(app.pod_rows) >= 10)
+        await pilot.press("3")
+        for key in ("2", "e"):  # queued back to back, as the terminal driver delivers them
+            app.post_message(events.Key(key, key))
+        await wait_until(pilot, lambda: evidence_events(room), 60)
+    [ev] = evidence_events(room)
+    assert ev.data["pod"] is not None
