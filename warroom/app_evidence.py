@@ -53,7 +53,7 @@ class EvidenceMixin:
         scope = f"{ns}/{pod}" if pod else f"{ns or 'no cluster'} (incident-wide)"
         self._evidence_cancel = asyncio.Event()
         self._evidence_scope = scope
-        self.main.query_one(EvidenceProgress).start(scope, self._key_of("evidence"))
+        self.main.query_one(EvidenceProgress).start(scope, self._evidence_key())
         self._collect(ns or "", pod, self._evidence_cancel)
 
     def evidence_namespace(self: WarRoomApp) -> str | None:
@@ -90,8 +90,11 @@ class EvidenceMixin:
             stop,
         )
 
-    def _key_of(self: WarRoomApp, action_id: str) -> str:
-        return self._keymap.get(f"warroom.{action_id}", "e").split(",")[0]
+    def _evidence_key(self: WarRoomApp) -> str:
+        """The key that stops a collection, as the keymap binds it (the help screen's lookup)."""
+        from warroom.app import ACTIONS, _display_key
+
+        return _display_key(self, next(a for a in ACTIONS if a.id == "evidence")).split(",")[0]
 
     def _evidence_secrets(self: WarRoomApp) -> list[str]:
         """Our own credentials, redacted wherever they turn up (a log line echoing a header)."""
@@ -117,12 +120,7 @@ class EvidenceMixin:
             if s.prometheus.url and specs:
                 # Made in a thread: the first import of prometheus-api-client is slow.
                 prometheus = await asyncio.to_thread(self.prometheus)
-            alertmanager = self._am
-            if alertmanager is None and s.alertmanager.url:
-                from warroom.sources.alertmanager import AlertmanagerSource
-
-                a = s.alertmanager
-                alertmanager = AlertmanagerSource(a.url or "", a.timeout, a.bearer_token)
+            alertmanager = self.alertmanager() if s.alertmanager.url else None
             kube = self.kube
             result = await collect_evidence(
                 store=room.store,

@@ -265,16 +265,24 @@ class HealthMixin:
         self.call_from_thread(self.push_screen, QueryResultScreen(expr, rows, err))
 
     # ----- Alertmanager --------------------------------------------------------------------
+    def alertmanager(self: WarRoomApp) -> Any:
+        """The one AlertmanagerSource of this console (the pane's refresh and evidence share
+        its connections), made on first use."""
+        if self._am is None:
+            from warroom.sources.alertmanager import AlertmanagerSource
+
+            a = self.settings.alertmanager
+            self._am = AlertmanagerSource(a.url or "", a.timeout, a.bearer_token)
+        return self._am
+
     @work(exclusive=True, group="alerts", exit_on_error=False)
     async def _alerts_refresh(self: WarRoomApp) -> None:
         try:
-            if self._am is None:
-                from warroom.sources.alertmanager import AlertmanagerSource, AlertTracker
+            if self._alert_tracker is None:
+                from warroom.sources.alertmanager import AlertTracker
 
-                a = self.settings.alertmanager
-                self._am = AlertmanagerSource(a.url or "", a.timeout, a.bearer_token)
                 self._alert_tracker = AlertTracker()
-            snap = await self._am.fetch()
+            snap = await self.alertmanager().fetch()
             self._apply_alerts(snap)
         finally:
             self.set_timer(self.settings.alertmanager.refresh.total_seconds(), self._alerts_refresh)

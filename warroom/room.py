@@ -130,14 +130,12 @@ class WarRoom:
         for item in list(self.state.checklist.values()):
             if item.done or item.done_when != ev.kind:
                 continue
-            done = self.store.append(
-                str(Kind.CHECKLIST),
+            self._append(
+                Kind.CHECKLIST,
                 f"[x] {item.text} (by event #{ev.seq})",
+                {"op": "done", "item": item.id, "by_event": ev.seq},
                 actor=ev.actor,
-                data={"op": "done", "item": item.id, "by_event": ev.seq},
-                ts=self.clock(),
             )
-            self._fold([done])
 
     def event(self, seq: int) -> Event | None:
         if 1 <= seq <= len(self._events) and self._events[seq - 1].seq == seq:

@@ -349,9 +349,7 @@ def _build(
         timeout=r.number("alertmanager.timeout", 5.0),
         refresh=r.duration("alertmanager.refresh", "15s"),
     )
-    log_lines = r.get("kube.log_lines", 500)
-    if isinstance(log_lines, bool) or not isinstance(log_lines, int) or log_lines <= 0:
-        raise r.fail("kube.log_lines", f"expected a positive whole number, got {log_lines!r}")
+    log_lines = r.whole("kube.log_lines", 500)
     kube = KubeSettings(
         enabled=r.bool_("kube.enabled", True),
         kubeconfig=r.str_("kube.kubeconfig"),

@@ -581,13 +581,7 @@ class IncidentStore:
 
     def put_doc(self, table: str, key: str, doc: dict[str, Any]) -> None:
         """Upsert a side document (not part of the chain); durable and locked."""
-        if self.read_only:
-            raise ReadOnlyStore(f"{self.incident_id} is open read-only")
-        if table == EVENTS:
-            raise StoreError("events are appended, never put")
-        stored = json.loads(json.dumps(dict(doc)))
-        with self.storage.transaction():
-            self.storage.put(table, str(key), stored)
+        self.update_doc(table, key, lambda _: doc)
 
     def update_doc(
         self,

@@ -18,6 +18,8 @@ PROGRESS_STEPS = 1000  # the bar's total: fractions from the collector map onto 
 
 
 class EvidenceProgress(Horizontal):
+    stop_key = "e"  # named on the line; the app passes the key its keymap binds
+
     DEFAULT_CSS = """
     EvidenceProgress {
         height: 1;
@@ -39,7 +41,7 @@ class EvidenceProgress(Horizontal):
 
     @property
     def running(self) -> bool:
-        return self.has_class("running")
+        return self.display
 
     def start(self, scope: str, stop_key: str = "e") -> None:
         """`scope`: what is collected, e.g. "shop/checkout-api-7d9f" or "shop (incident)"."""
@@ -49,7 +51,6 @@ class EvidenceProgress(Horizontal):
         )
         self.query_one(ProgressBar).update(progress=0)
         self._step("starting")
-        self.add_class("running")
         self.display = True
 
     def progress(self, fraction: float, message: str) -> None:
@@ -59,10 +60,9 @@ class EvidenceProgress(Horizontal):
         self._step(message)
 
     def finish(self) -> None:
-        self.remove_class("running")
         self.display = False
 
     def _step(self, message: str) -> None:
         t = Text(one_line(message), no_wrap=True, overflow="ellipsis")
-        t.append(f"   {getattr(self, 'stop_key', 'e')}: stop", style="dim")
+        t.append(f"   {self.stop_key}: stop", style="dim")
         self.query_one("#evidence-step", Label).update(t)
