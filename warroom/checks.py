@@ -115,6 +115,35 @@ def _entries(raw: Any, source: str, prefix: str) -> list[dict[str, Any]]:
     return raw
 
 
+def _known_keys(d: dict[str, Any], known: set[str], source: str, at: str) -> None:
+    for k in d:
+        if k not in known:
+            raise HealthConfigError(
+                source, f"{at}.{k}", f"unknown key (expected one of {sorted(known)})"
+            )
+
+
+def _named_entry(
+    d: dict[str, Any],
+    known: set[str],
+    required: tuple[str, ...],
+    source: str,
+    at: str,
+    seen: set[str],
+) -> str:
+    """The unique name of a check or rule table, after its keys are checked."""
+    _known_keys(d, known, source, at)
+    for k in required:
+        if k not in d:
+            raise HealthConfigError(source, f"{at}.{k}", "missing")
+    name = _text(source, f"{at}.name", d["name"])
+    if name in seen:
+        what = "check" if "query" in known else "rule"
+        raise HealthConfigError(source, f"{at}.name", f"duplicate {what} name {name!r}")
+    seen.add(name)
+    return name
+
+
 def parse_checks(
     raw: list[dict[str, Any]] | None, source: str, *, prefix: str = "health.checks"
 ) -> list[CheckSpec]:
@@ -122,18 +151,7 @@ def parse_checks(
     seen: set[str] = set()
     for i, d in enumerate(_entries(raw, source, prefix)):
         at = f"{prefix}[{i}]"
-        for k in d:
-            if k not in _CHECK_KEYS:
-                raise HealthConfigError(
-                    source, f"{at}.{k}", f"unknown key (expected one of {sorted(_CHECK_KEYS)})"
-                )
-        for k in ("name", "query"):
-            if k not in d:
-                raise HealthConfigError(source, f"{at}.{k}", "missing")
-        name = _text(source, f"{at}.name", d["name"])
-        if name in seen:
-            raise HealthConfigError(source, f"{at}.name", f"duplicate check name {name!r}")
-        seen.add(name)
+        name = _named_entry(d, _CHECK_KEYS, ("name", "query"), source, at, seen)
         expr = _text(source, f"{at}.query", d["query"])
         warn = _number(source, f"{at}.warn", d["warn"]) if "warn" in d else None
         crit = _number(source, f"{at}.crit", d["crit"]) if "crit" in d else None
@@ -242,18 +260,7 @@ def parse_rules(
     seen: set[str] = set()
     for i, d in enumerate(_entries(raw, source, prefix)):
         at = f"{prefix}[{i}]"
-        for k in d:
-            if k not in _RULE_KEYS:
-                raise HealthConfigError(
-                    source, f"{at}.{k}", f"unknown key (expected one of {sorted(_RULE_KEYS)})"
-                )
-        for k in ("name", "when", "severity"):
-            if k not in d:
-                raise HealthConfigError(source, f"{at}.{k}", "missing")
-        name = _text(source, f"{at}.name", d["name"])
-        if name in seen:
-            raise HealthConfigError(source, f"{at}.name", f"duplicate rule name {name!r}")
-        seen.add(name)
+        name = _named_entry(d, _RULE_KEYS, ("name", "when", "severity"), source, at, seen)
         try:
             severity = Severity(d["severity"])
         except ValueError:
@@ -274,11 +281,7 @@ def parse_rules(
 def _parse_condition(c: Any, source: str, at: str, known: set[str] | None) -> Condition:
     if not isinstance(c, dict):
         raise HealthConfigError(source, at, "must be a table like { check = ..., state = ... }")
-    for k in c:
-        if k not in _COND_KEYS:
-            raise HealthConfigError(
-                source, f"{at}.{k}", f"unknown key (expected one of {sorted(_COND_KEYS)})"
-            )
+    _known_keys(c, _COND_KEYS, source, at)
     if "check" not in c:
         raise HealthConfigError(source, f"{at}.check", "missing")
     check = _text(source, f"{at}.check", c["check"])

@@ -1,27 +1,9 @@
-"""Health checks: specs from settings, evaluation, flap-free transitions, detection rules.
+"""Health checks at run time: evaluation, flap-free transitions, detection rules holding.
 
 Pure: no I/O, no clock (every time is passed in). The Prometheus adapter fills `CheckResult`s;
 this module decides what they mean.
 
-TOML shape (the settings loader hands the lists over as parsed dicts):
-
-    [[health.checks]]
-    name = "error_ratio"        # unique; detection rules refer to it
-    query = "sum(rate(...))"    # PromQL, one value expected (several series: the worst counts)
-    warn = 0.01                 # optional thresholds, reached at >= (above) / <= (below)
-    crit = 0.05
-    direction = "above"         # or "below" (e.g. success ratio, replicas available)
-    unit = "ratio"              # ratio (shown as %), %, s, bytes, or any label
-    for = "2m"                  # optional: escalate only after the state held this long
-
-    [[health.rules]]
-    name = "checkout burning"
-    severity = "P1"             # suggested severity
-    for = "2m"                  # all conditions must hold this long
-    when = [
-      { check = "error_ratio", op = ">", value = 0.05 },
-      { check = "p99_latency", state = "warn" },   # state at least warn
-    ]
+What is configured (specs, rules, their TOML shape) is in checks.py.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from warroom.bootstrap import open_room, repository, settings_from
 from warroom.errors import UsageError, WarroomError
@@ -20,23 +21,25 @@ def _joined(args: argparse.Namespace, name: str) -> str:
     return " ".join(getattr(args, name) or [])
 
 
-def _room(args: argparse.Namespace) -> WarRoom:
+@contextmanager
+def opened_room(args: argparse.Namespace) -> Iterator[WarRoom]:
+    """The incident the verb acts on (--incident, else the newest open one), closed after."""
     settings = settings_from(args)
     room = open_room(settings, getattr(args, "incident", None))
     if room is None:
         raise WarroomError(
             "no open incident: declare one with `warroom declare` or name --incident"
         )
-    return room
+    try:
+        yield room
+    finally:
+        room.store.close()
 
 
 def with_room(args: argparse.Namespace, use_case: Callable[[WarRoom], Event]) -> int:
-    room = _room(args)
-    try:
+    with opened_room(args) as room:
         ev = use_case(room)
         print(f"{room.incident_id} #{ev.seq} {ev.text}")
-    finally:
-        room.store.close()
     return 0
 
 
@@ -91,8 +94,7 @@ def update(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     text = sys.stdin.read() if args.text == "-" else args.text
-    room = _room(args)
-    try:
+    with opened_room(args) as room:
         st = room.state
         kind = "resolution" if st.resolved else ("update" if st.updates_sent else "notification")
         dests = settings.destinations
@@ -102,15 +104,12 @@ def update(args: argparse.Namespace) -> int:
         if outbox is None:
             print("no destinations configured ([[notify.destinations]]): recorded only")
             return 0
-        results = asyncio.run(outbox.deliver_due())
-        for r in results:
+        for r in asyncio.run(outbox.deliver_due()):
             state = "delivered" if r.ok else f"queued ({r.error})"
             print(f"  {r.destination}: {state}")
         left = outbox.undelivered_count()
         if left:
             print(f"{left} update(s) undelivered: the console or the next `warroom update` retries")
-    finally:
-        room.store.close()
     return 0
 
 

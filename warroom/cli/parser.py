@@ -64,31 +64,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category", default="application")
     p.add_argument("--started", metavar="TIME", help="when impact began (ISO 8601, UTC)")
 
-    p = verb("note", "add a note ('TODO: ...', 'Root cause: ...' file it for the post-mortem)")
-    p.add_argument("--incident", metavar="ID")
-    p.add_argument("text", nargs="+")
-
-    p = verb("ack", "acknowledge the incident")
-    p.add_argument("--incident", metavar="ID")
-
-    p = verb("status", "change status: investigating, identified, monitoring, resolved")
-    p.add_argument("--incident", metavar="ID")
-    p.add_argument("status")
-    p.add_argument("note", nargs="*")
-
-    p = verb("severity", "change severity")
-    p.add_argument("--incident", metavar="ID")
-    p.add_argument("severity")
-    p.add_argument("reason", nargs="*")
-
-    p = verb("role", "assign a role: commander, tech_lead, comms_lead, security_officer, scribe")
-    p.add_argument("--incident", metavar="ID")
-    p.add_argument("role")
-    p.add_argument("name", nargs="*")
-
-    p = verb("resolve", "resolve the incident")
-    p.add_argument("--incident", metavar="ID")
-    p.add_argument("summary", nargs="*")
+    # Verbs on one incident (the newest open one unless --incident): positional words.
+    for name, help_, words in (
+        (
+            "note",
+            "add a note ('TODO: ...', 'Root cause: ...' file it for the post-mortem)",
+            [("text", "+")],
+        ),
+        ("ack", "acknowledge the incident", []),
+        (
+            "status",
+            "change status: investigating, identified, monitoring, resolved",
+            [("status", None), ("note", "*")],
+        ),
+        ("severity", "change severity", [("severity", None), ("reason", "*")]),
+        (
+            "role",
+            "assign a role: commander, tech_lead, comms_lead, security_officer, scribe",
+            [("role", None), ("name", "*")],
+        ),
+        ("resolve", "resolve the incident", [("summary", "*")]),
+    ):
+        p = verb(name, help_)
+        p.add_argument("--incident", metavar="ID")
+        for word, nargs in words:
+            p.add_argument(word, nargs=nargs)
 
     p = verb("update", "post a status update to the configured destinations (outbox)")
     p.add_argument("--incident", metavar="ID")

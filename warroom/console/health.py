@@ -9,6 +9,7 @@ detection rule holding) is decided by warroom.signals and written off the UI thr
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -113,10 +114,12 @@ class HealthFeature:
         return self._am
 
     # ----- Prometheus --------------------------------------------------------------------------
+    def _in_thread(self, work: Callable[[], None], group: str) -> None:
+        """The blocking Prometheus client runs in a thread; one of each kind at a time."""
+        self.app.run_worker(work, thread=True, exclusive=True, group=group, exit_on_error=False)
+
     def refresh_checks(self) -> None:
-        self.app.run_worker(
-            self._checks_worker, thread=True, exclusive=True, group="health", exit_on_error=False
-        )
+        self._in_thread(self._checks_worker, "health")
 
     def _checks_worker(self) -> None:
         try:
@@ -187,13 +190,7 @@ class HealthFeature:
         spec = next((s for s in self.specs if s.name == name), None)
         if spec is None or self._prom is None:
             return
-        self.app.run_worker(
-            partial(self._series_worker, spec),
-            thread=True,
-            exclusive=True,
-            group="series",
-            exit_on_error=False,
-        )
+        self._in_thread(partial(self._series_worker, spec), "series")
 
     def _series_worker(self, spec: CheckSpec) -> None:
         try:
@@ -210,13 +207,7 @@ class HealthFeature:
 
         def run(expr: str | None) -> None:
             if expr:
-                self.app.run_worker(
-                    partial(self._promql_worker, expr),
-                    thread=True,
-                    exclusive=True,
-                    group="promql",
-                    exit_on_error=False,
-                )
+                self._in_thread(partial(self._promql_worker, expr), "promql")
 
         prompt = PromptScreen(
             "PromQL (instant query)", "e.g. sum by (code) (rate(http_requests_total[5m]))"
