@@ -35,6 +35,19 @@ class AlertSnapshot:
     error: str | None = None
     suppressed: list[Alert] = field(default_factory=list)  # silenced or inhibited
     last_ok_at: datetime | None = None
+    # When this Alertmanager process started (its /api/v2/status uptime): a later start means
+    # it restarted and forgot every alert until Prometheus sends them again.
+    started_at: datetime | None = None
+    # Label sets of the alerts Prometheus itself has firing (/api/v1/alerts), when a Prometheus
+    # is configured: an alert gone from Alertmanager but firing there has not resolved.
+    prometheus_firing: tuple[frozenset[tuple[str, str]], ...] | None = None
+
+    def firing_in_prometheus(self, alert: Alert) -> bool | None:
+        """Whether Prometheus still fires this alert; None when it was not asked."""
+        if self.prometheus_firing is None:
+            return None
+        labels = set(alert.labels.items())
+        return any(fired <= labels for fired in self.prometheus_firing)
 
 
 def _str_dict(v: Any) -> dict[str, str]:

@@ -82,6 +82,7 @@ class CheckTransition:
     at: datetime  # when it was reported
     value: float | None = None
     text: str = ""
+    error: str | None = None  # the server's whole reason, for a failed query
 
 
 class CheckTracker:
@@ -112,12 +113,12 @@ class CheckTracker:
         self._at_least_since: dict[int, datetime] = {}  # level -> raw >= level since
 
     def feed(
-        self, state: CheckState, at: datetime, value: float | None = None
+        self, state: CheckState, at: datetime, value: float | None = None, error: str | None = None
     ) -> CheckTransition | None:
         new = self._effective(state, at)
         if new != self.effective:
             self.effective, self.effective_since = new, at
-        return self._maybe_report(at, value)
+        return self._maybe_report(at, value, error)
 
     def _effective(self, raw: CheckState, at: datetime) -> CheckState:
         level = raw.level
@@ -138,7 +139,9 @@ class CheckTracker:
                 best = max(best, lv)
         return (CheckState.OK, CheckState.WARN, CheckState.CRIT)[best]
 
-    def _maybe_report(self, at: datetime, value: float | None) -> CheckTransition | None:
+    def _maybe_report(
+        self, at: datetime, value: float | None, error: str | None = None
+    ) -> CheckTransition | None:
         state, since = self.effective, self.effective_since
         assert state is not None and since is not None
         if self._last_report_at is None and self.reported is None and state is CheckState.OK:
@@ -149,18 +152,20 @@ class CheckTracker:
         if self._last_report_at is not None and at - self._last_report_at < self.min_interval:
             return None
         previous, self.reported, self._last_report_at = self.reported, state, at
-        return CheckTransition(
-            self.spec.name, previous, state, since, at, value, describe(self.spec, state, value)
-        )
+        text = describe(self.spec, state, value, error)
+        return CheckTransition(self.spec.name, previous, state, since, at, value, text, error)
 
 
-def describe(spec: CheckSpec, state: CheckState, value: float | None) -> str:
-    """One line for the timeline, e.g. "error_ratio crit: 7.3% (crit >= 5%)"."""
+def describe(
+    spec: CheckSpec, state: CheckState, value: float | None, error: str | None = None
+) -> str:
+    """One line for the timeline, e.g. "error_ratio crit: 7.3% (crit >= 5%)"; a failed query
+    says what the server said ("bad_data: parse error at char 5: ...")."""
     head = f"{spec.name} {state.value}"
     if state is CheckState.NODATA:
         return f"{head}: no data"
     if state is CheckState.ERROR:
-        return f"{head}: query failed"
+        return f"{head}: {error}" if error else f"{head}: query failed"
     shown = format_value(value, spec.unit)
     limit = spec.threshold(state)
     if limit is None:
@@ -190,7 +195,9 @@ class HealthTracker:
         out = []
         for r in snapshot.results:
             tracker = self.trackers.get(r.spec.name)
-            if tracker is not None and (t := tracker.feed(r.state, snapshot.fetched_at, r.value)):
+            if tracker is not None and (
+                t := tracker.feed(r.state, snapshot.fetched_at, r.value, r.error)
+            ):
                 out.append(t)
         return out
 

@@ -64,6 +64,7 @@ class Kind(StrEnum):
     PIN = "pin"
     CHECKLIST = "checklist"
     ACTION = "action"  # something a responder did to a system (restart, delete, rollback)
+    OUTCOME = "outcome"  # what an action did, seen by watching the object afterwards
     ACK = "ack"  # the incident was acknowledged by a responder
     ESCALATED = "escalated"
     DETECTED = "detected"  # detection time marked (by a rule or by hand)

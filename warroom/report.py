@@ -28,6 +28,7 @@ KIND_LABELS = {
     Kind.PIN: "pin",
     Kind.CHECKLIST: "checklist",
     Kind.ACTION: "action",
+    Kind.OUTCOME: "outcome",
     Kind.ACK: "ack",
     Kind.ESCALATED: "escalated",
     Kind.DETECTED: "detected",

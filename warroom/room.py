@@ -29,6 +29,15 @@ from warroom.settings import Settings
 from warroom.store import IncidentRepository, IncidentStore
 
 
+def policy_data(policy: SeverityPolicy) -> dict[str, float]:
+    """The SLA a severity change brings, in the event itself: the timeline alone then gives
+    every due time (export and drill score read the same ones as the console)."""
+    return {
+        name: getattr(policy, name).total_seconds()
+        for name in ("respond_within", "update_every", "escalate_after", "resolve_within")
+    }
+
+
 class RoomError(ValueError):
     """A use case refused: the message says why, in the commander's words."""
 
@@ -126,11 +135,17 @@ class WarRoom:
 
     def _tick_items_done_by(self, ev: Event) -> None:
         """Items whose playbook says `done_when: <kind>` are ticked by the event that does
-        them, credited to whoever did it and pointing at that event."""
-        if ev.kind == Kind.ACTION and not ev.data.get("ok"):
-            return  # a refused or failed restart mitigated nothing
+        them, credited to whoever did it and pointing at that event. A mitigation ("action")
+        is done when its outcome says it took effect, not when the API accepted it."""
+        kind = ev.kind
+        if kind == Kind.ACTION:
+            return  # sent is not done: its OUTCOME event decides
+        if kind == Kind.OUTCOME:
+            if ev.data.get("outcome") != "took_effect":
+                return
+            kind = Kind.ACTION
         for item in list(self.state.checklist.values()):
-            if item.done or item.done_when != ev.kind:
+            if item.done or item.done_when != kind:
                 continue
             self._append(
                 Kind.CHECKLIST,
@@ -188,6 +203,7 @@ class WarRoom:
             "severity": sev.value,
             "category": category,
             "drill": drill,
+            "policy": policy_data(settings.policy(sev)),
         }
         if scenario:
             data["scenario"] = scenario
@@ -239,7 +255,9 @@ class WarRoom:
         text = f"Severity {direction} {old.value} -> {sev.value}"
         if reason.strip():
             text += f": {reason.strip()}"
-        out = [self._append(Kind.SEVERITY, text, {"from": old.value, "to": sev.value})]
+        sla = policy_data(self.settings.policy(sev))
+        data = {"from": old.value, "to": sev.value, "policy": sla}
+        out = [self._append(Kind.SEVERITY, text, data)]
         added = self._load_checklist()
         if added:
             out.append(added)
@@ -323,6 +341,7 @@ class WarRoom:
         return self._append(Kind.ACK, f"Acknowledged by {self.actor}{late}")
 
     def escalate(self, to: str) -> Event:
+        self._require_open()
         to = " ".join(to.split())
         if not to:
             raise RoomError("escalate to whom?")
@@ -379,6 +398,21 @@ class WarRoom:
         if revert:
             data["revert"] = revert
         return self._append(Kind.ACTION, text, data)
+
+    def record_outcome(self, action: Event, outcome: str, text: str, waited_s: float) -> Event:
+        """What an action did, seen afterwards: took_effect, no_effect or pending. Credited to
+        whoever did the action."""
+        words = {"took_effect": "took effect", "no_effect": "no effect", "pending": "pending"}
+        what = action.data.get("target") or action.text
+        data = {
+            "action": action.seq,
+            "outcome": outcome,
+            "verb": action.data.get("verb"),
+            "target": action.data.get("target"),
+            "waited_s": waited_s,
+        }
+        line = f"{words.get(outcome, outcome).capitalize()}: {what} (#{action.seq}): {text}"
+        return self._append(Kind.OUTCOME, line, data, actor=action.actor)
 
     def resolve(self, summary: str = "") -> Event:
         self._require_open()

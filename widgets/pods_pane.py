@@ -14,20 +14,19 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
-from warroom.model import format_duration, utcnow
+from warroom.model import utcnow
 from warroom.sanitize import one_line
+from warroom.widgets.cells import Since
 from warroom.widgets.fast_table import FastRowsTable
 from warroom.widgets.keys import bindings_for
 
@@ -50,28 +49,6 @@ class PodTableRow:
     labels: tuple[tuple[str, str], ...] = ()
     created_at: datetime | None = None  # AGE is drawn from it, relative to the table's clock
     last_restart_at: datetime | None = None  # RESTARTS gets " (2m ago)" from it
-
-
-@dataclass(frozen=True)
-class Since:
-    """A cell showing the time since `at`, formatted when drawn: `template` gets the
-    duration ("{}" -> "3m05s"). Equal cells compare equal, so unchanged rows stay untouched."""
-
-    at: datetime
-    template: str = "{}"
-    style: str = ""
-    clock: Callable[[], datetime] = field(default=utcnow, compare=False, repr=False)
-
-    @property
-    def plain(self) -> str:
-        return self.template.format(format_duration(self.clock() - self.at))
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Text(self.plain, style=self.style, end="")
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        width = cell_len(self.plain)
-        return Measurement(width, width)
 
 
 class PodAction(Message):

@@ -31,6 +31,7 @@ KIND_MARKS: dict[str, tuple[str, str]] = {
     "pin": ("★", "yellow"),
     "checklist": ("☑", "green"),
     "action": ("»", "bold yellow"),
+    "outcome": ("⇒", "yellow"),
     "ack": ("✓", "green"),
     "escalated": ("↑", "bold red"),
     "detected": ("◎", "magenta"),

@@ -138,7 +138,7 @@ async def test_delete_pod_and_the_owner_recreates_it(admin):
     assert not stale.ok and stale.text.startswith("failed: delete pods: 409 Conflict")
     res = await restart.delete_pod(src.api, "shop", victim.name, uid=victim.uid)
     assert res.ok and (res.verb, res.resource, res.name) == ("delete", "pods", victim.name)
-    assert res.text == f"deleted pod {victim.name} in shop"
+    assert res.text == f"delete of pod {victim.name} in shop requested"
     assert res.revert_hint == f"the owner recreates it (ReplicaSet {victim.owner_name})"
 
     def replaced() -> bool:

@@ -62,7 +62,8 @@ async def test_severity_status_role_note_keys(repo, settings, clock) -> None:
     # P0 and P1 share the critical playbook: no checklist items are added.
     tail = events[-4:]
     assert [e.kind for e in tail] == [Kind.SEVERITY, Kind.STATUS, Kind.ROLE, Kind.NOTE]
-    assert tail[0].data == {"from": "P1", "to": "P0"}
+    assert {k: tail[0].data[k] for k in ("from", "to")} == {"from": "P1", "to": "P0"}
+    assert tail[0].data["policy"]["respond_within"] == 15 * 60  # P0: the SLA it brings
     assert tail[1].data == {"from": "identified", "to": "monitoring"}
     assert tail[2].data["role"] == "scribe" and tail[2].data["name"] == "Cy Diaz"
     assert tail[3].text == "rolled back to 1.41" and tail[3].actor == "ann"

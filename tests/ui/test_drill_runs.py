@@ -122,10 +122,21 @@ async def test_node_loss_won_by_force_deleting_the_stuck_pod(drill_factory, sett
 
 
 async def test_node_loss_lost_by_a_graceful_delete(drill_factory, settings, repo) -> None:
-    result, events, reactions, _ = await play(drill_factory, settings, repo, "node-loss-lose")
+    result, events, reactions, report = await play(drill_factory, settings, repo, "node-loss-lose")
     assert reactions == ["restarted cart pods cannot reach redis either"]
     verbs = [e.data["verb"] for e in events if e.kind == Kind.ACTION]
     assert verbs == ["delete-pod", "rollout-restart"]  # both through the console
+    # The plain delete was accepted and changed nothing: the record says so, and no
+    # mitigation is ticked for it.
+    delete = next(e for e in events if e.kind == Kind.ACTION and e.data["verb"] == "delete-pod")
+    [outcome] = [e for e in events if e.kind == Kind.OUTCOME and e.data["action"] == delete.seq]
+    assert outcome.data["outcome"] == "no_effect"
+    assert "still" in outcome.text and "force delete" in outcome.text
+    ticks = [
+        e for e in events if e.kind == Kind.CHECKLIST and e.data.get("by_event") == outcome.seq
+    ]
+    assert ticks == []
+    assert "No effect: pods/shop/redis-cart-0" in report
     assert passed(result) == {
         **dict.fromkeys(ALL_PASS, False),
         "ack": True,

@@ -58,7 +58,7 @@ async def test_restart_from_a_pod_row_heals_the_deployment(drill_factory, settin
         await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
         assert isinstance(table, MutablePodsTable)
         status = app.main.query_one("#pods-status", SourceStatus)
-        assert status.state.kind == "ok" and "in 1 namespace" in status.state.summary
+        assert status.state.kind == "live" and "in 1 namespace" in status.state.summary
 
         def crashing() -> bool:
             return any(r.status in ("CrashLoopBackOff", "Error") for r in checkout_rows(app))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,9 @@ class ActionResult:
     duration_s: float
     revert_hint: str = ""
     forbidden: bool = False
+    # What the object was right after the call, for verifying its effect: the pod's uid and
+    # whether it was already being deleted; the workload's kind and new generation.
+    seen: dict[str, Any] = field(default_factory=dict)
 
 
 class _Refused(Exception):
@@ -79,7 +82,12 @@ class _Step:
         self.verb, self.resource, self.name = verb, resource, name
 
     def result(
-        self, ok: bool, text: str, revert: str = "", forbidden: bool = False
+        self,
+        ok: bool,
+        text: str,
+        revert: str = "",
+        forbidden: bool = False,
+        seen: dict[str, Any] | None = None,
     ) -> ActionResult:
         return ActionResult(
             ok,
@@ -91,6 +99,7 @@ class _Step:
             round(time.monotonic() - self.t0, 3),
             revert,
             forbidden,
+            seen or {},
         )
 
     def failed(self, e: Exception) -> ActionResult:
@@ -162,16 +171,18 @@ async def rollout_restart(
         stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
         patch = getattr(apps, f"patch_namespaced_{method}_without_preload_content")
-        await read_json(
+        patched = await read_json(
             await patch(name, namespace, body, _content_type=STRATEGIC, _request_timeout=TIMEOUT)
         )
     except Exception as e:
         return step.failed(e)
     ref = f"{kind.lower()}/{name}"
+    generation = int((patched.get("metadata") or {}).get("generation") or 0)
     return step.result(
         True,
         f"rollout restart {ref} in {namespace} (restartedAt {stamp})",
         f"kubectl rollout undo {ref} -n {namespace}",
+        seen={"kind": kind, "generation": generation},
     )
 
 
@@ -206,4 +217,11 @@ async def delete_pod(
         revert = f"the owner recreates it ({kind} {owner})"
     else:
         revert = "bare pod: recreate from the spec captured in the timeline"
-    return step.result(True, f"deleted pod {name} in {namespace}", revert)
+    meta = pod.get("metadata") or {}
+    seen = {
+        "uid": str(meta.get("uid") or ""),
+        "deleting": bool(meta.get("deletionTimestamp")),  # already terminating before we asked
+        "node": str((pod.get("spec") or {}).get("nodeName") or ""),
+    }
+    # "requested": whether it took effect is for verify.py to see, not for the API's 200 to say
+    return step.result(True, f"delete of pod {name} in {namespace} requested", revert, seen=seen)

@@ -39,6 +39,9 @@ def drill_settings(settings: Settings, world: Any) -> Settings:
             kubeconfig=str(world.kubeconfig_path),
             namespaces=(scenario.namespace,),
             log_lines=settings.kube.log_lines,
+            # The drill's clock runs `speed` times faster: so do its pods, so wait less.
+            verify_delete=max(timedelta(seconds=3), settings.kube.verify_delete / world.speed),
+            verify_rollout=max(timedelta(seconds=10), settings.kube.verify_rollout / world.speed),
         ),
         health=HealthConfig(checks, ()),
     )

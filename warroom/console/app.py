@@ -87,7 +87,7 @@ class WarRoomApp(App[int]):
         self.view = IncidentView(s, main.header, main.timeline, main.checklist)
         self.incident = IncidentActions(self, s)
         self.health = HealthFeature(
-            self, s, main.health_status, main.health_table, main.alerts_table
+            self, s, main.health_status, main.health_table, main.alerts_status, main.alerts_table
         )
         self.pods = PodsFeature(self, s, main.pods_status, main.pods_table)
         self.updates = UpdatesFeature(self, s)
@@ -179,7 +179,7 @@ class WarRoomApp(App[int]):
             return
         self.incident.check_deadlines()
         self.main.header.tick()
-        self.main.health_status.refresh()
+        self.health.tick()
         self.main.pods_status.refresh()
         if self.session.room is not None:
             self.view.sync_checklist()

@@ -21,8 +21,9 @@ from warroom.console.messages import AlertsRefreshed, HealthRefreshed, RoomOpene
 from warroom.console.session import Session
 from warroom.console.work import run_use_case
 from warroom.health import Detection, HealthSnapshot
-from warroom.model import Severity, format_duration
+from warroom.model import Severity
 from warroom.signals import (
+    Fact,
     alert_severity,
     attach_alert,
     declare_from_alert,
@@ -58,10 +59,12 @@ class HealthFeature:
         session: Session,
         status: SourceStatus,
         checks: HealthTable,
+        alerts_status: SourceStatus,
         alerts: AlertsTable,
     ) -> None:
         self.app, self.session = app, session
         self.status, self.checks_table, self.alerts_table = status, checks, alerts
+        self.alerts_status = alerts_status
         self.specs: tuple[CheckSpec, ...] = session.settings.health.specs
         self.snapshot: HealthSnapshot | None = None
         self.alert_snapshot: AlertSnapshot | None = None
@@ -109,8 +112,20 @@ class HealthFeature:
         if self._am is None:
             from warroom.sources.alertmanager import AlertmanagerSource
 
-            a = self.session.settings.alertmanager
-            self._am = AlertmanagerSource(a.url or "", a.timeout, a.bearer_token)
+            s = self.session.settings
+            a, p = s.alertmanager, s.prometheus
+            auth: dict[str, Any] = {"verify": p.verify_tls}
+            if p.bearer_token:
+                auth["headers"] = {"Authorization": f"Bearer {p.bearer_token}"}
+            elif p.basic_auth:
+                auth["auth"] = p.basic_auth
+            self._am = AlertmanagerSource(
+                a.url or "",
+                a.timeout,
+                a.bearer_token,
+                prometheus_url=p.url,  # asked before an alert gone from Alertmanager resolves
+                prometheus_auth=auth,
+            )
         return self._am
 
     # ----- Prometheus --------------------------------------------------------------------------
@@ -131,6 +146,9 @@ class HealthFeature:
             self.app.call_from_thread(self.app.set_timer, every, self.refresh_checks)
 
     def apply_health(self, snap: HealthSnapshot) -> None:
+        self._record(
+            self.session.signals.source_facts("prometheus", snap.ok, snap.fetched_at, snap.error)
+        )
         if not snap.ok:
             self._failing_since = self._failing_since or snap.fetched_at
             since = snap.last_ok_at or self._failing_since
@@ -161,6 +179,11 @@ class HealthFeature:
         room = self.session.room
         if room is not None and news:
             run_use_case(self.app, lambda: self._remember(record_health(room, news)))
+
+    def tick(self) -> None:
+        """Once a second: the status lines count their ages."""
+        self.status.refresh()
+        self.alerts_status.refresh()
 
     def _remember(self, suggestion: Detection | None) -> None:
         if suggestion is not None:
@@ -236,11 +259,15 @@ class HealthFeature:
 
     def apply_alerts(self, snap: AlertSnapshot) -> None:
         table = self.alerts_table
+        facts = self.session.signals.source_facts(
+            "alertmanager", snap.ok, snap.fetched_at, snap.error
+        )
         if not snap.ok:
-            if not self.session.settings.prometheus.url:
-                since = snap.last_ok_at or snap.fetched_at
-                self.status.show(SourceState("stale", f"alertmanager: {snap.error}", since=since))
-            table.border_title = f"alerts: stale ({snap.error})"[:80]
+            self._record(facts)
+            since = snap.last_ok_at or snap.fetched_at
+            what = f"Alertmanager: {snap.error}" if snap.error else "Alertmanager unreachable"
+            # The rows stay (the last known alerts) under a stale line: never a silent freeze.
+            self.alerts_status.show(SourceState("stale", what, since=since))
             return
         self.alert_snapshot = snap
         table.display = True
@@ -252,14 +279,21 @@ class HealthFeature:
                     fingerprint=a.fingerprint,
                     name=a.name,
                     severity=a.severity or "-",
-                    age=format_duration(now - a.starts_at) if a.starts_at else "-",
+                    starts_at=a.starts_at,
                     summary=a.summary,
                 )
                 for a in sorted(snap.alerts, key=lambda a: a.starts_at or now)
             ]
         )
-        table.border_title = f"{len(snap.alerts)} alert(s) firing"
-        facts = self.session.signals.alert_facts(snap)
+        facts += self.session.signals.alert_facts(snap)
+        held = len(self.session.signals.alerts.held)
+        firing = f"{len(snap.alerts)} alert(s) firing"
+        if held:
+            firing += f", {held} gone after a restart (not yet resolved)"
+        self.alerts_status.show(SourceState("ok", since=snap.fetched_at, summary=firing))
+        self._record(facts)
+
+    def _record(self, facts: list[Fact]) -> None:
         room = self.session.room
         if room is not None and facts:
             run_use_case(self.app, partial(record, room, facts))

@@ -10,6 +10,7 @@ focused; their result, duration and revert hint go to the timeline (the change l
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from functools import partial
@@ -17,10 +18,11 @@ from typing import TYPE_CHECKING
 
 from textual.app import App
 
-from warroom.actions import restart
-from warroom.console.messages import PodsRefreshed
+from warroom.actions import restart, verify
+from warroom.console.messages import PodsRefreshed, TimelineChanged
 from warroom.console.session import Session
 from warroom.console.work import run_use_case
+from warroom.model import Event
 from warroom.pods import PodRow, PodsSnapshot, summarize
 from warroom.signals import record
 from warroom.sources.kube_api import error_text
@@ -125,16 +127,19 @@ class PodsFeature:
         namespaces = self.kube.namespaces if self.kube else []
         summary = summarize(snap.rows_by_uid.values(), namespaces)
         if snap.ok:
-            self.status.show(SourceState("ok", since=snap.fetched_at, summary=summary))
+            # A connected watch is live: "updated 21s ago" would read as stale data.
+            self.status.show(SourceState("live", since=snap.fetched_at, summary=summary))
         else:
             msg = f"watch lost, retrying: {snap.error}" if snap.error else "watch lost, retrying"
             since = snap.stale_since or snap.fetched_at
             self.status.show(SourceState("stale", msg, since=since))
         room = self.session.room
+        signals = self.session.signals
+        facts = signals.source_facts("kubernetes", snap.ok, snap.fetched_at, snap.error)
         if room is None:
-            self.session.signals.pods_unseen()
+            signals.pods_unseen()
         else:
-            facts = self.session.signals.pod_facts(snap)
+            facts += signals.pod_facts(snap)
             if facts:
                 run_use_case(self.app, partial(record, room, facts))
         if moved >= FREEZE_AFTER:  # after the tracker: its state per pod is long-lived too
@@ -205,27 +210,57 @@ class PodsFeature:
             result = await restart.rollout_restart(kube.api, row.namespace, row)
         else:
             result = await restart.delete_pod(kube.api, row.namespace, row.name, uid=row.uid)
-        room = self.session.room
-        if room is not None:
-            text = f"{result.text} (by {self.session.actor}, {result.duration_s:.2f}s)"
-            run_use_case(
-                self.app,
-                partial(
-                    room.record_action,
-                    text,
-                    verb="rollout-restart" if verb == "restart" else "delete-pod",
-                    target=f"{result.resource}/{result.namespace}/{result.name}",
-                    ok=result.ok,
-                    duration_s=result.duration_s,
-                    revert=result.revert_hint or None,
-                    context=kube.context_name,
-                    forbidden=result.forbidden,
-                ),
-            )
         if result.ok:
-            self.app.notify(result.text, title="Done")
+            self.app.notify(result.text, title="Sent: watching for its effect")
         else:
             self.app.notify(result.text, severity="error", title="Not done", timeout=10)
+        room = self.session.room
+        if room is None:
+            return
+        text = f"{result.text} (by {self.session.actor}, {result.duration_s:.2f}s)"
+        action = await asyncio.to_thread(
+            room.record_action,
+            text,
+            verb="rollout-restart" if verb == "restart" else "delete-pod",
+            target=f"{result.resource}/{result.namespace}/{result.name}",
+            ok=result.ok,
+            duration_s=result.duration_s,
+            revert=result.revert_hint or None,
+            context=kube.context_name,
+            forbidden=result.forbidden,
+        )
+        self.app.post_message(TimelineChanged())
+        if result.ok:
+            self.app.run_worker(
+                self._verify(verb, result, action), group="verify", exit_on_error=False
+            )
+
+    async def _verify(self, verb: str, result: restart.ActionResult, action: Event) -> None:
+        """Watch the object, then put what the action did on the timeline (a mitigation item
+        ticks only on "took effect")."""
+        kube, room = self.kube, self.session.room
+        if kube is None or room is None:
+            return
+        k = self.session.settings.kube
+        if verb == "restart":
+            wait = k.verify_rollout.total_seconds()
+            outcome = await verify.verify_rollout(
+                kube.api, result.namespace, result.name, result.seen, wait=wait
+            )
+        else:
+            wait = k.verify_delete.total_seconds()
+            outcome = await verify.verify_delete(
+                kube.api, result.namespace, result.name, result.seen, wait=wait
+            )
+        await asyncio.to_thread(
+            room.record_outcome, action, outcome.kind, outcome.text, outcome.waited_s
+        )
+        self.app.post_message(TimelineChanged())
+        title = {"took_effect": "Took effect", "no_effect": "No effect"}.get(
+            outcome.kind, "Pending"
+        )
+        severity = "information" if outcome.kind == "took_effect" else "warning"
+        self.app.notify(outcome.text, title=title, severity=severity, timeout=10)
 
     async def _describe(self, row: PodRow) -> None:
         assert self.kube is not None

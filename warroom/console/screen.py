@@ -30,7 +30,8 @@ class MainScreen(Screen):
     #top, #bottom { height: 1fr; }
     #timeline-pane { width: 2fr; }
     #health-table { height: 2fr; }
-    #alerts-table { height: 1fr; border-top: solid $primary-darken-3; }
+    #alerts-status { border-top: solid $primary-darken-3; height: 2; }
+    #alerts-table { height: 1fr; }
     #checklist-pane { width: 1fr; }
     """
 
@@ -44,7 +45,8 @@ class MainScreen(Screen):
         # Tables appear with their first data: until then the status line says why.
         self.health_table = HealthTable(id="health-table")
         self.health_table.display = False
-        self.alerts_table = AlertsTable(id="alerts-table")
+        self.alerts_status = SourceStatus(clock, id="alerts-status")
+        self.alerts_table = AlertsTable(id="alerts-table", clock=clock)
         self.alerts_table.display = False
         self.pods_status = SourceStatus(clock, id="pods-status")
         # Read-only binds no mutating key at all (k9s's rule), rather than refusing it.
@@ -61,6 +63,7 @@ class MainScreen(Screen):
             with Pane(1, "Health", id="health-pane"):
                 yield self.health_status
                 yield self.health_table
+                yield self.alerts_status
                 yield self.alerts_table
             with Pane(2, "Pods", id="pods-pane"):
                 yield self.pods_status

@@ -27,7 +27,12 @@ class Session:
         self.clock = clock
         self.room = room
         self.read_only = read_only  # decided once (bootstrap.read_only_for), used everywhere
-        self.signals = Signals(settings.health.specs, settings.health.rules)
+        self.signals = Signals(
+            settings.health.specs,
+            settings.health.rules,
+            alert_restart_grace=settings.alertmanager.restart_grace,
+            source_lost_after=settings.lost_after,
+        )
 
     @property
     def actor(self) -> str:

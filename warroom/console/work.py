@@ -10,8 +10,9 @@ from textual.worker import Worker, WorkerState
 
 # Worker groups whose end changes the timeline (the app syncs after them and shows refusals).
 USE_CASE_GROUPS = ("store", "action", "declare")
-# Work that quitting would cut short (the quit key asks first).
-BUSY_GROUPS = ("store", "action", "declare", "evidence", "export")
+# Work that quitting would cut short (the quit key asks first); "verify" is an action being
+# watched for its outcome, which the timeline would otherwise never hear.
+BUSY_GROUPS = ("store", "action", "declare", "evidence", "export", "verify")
 
 
 def run_use_case(app: App, fn: Callable[[], Any], *, group: str = "store") -> Worker:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from warroom.alerts import Alert, AlertSnapshot
@@ -23,8 +23,9 @@ from warroom.pods import PodsSnapshot
 from warroom.projection import IncidentState
 from warroom.room import WarRoom
 from warroom.settings import Settings
-from warroom.signals.alerts import AlertTracker, AlertTransition
+from warroom.signals.alerts import RESTART_GRACE, AlertTracker, AlertTransition
 from warroom.signals.pods import PodTransition, PodTransitionTracker
+from warroom.signals.sources import LOST_AFTER, SourceChange, SourceWatch
 from warroom.store import IncidentRepository
 
 # Alert severities -> the incident severity a declaration from that alert starts at.
@@ -51,15 +52,33 @@ class HealthNews:
         return bool(self.transitions or self.detections)
 
 
+SOURCES = {"prometheus": "Prometheus", "alertmanager": "Alertmanager", "kubernetes": "Kubernetes"}
+
+
 class Signals:
     def __init__(
-        self, checks: Sequence[CheckSpec] = (), rules: Sequence[DetectionRule] = ()
+        self,
+        checks: Sequence[CheckSpec] = (),
+        rules: Sequence[DetectionRule] = (),
+        *,
+        alert_restart_grace: timedelta = RESTART_GRACE,
+        source_lost_after: timedelta = LOST_AFTER,
     ) -> None:
         self.checks = HealthTracker(checks)
         self.rules = RuleEvaluator(rules, checks)
-        self.alerts = AlertTracker()
+        self.alerts = AlertTracker(alert_restart_grace)
         self.pods = PodTransitionTracker()
+        self.sources = {
+            name: SourceWatch(name, label, source_lost_after) for name, label in SOURCES.items()
+        }
         self._pods_full = True  # the next pods snapshot is fed whole (a delta went unseen)
+
+    def source_facts(
+        self, source: str, ok: bool, at: datetime, error: str | None = None
+    ) -> list[Fact]:
+        """A source lost (after a grace) or back: one fact each time."""
+        change = self.sources[source].feed(ok, at, error)
+        return [_source_fact(change)] if change is not None else []
 
     # ----- snapshots -> facts ------------------------------------------------------------------
     def health(self, snap: HealthSnapshot) -> HealthNews:
@@ -187,12 +206,14 @@ def declare_from_alert(
 
 # ----- one fact per transition -------------------------------------------------------------------
 def _check_fact(t: CheckTransition) -> Fact:
-    data = {
+    data: dict[str, Any] = {
         "check": t.check,
         "from": str(t.previous) if t.previous else None,
         "to": str(t.state),
         "value": t.value,
     }
+    if t.error:
+        data["error"] = t.error
     return Fact(Kind.CHECK, t.text, data, "prometheus")
 
 
@@ -200,17 +221,30 @@ def _alert_fact(t: AlertTransition) -> Fact:
     a = t.alert
     started = format_ts(a.starts_at) if a.starts_at else None
     text = t.text + (" (already firing when the console opened)" if t.initial else "")
-    data = {
+    data: dict[str, Any] = {
         "fingerprint": a.fingerprint,
         "alertname": a.name,
         "transition": t.kind,
         "severity": a.severity,
         "starts_at": started,
     }
+    if t.kind == "resolved":
+        data.update(inferred=t.inferred, how=t.how)
     # One episode of one alert: another console may have recorded it already.
     return Fact(
         Kind.ALERT, text, data, "alertmanager", once=f"{a.fingerprint}:{t.kind}:{started or ''}"
     )
+
+
+def _source_fact(c: SourceChange) -> Fact:
+    data = {
+        "source": c.source,
+        "transition": "lost" if c.lost else "back",
+        "since": format_ts(c.since),
+    }
+    # Two consoles seeing the same outage write it once: keyed by when it began (to the minute).
+    key = f"source:{c.source}:{data['transition']}:{c.since.strftime('%Y%m%dT%H%M')}"
+    return Fact(Kind.SYSTEM, c.text, data, c.source, once=key)
 
 
 def _pod_fact(t: PodTransition) -> Fact:
