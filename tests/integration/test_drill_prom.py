@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -74,20 +75,47 @@ def test_query_at_time_and_range(world):
     assert at[0]["value"][0] == pytest.approx(start.timestamp())
 
 
-def test_unknown_expression_is_bad_data_and_server_survives(world):
+def test_unknown_metric_is_empty_and_bad_syntax_is_prometheus_parse_error(world):
     pc = PrometheusConnect(world.prom_url, disable_ssl=True)
-    with pytest.raises(PrometheusApiClientException):
-        pc.custom_query("up{job='nope'}")
-    url = f"{world.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": "rate(x[5m])"})
+    assert pc.custom_query("up{job='nope'}") == []  # a real server: no series, not an error
+    assert pc.custom_query("rate(x[5m])") == []
+    url = f"{world.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": "sum(rate(x[5m]"})
     code, body = get(url)
     assert code == 400
-    assert body["status"] == "error" and body["errorType"] == "bad_data" and body["error"]
+    assert body == {
+        "status": "error",
+        "errorType": "bad_data",
+        "error": 'invalid parameter "query": 1:15: parse error: unclosed left parenthesis',
+    }
     code, body = get(f"{world.prom_url}/api/v1/query_range?query=x&start=2&end=1&step=1")
     assert code == 400 and body["errorType"] == "bad_data"
+    assert body["error"] == 'invalid parameter "end": end timestamp must not be before start time'
     assert pc.custom_query(world.scenario.checks[0].expr)  # still serving
     now = datetime.now(UTC)
     with pytest.raises(PrometheusApiClientException):
-        pc.custom_query_range("nope", now - timedelta(minutes=1), now, "15s")
+        pc.custom_query_range("nope(", now - timedelta(minutes=1), now, "15s")
+
+
+def test_scalar_string_and_arithmetic_over_served_expressions(world):
+    pc = PrometheusConnect(world.prom_url, disable_ssl=True)
+    check = world.scenario.checks[0]
+    code, body = get(f"{world.prom_url}/api/v1/query?query=scalar(vector(1))")
+    assert code == 200 and body["data"]["resultType"] == "scalar"
+    assert body["data"]["result"][1] == "1"
+    code, body = get(f"{world.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": '"hi"'}))
+    assert body["data"]["resultType"] == "string" and body["data"]["result"][1] == "hi"
+    base = float(pc.custom_query(check.expr)[0]["value"][1])
+    doubled = float(pc.custom_query(f"2 * ({check.expr})")[0]["value"][1])
+    assert doubled == pytest.approx(2 * base)
+    # The alert's expression holds a served expression: healthy, so the comparison filters it.
+    assert pc.custom_query(f"{check.expr} > {check.crit}") == []
+    per_service = pc.custom_query(
+        'sum by (service) (rate(http_requests_total{namespace="shop"}[5m]))'
+    )
+    total = pc.custom_query("sum(drill:rps)")
+    assert float(total[0]["value"][1]) == pytest.approx(
+        sum(float(s["value"][1]) for s in per_service)
+    )
 
 
 def test_health_and_buildinfo(world):

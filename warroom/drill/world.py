@@ -21,12 +21,13 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from warroom.drill.am_api import AlertmanagerServer
 from warroom.drill.clock import Scheduler, WorldClock
 from warroom.drill.cluster import Cluster
 from warroom.drill.engine import Engine, Happening
 from warroom.drill.kube_server import KubeServer, User
 from warroom.drill.kubeconfig import kubeconfig_dict, write_kubeconfig
-from warroom.drill.prom_server import AlertmanagerServer, PromServer
+from warroom.drill.prom_api import PromServer
 from warroom.drill.scenario import Scenario, load_scenario
 from warroom.drill.tls import ServerCert, TLSUnavailable, make_server_cert
 
@@ -118,6 +119,7 @@ class DrillWorld:
             self.kube_url = self.kube.url = await self._serve(self.kube.app(), ctx)
             self.prom_url = self.prom.url = await self._serve(self.prom.app())
             self.alertmanager_url = self.am.url = await self._serve(self.am.app())
+            self.prom.alertmanager_url = self.alertmanager_url
         except BaseException:
             await self.stop()
             raise

@@ -1,0 +1,476 @@
+"""PromQL parser: tokens (promql_lex) to a syntax tree (promql_ast), then Prometheus' type
+checks. Errors read as Prometheus 2.42 words them, "1:5: parse error: ...", so a drill answers a
+mistyped query the way the real server would.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from warroom.drill.promql_ast import (
+    FUNCTIONS,
+    PARAM_AGGREGATORS,
+    Aggregate,
+    Binary,
+    Call,
+    Matcher,
+    Matching,
+    MatrixSelector,
+    Node,
+    NumberLiteral,
+    Paren,
+    StringLiteral,
+    Subquery,
+    Unary,
+    VectorSelector,
+    unparen,
+)
+from warroom.drill.promql_check import TypeChecker, regexp_error
+from warroom.drill.promql_lex import Lexer, Token, go_quote, parse_duration_ms, unquote
+
+# Binary operators by precedence, lowest first (generated_parser.y's %left/%right lines).
+PRECEDENCE = {"or": 1, "and": 2, "unless": 2, "+": 4, "-": 4, "*": 5, "/": 5, "%": 5}
+PRECEDENCE |= {"atan2": 5, "^": 6} | dict.fromkeys(("==", "!=", "<=", "<", ">=", ">"), 3)
+COMPARISON = ("==", "!=", "<=", "<", ">=", ">")
+SET_OPS = ("and", "or", "unless")
+_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ParseError(ValueError):
+    """The first parse error, "line:col: parse error: message"."""
+
+
+class _Abort(Exception):
+    pass
+
+
+def parse(query: str) -> Node:
+    return _Parser(query).parse()
+
+
+def parse_selector(text: str) -> VectorSelector:
+    """A series selector alone, as the match[] parameters take it (ParseMetricSelector)."""
+    return _Parser(text).parse_selector()
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.q = query
+        self.toks = Lexer(query).run()
+        self.i = 0
+        self.errors: list[tuple[int, str]] = []
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    def parse(self) -> Node:
+        try:
+            if self.peek().kind == "EOF":
+                self.fail(0, "no expression found in input")
+            node = self.expr(0)
+            tok = self.peek()
+            if tok.kind != "EOF":
+                self.unexpected(tok)
+        except _Abort:
+            pass
+        if not self.errors:
+            checker = TypeChecker()
+            checker.check(node)
+            self.errors = checker.errors
+        if self.errors:
+            # Prometheus reports only the first error (ParseErrors.Error).
+            raise ParseError(self._where(*self.errors[0]))
+        return node
+
+    def parse_selector(self) -> VectorSelector:
+        try:
+            tok = self.peek()
+            if tok.kind in ("IDENT", "METRIC"):
+                self.take()
+                node = self.selector(tok.val, tok.pos)
+            elif tok.kind == "SYM" and tok.val == "{":
+                node = self.selector("", tok.pos)
+            else:
+                self.unexpected(tok)
+            if self.peek().kind != "EOF":
+                self.unexpected(self.peek())
+        except _Abort:
+            pass
+        if not self.errors:
+            checker = TypeChecker()
+            checker.check(node)
+            self.errors = checker.errors
+        if self.errors:
+            raise ParseError(self._where(*self.errors[0]))
+        return node
+
+    def _where(self, pos: int, msg: str) -> str:
+        before = self.q[:pos]
+        line = before.count("\n") + 1
+        col = pos - (before.rfind("\n") + 1) + 1 if "\n" in before else pos + 1
+        return f"{line}:{col}: parse error: {msg}"
+
+    def peek(self, off: int = 0) -> Token:
+        return self.toks[min(self.i + off, len(self.toks) - 1)]
+
+    def take(self) -> Token:
+        tok = self.peek()
+        if tok.kind == "ERROR":
+            self.fail(tok.pos, tok.val)
+        self.i += 1
+        return tok
+
+    def fail(self, pos: int, msg: str) -> None:
+        self.errors.append((pos, msg))
+        raise _Abort
+
+    def unexpected(self, tok: Token, context: str = "", expected: str = "") -> None:
+        if tok.kind == "ERROR":  # the lexer's own message wins, as in Prometheus
+            self.fail(tok.pos, tok.val)
+        msg = f"unexpected {tok.desc()}"
+        if context:
+            msg += f" in {context}"
+        if expected:
+            msg += f", expected {expected}"
+        self.fail(tok.pos, msg)
+
+    def expect(self, val: str, context: str, expected: str = "") -> Token:
+        tok = self.peek()
+        if tok.kind in ("SYM", "OP") and tok.val == val:
+            return self.take()
+        self.unexpected(tok, context, expected or go_quote(val))
+        raise AssertionError  # unreachable: unexpected() raises
+
+    # --- expressions -------------------------------------------------------------------
+
+    def _binop(self) -> str | None:
+        tok = self.peek()
+        if tok.kind == "OP" and tok.val in PRECEDENCE:
+            return tok.val
+        return None
+
+    def expr(self, min_prec: int) -> Node:
+        lhs = self.unary()
+        while (op := self._binop()) is not None and PRECEDENCE[op] >= min_prec:
+            op_tok = self.take()
+            bool_mod, matching = self.binary_modifiers(op)
+            prec = PRECEDENCE[op]
+            rhs = self.expr(prec if op == "^" else prec + 1)
+            lhs = Binary(
+                op, lhs, rhs, bool_mod, matching, op_pos=op_tok.pos, pos=lhs.pos, end=rhs.end
+            )
+        return lhs
+
+    def binary_modifiers(self, op: str) -> tuple[bool, Matching | None]:
+        bool_mod = False
+        if self.peek().kind == "KEYWORD" and self.peek().val == "bool":
+            self.take()
+            bool_mod = True
+        matching = Matching(card="many-to-many" if op in SET_OPS else "one-to-one")
+        tok = self.peek()
+        if tok.kind == "KEYWORD" and tok.val in ("on", "ignoring"):
+            self.take()
+            matching.on = tok.val == "on"
+            matching.labels = self.label_list("grouping opts")
+            tok = self.peek()
+            if tok.kind == "KEYWORD" and tok.val in ("group_left", "group_right"):
+                self.take()
+                matching.card = "many-to-one" if tok.val == "group_left" else "one-to-many"
+                if self.peek().kind == "SYM" and self.peek().val == "(":
+                    matching.include = self.label_list("grouping opts")
+        return bool_mod, matching
+
+    def label_list(self, context: str) -> list[str]:
+        self.expect("(", context)
+        out: list[str] = []
+        while True:
+            tok = self.peek()
+            if tok.kind == "SYM" and tok.val == ")":
+                self.take()
+                return out
+            if tok.kind in ("IDENT", "KEYWORD", "AGGR", "PREPROC") or (
+                tok.kind == "OP" and _WORD.match(tok.val)
+            ):
+                out.append(self.take().val)
+            else:
+                self.unexpected(tok, context, "label")
+            tok = self.peek()
+            if tok.kind == "SYM" and tok.val == ",":
+                self.take()
+            elif not (tok.kind == "SYM" and tok.val == ")"):
+                self.unexpected(tok, context, '"," or ")"')
+
+    def unary(self) -> Node:
+        tok = self.peek()
+        if tok.kind == "OP" and tok.val in ("+", "-"):
+            self.take()
+            operand = self.expr(PRECEDENCE["^"])
+            if isinstance(operand, NumberLiteral):
+                if tok.val == "-":
+                    operand.value = -operand.value
+                operand.pos = tok.pos
+                return operand
+            return Unary(tok.val, operand, pos=tok.pos, end=operand.end)
+        return self.postfix(self.primary())
+
+    def postfix(self, node: Node) -> Node:
+        while True:
+            tok = self.peek()
+            if tok.kind == "SYM" and tok.val == "[":
+                node = self.range_or_subquery(node)
+            elif tok.kind == "KEYWORD" and tok.val == "offset":
+                node = self.offset(node)
+            elif tok.kind == "AT":
+                node = self.at(node)
+            else:
+                return node
+
+    def range_or_subquery(self, node: Node) -> Node:
+        open_tok = self.take()
+        tok = self.peek()
+        if tok.kind != "DURATION":
+            self.unexpected(tok, "subquery selector" if self._colon_ahead() else "", "duration")
+        rng = self.duration(self.take())
+        tok = self.peek()
+        if tok.kind == "SYM" and tok.val == ":":
+            self.take()
+            step = 0
+            if self.peek().kind == "DURATION":
+                step = self.duration(self.take())
+            close = self.expect("]", "subquery selector")
+            return Subquery(node, rng, step, pos=node.pos, end=close.pos + 1)
+        close = self.expect("]", "", '":" or "]"')
+        vs = unparen(node) if isinstance(node, Paren) else node
+        if not isinstance(vs, VectorSelector) or isinstance(node, Paren):
+            self.fail(open_tok.pos, "ranges only allowed for vector selectors")
+        assert isinstance(vs, VectorSelector)
+        if vs.offset_ms:
+            self.fail(open_tok.pos, "no offset modifiers allowed before range")
+        if vs.at is not None or vs.at_preproc:
+            self.fail(open_tok.pos, "no @ modifiers allowed before range")
+        return MatrixSelector(vs, rng, pos=node.pos, end=close.pos + 1)
+
+    def _colon_ahead(self) -> bool:
+        t = self.peek(1)
+        return t.kind == "SYM" and t.val == ":"
+
+    def _modifiable(self, node: Node, what: str) -> VectorSelector | Subquery:
+        target = node.selector if isinstance(node, MatrixSelector) else node
+        if not isinstance(target, VectorSelector | Subquery):
+            self.fail(
+                node.pos,
+                f"{what} modifier must be preceded by an instant vector selector or range "
+                "vector selector or a subquery",
+            )
+        assert isinstance(target, VectorSelector | Subquery)
+        return target
+
+    def offset(self, node: Node) -> Node:
+        self.take()
+        sign = 1
+        tok = self.peek()
+        if tok.kind == "OP" and tok.val == "-":
+            self.take()
+            sign = -1
+            tok = self.peek()
+        if tok.kind != "DURATION":
+            self.unexpected(tok, "offset", "duration")
+        ms = self.duration(self.take()) * sign
+        target = self._modifiable(node, "offset")
+        if target.offset_ms:
+            self.fail(node.pos, "offset may not be set multiple times")
+        target.offset_ms = ms
+        node.end = tok.pos + len(tok.val)
+        return node
+
+    def at(self, node: Node) -> Node:
+        self.take()
+        tok = self.peek()
+        preproc, value = "", None
+        if tok.kind == "PREPROC":
+            self.take()
+            self.expect("(", "@", '"("')
+            self.expect(")", "@", '")"')
+            preproc = tok.val
+        else:
+            sign = 1.0
+            if tok.kind == "OP" and tok.val in ("+", "-"):
+                self.take()
+                sign = -1.0 if tok.val == "-" else 1.0
+                tok = self.peek()
+            if tok.kind != "NUMBER":
+                self.unexpected(tok, "@", "timestamp")
+            value = sign * self.number(self.take())
+            if math.isinf(value) or math.isnan(value) or abs(value) > 9.2e15:
+                self.fail(tok.pos, f"timestamp out of bounds for @ modifier: {value:f}")
+        target = self._modifiable(node, "@")
+        if target.at is not None or target.at_preproc:
+            self.fail(node.pos, "@ <timestamp> may not be set multiple times")
+        target.at, target.at_preproc = value, preproc
+        return node
+
+    def duration(self, tok: Token) -> int:
+        try:
+            ms = parse_duration_ms(tok.val)
+        except ValueError as e:
+            self.fail(tok.pos, str(e))
+            raise
+        if ms == 0:
+            self.fail(tok.pos, "duration must be greater than 0")
+        return ms
+
+    def number(self, tok: Token) -> float:
+        text = tok.val
+        low = text.lower()
+        try:
+            if low in ("inf", "+inf"):
+                return math.inf
+            if low == "nan":
+                return math.nan
+            if low.startswith("0x"):
+                return float(int(low, 16))
+            if len(low) > 1 and low.startswith("0") and low.isdigit():
+                return float(int(low, 8))
+            return float(text)
+        except ValueError:
+            self.fail(
+                tok.pos,
+                f'error parsing number: strconv.ParseFloat: parsing "{text}": invalid syntax',
+            )
+            raise
+
+    def primary(self) -> Node:
+        tok = self.peek()
+        if tok.kind == "NUMBER":
+            self.take()
+            return NumberLiteral(self.number(tok), pos=tok.pos, end=tok.pos + len(tok.val))
+        if tok.kind == "STRING":
+            self.take()
+            return StringLiteral(self.string(tok), pos=tok.pos, end=tok.pos + len(tok.val))
+        if tok.kind == "SYM" and tok.val == "(":
+            self.take()
+            inner = self.expr(0)
+            close = self.expect(")", "paren expression", '")"')
+            return Paren(inner, pos=tok.pos, end=close.pos + 1)
+        if tok.kind == "SYM" and tok.val == "{":
+            return self.selector("", tok.pos)
+        if tok.kind == "AGGR":
+            return self.aggregate()
+        if tok.kind == "IDENT":
+            nxt = self.peek(1)
+            if nxt.kind == "SYM" and nxt.val == "(":
+                return self.call()
+            self.take()
+            return self.selector(tok.val, tok.pos)
+        if tok.kind == "METRIC":
+            self.take()
+            return self.selector(tok.val, tok.pos)
+        self.unexpected(tok)
+        raise AssertionError
+
+    def string(self, tok: Token) -> str:
+        try:
+            return unquote(tok.val)
+        except (ValueError, IndexError) as e:
+            self.fail(tok.pos, str(e))
+            raise
+
+    def selector(self, name: str, pos: int) -> VectorSelector:
+        matchers: list[Matcher] = []
+        end = pos + len(name)
+        tok = self.peek()
+        if tok.kind == "SYM" and tok.val == "{":
+            self.take()
+            matchers, end = self.matchers()
+        if name:
+            matchers.append(Matcher("__name__", "=", name))
+        return VectorSelector(name, matchers, pos=pos, end=end)
+
+    def matchers(self) -> tuple[list[Matcher], int]:
+        ctx = "label matching"
+        out: list[Matcher] = []
+        while True:
+            tok = self.peek()
+            if tok.kind == "SYM" and tok.val == "}":
+                self.take()
+                return out, tok.pos + 1
+            if tok.kind != "IDENT":
+                self.unexpected(tok, ctx, 'identifier or "}"')
+            name = self.take()
+            op = self.peek()
+            if op.val not in ("=", "!=", "=~", "!~") or op.kind not in ("SYM", "OP"):
+                self.unexpected(op, ctx, "label matching operator")
+            self.take()
+            val = self.peek()
+            if val.kind != "STRING":
+                self.unexpected(val, ctx, "string")
+            self.take()
+            value = self.string(val)
+            if "~" in op.val:
+                try:
+                    re.compile(value)
+                except re.error as e:
+                    self.fail(name.pos, f"error parsing regexp: {regexp_error(e, value)}")
+            out.append(Matcher(name.val, op.val, value))
+            tok = self.peek()
+            if tok.kind == "SYM" and tok.val == ",":
+                self.take()
+            elif not (tok.kind == "SYM" and tok.val == "}"):
+                self.unexpected(tok, ctx, '"," or "}"')
+
+    def args(self, context: str) -> tuple[list[Node], int]:
+        self.expect("(", context)
+        out: list[Node] = []
+        while True:
+            tok = self.peek()
+            if tok.kind == "SYM" and tok.val == ")":
+                self.take()
+                return out, tok.pos + 1
+            out.append(self.expr(0))
+            tok = self.peek()
+            if tok.kind == "SYM" and tok.val == ",":
+                self.take()
+            elif not (tok.kind == "SYM" and tok.val == ")"):
+                self.unexpected(tok, context, '"," or ")"' if context else "")
+
+    def call(self) -> Node:
+        name = self.take()
+        func = FUNCTIONS.get(name.val)
+        if func is None:
+            self.fail(name.pos, f"unknown function with name {go_quote(name.val)}")
+        assert func is not None
+        args, end = self.args("")
+        return Call(func, args, pos=name.pos, end=end)
+
+    def aggregate(self) -> Node:
+        op = self.take()
+        grouping: list[str] = []
+        without = has = False
+
+        def modifier() -> None:
+            nonlocal grouping, without, has
+            tok = self.peek()
+            if tok.kind == "KEYWORD" and tok.val in ("by", "without"):
+                self.take()
+                without, has = tok.val == "without", True
+                grouping = self.label_list("grouping opts")
+
+        modifier()
+        if not (self.peek().kind == "SYM" and self.peek().val == "("):
+            self.unexpected(self.peek())
+        args, end = self.args("")
+        if not has:
+            modifier()
+        node = Aggregate(op.val, None, None, grouping, without, has, pos=op.pos, end=end)
+        if not args:
+            self.fail(op.pos, "no arguments for aggregate expression provided")
+        want = 2 if op.val in PARAM_AGGREGATORS else 1
+        if len(args) != want:
+            self.fail(
+                op.pos,
+                "wrong number of arguments for aggregate expression provided, "
+                f"expected {want}, got {len(args)}",
+            )
+        node.param = args[0] if want == 2 else None
+        node.expr = args[-1]
+        return node
