@@ -109,10 +109,12 @@ def test_scalar_string_and_arithmetic_over_served_expressions(world):
     assert doubled == pytest.approx(2 * base)
     # The alert's expression holds a served expression: healthy, so the comparison filters it.
     assert pc.custom_query(f"{check.expr} > {check.crit}") == []
-    per_service = pc.custom_query(
-        'sum by (service) (rate(http_requests_total{namespace="shop"}[5m]))'
-    )
-    total = pc.custom_query("sum(drill:rps)")
+    # drill:rps is the recorded series of that expression, scraped every 15 s: at a scrape
+    # instant both read the same samples.
+    at = {"time": str(int(time.time()) // 15 * 15)}
+    rps = 'sum by (service) (rate(http_requests_total{namespace="shop"}[5m]))'
+    per_service = pc.custom_query(rps, params=at)
+    total = pc.custom_query("sum(drill:rps)", params=at)
     assert float(total[0]["value"][1]) == pytest.approx(
         sum(float(s["value"][1]) for s in per_service)
     )
