@@ -1,12 +1,13 @@
 """`prometheus="real"`: the drill's series scraped by the real Prometheus binary, its alerts
 evaluated by real rules and sent to a real Alertmanager, all on 127.0.0.1 random ports.
 
-- The exporter (`/metrics`) shows every recorded series (`drill:<id>`, the scenario's
-  expressions) and `drill_alert_firing{alertname}`, the scenario's scripted alert state.
-- Prometheus scrapes it every second (job/instance dropped, so the series read exactly as in
-  the built-in server), starts with the last 30 minutes backfilled through `promtool tsdb
-  create-blocks-from openmetrics`, and evaluates one alerting rule per scenario alert: the
-  alert's value series, gated by the scripted state, so alerts fire when the script says.
+- The exporter (`/metrics`) shows every scripted series (`drill_series{record=...}`) and
+  `drill_alert_firing{alertname}`, the scenario's scripted alert state.
+- Prometheus scrapes it every second (job/instance dropped) and records each as `drill:<id>`
+  with a recording rule, so the series read exactly as in the built-in server; it starts with
+  the last 30 minutes of `drill:<id>` backfilled through `promtool tsdb create-blocks-from
+  openmetrics`, and evaluates one alerting rule per scenario alert: the alert's value series,
+  gated by the scripted state, so alerts fire when the script says.
 - The drill's Prometheus URL is a front (`RealFront`) that rewrites the scenario's expressions
   inside any query into their recorded series and passes everything else to the real server
   unchanged: real PromQL, real errors, real /api/v1/*.
@@ -55,6 +56,7 @@ BACKFILL_SECONDS = 30 * 60
 BACKFILL_STEP = 15
 SCRAPE_INTERVAL = "1s"
 ALERT_GAUGE = "drill_alert_firing"
+SERIES_GAUGE = "drill_series"
 READY_TIMEOUT = 30.0
 
 
@@ -85,15 +87,18 @@ def _labels_text(labels: dict[str, str]) -> str:
 
 
 def exposition(catalog: Catalog, engine: Engine) -> str:
-    """The exporter's page (Prometheus text format 0.0.4)."""
+    """The exporter's page (Prometheus text format 0.0.4): `drill_series{record=...}` per
+    scripted series (recording rules turn them into `drill:<id>`) and the scripted alerts."""
     now = catalog.now_ms()
-    lines = []
+    lines = [
+        f"# HELP {SERIES_GAUGE} A drill scenario's scripted series; record names its rule.",
+        f"# TYPE {SERIES_GAUGE} gauge",
+    ]
     for e in catalog.exprs:
-        lines.append(f"# HELP {e.record} {' '.join(e.expr.split())}")
-        lines.append(f"# TYPE {e.record} gauge")
         for s in e.series:
+            labels = _labels_text({**s.spec.labels, "record": e.record})
             v = s.value(catalog.scenario_t(now))
-            lines.append(f"{e.record}{_labels_text(dict(s.spec.labels))} {format_value(v)}")
+            lines.append(f"{SERIES_GAUGE}{labels} {format_value(v)}")
     lines.append(f"# HELP {ALERT_GAUGE} 1 while the scenario's script has the alert firing.")
     lines.append(f"# TYPE {ALERT_GAUGE} gauge")
     for a in engine.alerts.values():
@@ -126,8 +131,16 @@ def _selector(served: ServedExpr, labels: dict[str, str] | None = None) -> str:
     return f"sum without () ({{__name__={json.dumps(served.record)}{matchers}}})"
 
 
-def alert_rules(catalog: Catalog, engine: Engine) -> dict[str, Any]:
-    rules = []
+def drill_rules(catalog: Catalog, engine: Engine) -> dict[str, Any]:
+    """Recording rules making `drill:<id>` of the exporter's series (as the built-in server
+    lists them), and one alerting rule per scenario alert."""
+    rules: list[dict[str, Any]] = [
+        {
+            "record": e.record,
+            "expr": f"sum without (record) ({SERIES_GAUGE}{{record={json.dumps(e.record)}}})",
+        }
+        for e in catalog.exprs
+    ]
     for a in engine.alerts.values():
         gate = f"{ALERT_GAUGE}{{alertname={json.dumps(a.spec.name)}}} == 1"
         series = engine.series_for_alert(a)
@@ -334,7 +347,7 @@ class RealStack:
         data = prom_dir / "data"
         await self._backfill(promtool, prom_dir, data)
         am_cfg = write_yaml(am_dir / "alertmanager.yml", ALERTMANAGER_CONFIG)
-        rules = write_yaml(prom_dir / "rules.yml", alert_rules(self.catalog, self.engine))
+        rules = write_yaml(prom_dir / "rules.yml", drill_rules(self.catalog, self.engine))
         cfg = prometheus_config(exporter, f"{HOST}:{am_port}", rules)
         prom_cfg = write_yaml(prom_dir / "prometheus.yml", cfg)
         am = RealProcess(
