@@ -12,6 +12,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 
 from tests.fixtures.drill import wait_for
@@ -118,6 +119,33 @@ def test_scalar_string_and_arithmetic_over_served_expressions(world):
     assert float(total[0]["value"][1]) == pytest.approx(
         sum(float(s["value"][1]) for s in per_service)
     )
+
+
+def test_a_costly_query_times_out_and_the_drill_keeps_serving(world):
+    expr = "max_over_time(drill:rps[1d:1s])"  # 86,400 steps over four series
+    code, body = get(f"{world.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+    assert (code, body["errorType"]) == (503, "timeout")
+    assert body["error"] == "query timed out in expression evaluation"
+    code, body = get(f"{world.prom_url}/api/v1/query?query=up&timeout=x")
+    assert code == 400
+    assert body["error"] == 'invalid parameter "timeout": cannot parse "x" to a valid duration'
+    assert get(f"{world.prom_url}/api/v1/query?query=vector(1)")[0] == 200
+
+
+def test_status_config_is_yaml_naming_the_rules_and_alertmanager(world):
+    code, body = get(f"{world.prom_url}/api/v1/status/config")
+    assert code == 200
+    config = yaml.safe_load(body["data"]["yaml"])
+    target = world.alertmanager_url.removeprefix("http://")
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [target]
+    code, body = get(f"{world.prom_url}/api/v1/rules")
+    assert code == 200
+    rules = body["data"]["groups"][0]["rules"]
+    assert {r["name"] for r in rules if r["type"] == "alerting"} == {
+        a.name for a in world.scenario.alerts
+    }
+    recorded = {r["name"]: r["query"] for r in rules if r["type"] == "recording"}
+    assert recorded["drill:checkout_errors"].startswith("sum(rate(http_requests_total{")
 
 
 def test_health_and_buildinfo(world):

@@ -10,7 +10,7 @@ one group with empty group labels.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -59,7 +59,6 @@ class Posted:
     ends_at: datetime
     updated_at: datetime
     generator_url: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _json(obj: Any, status: int = 200) -> web.Response:

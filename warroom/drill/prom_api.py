@@ -9,7 +9,7 @@ metric is an empty result, not an error. Timestamps are wall-clock Unix seconds.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+import time
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +21,6 @@ from warroom.drill.prom_params import (
     MAX_TIME,
     MIN_TIME,
     BadData,
-    Execution,
     error,
     go_exp,
     iso,
@@ -33,7 +32,14 @@ from warroom.drill.prom_params import (
 )
 from warroom.drill.promql_ast import Node, VectorSelector
 from warroom.drill.promql_check import matches
-from warroom.drill.promql_eval import Evaluator, QueryError, Series, instant_query, range_query
+from warroom.drill.promql_eval import (
+    Evaluator,
+    QueryError,
+    QueryTimeout,
+    Series,
+    instant_query,
+    range_query,
+)
 from warroom.drill.promql_parse import ParseError, parse, parse_selector
 
 MAX_POINTS = 11000
@@ -47,6 +53,9 @@ BUILD = {
 }
 RULES_FILE = "/etc/prometheus/rules/warroom-drill.yml"
 GROUP_INTERVAL = 15
+# Prometheus allows 2 minutes; the drill evaluates on the loop that also serves the Kubernetes
+# API, so it stops a query far sooner.
+QUERY_TIMEOUT = 2.0
 
 
 def _ts(ms: int) -> float | int:
@@ -78,7 +87,6 @@ class PromServer:
         self.catalog = Catalog(engine, self.clock)
         self.url = ""
         self.alertmanager_url = ""
-        self.started = datetime.now(UTC)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -103,6 +111,8 @@ class PromServer:
         r.add_get("/api/v1/alerts", self.alerts)
         r.add_get("/api/v1/targets", self.targets)
         r.add_get("/api/v1/alertmanagers", self.alertmanagers)
+        r.add_get("/api/v1/status/config", self.config)
+        r.add_get("/api/v1/status/flags", self.flags)
         r.add_route("*", "/{tail:.*}", self.unknown)
         return app
 
@@ -120,8 +130,15 @@ class PromServer:
             text="<html><body>warroom drill Prometheus</body></html>", content_type="text/html"
         )
 
-    def _evaluator(self, start_ms: int = 0, end_ms: int = 0) -> Evaluator:
-        return Evaluator(self.catalog, self.catalog.served, start_ms, end_ms)
+    def _evaluator(self, p: dict[str, Any], start_ms: int = 0, end_ms: int = 0) -> Evaluator:
+        timeout = QUERY_TIMEOUT
+        if p.get("timeout"):
+            try:
+                timeout = min(timeout, parse_duration(str(p["timeout"])))
+            except ValueError as e:
+                raise BadData(f'invalid parameter "timeout": {e}') from None
+        deadline = time.monotonic() + timeout
+        return Evaluator(self.catalog, self.catalog.served, start_ms, end_ms, deadline)
 
     # --- queries -------------------------------------------------------------------------
 
@@ -136,11 +153,13 @@ class PromServer:
                 samples = self.catalog.served_samples(served, t)
                 return ok({"resultType": "vector", "result": _vector(samples, t)})
             node = _parse_query(text)
-            kind, result = instant_query(self._evaluator(t, t), node, t)
+            kind, result = instant_query(self._evaluator(p, t, t), node, t)
             return ok({"resultType": kind, "result": _result(kind, result, t)})
         except BadData as e:
             return error(str(e))
-        except (QueryError, Execution) as e:
+        except QueryTimeout as e:
+            return error(str(e), "timeout", 503)
+        except QueryError as e:
             return error(str(e), "execution", 422)
 
     async def query_range(self, request: web.Request) -> web.Response:
@@ -184,11 +203,13 @@ class PromServer:
                         f'invalid expression type "{kind}" for range query, must be Scalar or '
                         "instant Vector"
                     )
-                series = range_query(self._evaluator(s_ms, e_ms), node, s_ms, e_ms, step_ms)
+                series = range_query(self._evaluator(p, s_ms, e_ms), node, s_ms, e_ms, step_ms)
             return ok({"resultType": "matrix", "result": _matrix(series)})
         except BadData as e:
             return error(str(e))
-        except (QueryError, Execution) as e:
+        except QueryTimeout as e:
+            return error(str(e), "timeout", 503)
+        except QueryError as e:
             return error(str(e), "execution", 422)
 
     def _served_range(self, served: Any, start: int, end: int, step: int) -> list[Series]:
@@ -344,6 +365,31 @@ class PromServer:
     async def targets(self, request: web.Request) -> web.Response:
         # The built-in server scrapes nothing: its series come from the scenario's script.
         return ok({"activeTargets": [], "droppedTargets": []})
+
+    async def config(self, request: web.Request) -> web.Response:
+        am = self.alertmanager_url.removeprefix("http://")
+        alerting = f"    - targets:\n      - {am}\n" if am else ""
+        text = (
+            "global:\n  scrape_interval: 15s\n  scrape_timeout: 10s\n"
+            "  evaluation_interval: 15s\nalerting:\n  alertmanagers:\n  - follow_redirects: true\n"
+            "    enable_http2: true\n    scheme: http\n    timeout: 10s\n    api_version: v2\n"
+            f"    static_configs:\n{alerting}"
+            f"rule_files:\n- {RULES_FILE}\n"
+        )
+        return ok({"yaml": text})
+
+    async def flags(self, request: web.Request) -> web.Response:
+        listen = self.url.removeprefix("http://")
+        return ok(
+            {
+                "web.listen-address": listen,
+                "query.lookback-delta": "5m",
+                "query.max-samples": "5000000",
+                "query.timeout": f"{QUERY_TIMEOUT:g}s",
+                "storage.tsdb.retention.time": "1d",
+                "rules.alert.resend-delay": "1m",
+            }
+        )
 
     async def alertmanagers(self, request: web.Request) -> web.Response:
         active = (

@@ -23,10 +23,6 @@ class BadData(Exception):
     """A 400 bad_data answer."""
 
 
-class Execution(Exception):
-    """A 422 execution answer."""
-
-
 def dumps(obj: Any) -> bytes:
     """JSON as Go's encoding/json writes it: compact, with <, > and & escaped."""
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)

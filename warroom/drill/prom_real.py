@@ -16,6 +16,7 @@ evaluated by real rules and sent to a real Alertmanager, all on 127.0.0.1 random
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import logging
@@ -191,6 +192,7 @@ class RealProcess:
             self.proc = subprocess.Popen(
                 self.argv, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir
             )
+        atexit.register(self.stop)  # a drill that dies of an exception leaves no server behind
         deadline = time.monotonic() + READY_TIMEOUT
         async with aiohttp.ClientSession() as session:
             while time.monotonic() < deadline:

@@ -7,6 +7,7 @@ A subtree whose canonical text is a scenario expression is answered from the sce
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -32,7 +33,14 @@ MAX_SAMPLES = 5_000_000  # Prometheus' --query.max-samples default
 
 
 class QueryError(Exception):
-    """An execution error: bad_data (422 execution) in the API."""
+    """An execution error: 422 execution in the API."""
+
+
+class QueryTimeout(QueryError):
+    """The query ran past its deadline: 503 timeout in the API."""
+
+    def __init__(self) -> None:
+        super().__init__("query timed out in expression evaluation")
 
 
 Labels = dict[str, str]
@@ -86,13 +94,22 @@ class Evaluator:
         served: Served | None = None,
         start_ms: int = 0,
         end_ms: int = 0,
+        deadline: float | None = None,
     ) -> None:
         self.storage = storage
         self.served = served or (lambda expr, t: None)
         self.start_ms, self.end_ms = start_ms, end_ms  # for @ start() / end()
         self.samples = 0
+        # Evaluation shares the drill's event loop with the Kubernetes API: a costly query
+        # must give up, as Prometheus' query timeout makes it.
+        self.deadline = deadline
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise QueryTimeout
 
     def _count(self, n: int) -> None:
+        self.check_time()
         self.samples += n
         if self.samples > MAX_SAMPLES:
             raise QueryError(
@@ -167,6 +184,7 @@ class Evaluator:
         by_key: dict[tuple[tuple[str, str], ...], Series] = {}
         ts = first
         while ts <= ref:
+            self.check_time()
             got = self.eval(sq.expr, ts)
             if isinstance(got, list):
                 for smp in got:
@@ -234,6 +252,7 @@ def range_query(ev: Evaluator, node: Node, start: int, end: int, step: int) -> l
     by_key: dict[tuple[tuple[str, str], ...], Series] = {}
     t = start
     while t <= end:
+        ev.check_time()
         got = ev.eval(node, t)
         if isinstance(got, float | int):
             by_key.setdefault((), Series({}, [])).points.append((t, float(got)))
