@@ -159,7 +159,8 @@ class Catalog:
                 if v is not None:
                     points.append((ts, v))
             out.append(Series(dict(labels), points))
-        return out
+        # Prometheus' storage returns series in label order; error texts and topk ties show it.
+        return sorted(out, key=lambda s: sorted(s.labels.items()))
 
     def _value(self, src: MetricSeries | AlertState, state: str, ts: int) -> float | None:
         st = self.scenario_t(ts)

@@ -158,9 +158,9 @@ def _label_replace(ev: Evaluator, n: Call, t: int) -> list[Sample]:
     try:
         rx = re.compile(f"^(?:{regex})$")
     except re.error as e:
-        raise QueryError(f'invalid regular expression in label_replace(): "{regex}"') from e
+        raise QueryError(f"invalid regular expression in label_replace(): {regex}") from e
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", dst):
-        raise QueryError(f'invalid destination label name in label_replace(): "{dst}"')
+        raise QueryError(f"invalid destination label name in label_replace(): {dst}")
     out = []
     for s in vec:
         m = rx.match(s.labels.get(src, ""))
