@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from warroom.drill.promql_ast import Aggregate
 from warroom.drill.promql_eval import QueryError, Sample, key
+from warroom.drill.promql_lex import go_quote
 
 if TYPE_CHECKING:
     from warroom.drill.promql_eval import Evaluator
@@ -62,7 +63,7 @@ def aggregate(ev: Evaluator, n: Aggregate, t: int) -> list[Sample]:
     if n.op == "count_values":
         assert isinstance(param, str)
         if not _valid_label(param):
-            raise QueryError(f"invalid label name {param!r}")
+            raise QueryError(f"invalid label name {go_quote(param)}")
     groups: dict[tuple[tuple[str, str], ...], tuple[dict[str, str], list[Sample]]] = {}
     for s in vec:
         if n.op == "count_values":

@@ -37,6 +37,7 @@ for _name in ["cos", "cosh", "sin", "sinh", "tan", "tanh", "atan", "asinh"]:
 for _name in ["acos", "asin", "acosh", "atanh"]:
     _MATH[_name] = (lambda f: lambda v: _domain(f, v))(getattr(math, _name))
 
+_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DATES: dict[str, Callable[[datetime], float]] = {
     "day_of_month": lambda d: d.day,
     "day_of_week": lambda d: (d.weekday() + 1) % 7,
@@ -159,7 +160,7 @@ def _label_replace(ev: Evaluator, n: Call, t: int) -> list[Sample]:
         rx = re.compile(f"^(?:{regex})$")
     except re.error as e:
         raise QueryError(f"invalid regular expression in label_replace(): {regex}") from e
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", dst):
+    if not _LABEL.fullmatch(dst):
         raise QueryError(f"invalid destination label name in label_replace(): {dst}")
     out = []
     for s in vec:
@@ -178,6 +179,11 @@ def _label_replace(ev: Evaluator, n: Call, t: int) -> list[Sample]:
 def _label_join(ev: Evaluator, n: Call, t: int) -> list[Sample]:
     vec = ev.vector(n.args[0], t)
     dst, sep, *srcs = (str(ev.eval(a, t)) for a in n.args[1:])
+    if not _LABEL.fullmatch(dst):
+        raise QueryError(f"invalid destination label name in label_join(): {dst}")
+    for src in srcs:
+        if not _LABEL.fullmatch(src):
+            raise QueryError(f"invalid source label name in label_join(): {src}")
     out = []
     for s in vec:
         labels = dict(s.labels)

@@ -37,6 +37,8 @@ class Token:
         """How Prometheus names the item in "unexpected ..." (Item.desc in lex.go)."""
         if self.kind == "EOF":
             return "end of input"
+        if self.kind == "AT":  # Go's desc() misses AT: it prints the raw item type number
+            return '"<Item 57385>" <op:@>'
         if self.kind == "ERROR":
             return self.val
         names = {"IDENT": "identifier", "METRIC": "metric identifier", "NUMBER": "number"}
@@ -83,6 +85,8 @@ def go_rune(ch: str) -> str:
         return "'\ufffd'"
     if ch == "'":
         return "'\\''"
+    if ch == '"':
+        return "'\"'"
     return "'" + go_quote(ch)[1:-1] + "'"
 
 
@@ -315,7 +319,13 @@ class Lexer:
             if not self._accept("smhdw"):
                 return False
             self._accept("s")
-        return not _is_alnum(self._peek())
+        # Go reads one more rune to check it, so a bad duration's text includes it ("1ma").
+        nxt = self._peek()
+        self.pos += len(nxt)
+        if _is_alnum(nxt):
+            return False
+        self.pos -= len(nxt)
+        return True
 
     def _number_or_duration(self) -> None:
         start = self.pos
@@ -341,12 +351,45 @@ class Lexer:
                 raise LexError(start, "unterminated quoted string")
             self.pos += 1
             if c == "\\":
-                if self._peek() == "":
-                    raise LexError(start, "unterminated quoted string")
-                self.pos += 1
+                self._escape(quote, start)
             elif c == quote:
                 break
         self._emit("STRING", start)
+
+    def _escape(self, quote: str, start: int) -> None:
+        """lexEscape: the escape after a backslash, validated as Prometheus does."""
+        c = self._peek()
+        self.pos += len(c)
+        if c == "":
+            raise LexError(start, "escape sequence not terminated")
+        if c in "abfnrtv\\" or c == quote:
+            return
+        sizes = {"x": (2, 16, 255), "u": (4, 16, 0x10FFFF), "U": (8, 16, 0x10FFFF)}
+        if c in "01234567":
+            n, base, top = 3, 8, 255
+            self.pos -= 1
+        elif c in sizes:
+            n, base, top = sizes[c]
+        else:
+            raise LexError(start, f"unknown escape sequence {go_unicode(c)}")
+        value = 0
+        for _ in range(n):
+            d = self._peek()
+            digit = int(d, 16) if d and d in "0123456789abcdefABCDEF" else 99
+            if digit >= base:
+                if d == "":
+                    raise LexError(start, "escape sequence not terminated")
+                raise LexError(start, f"illegal character {go_unicode(d)} in escape sequence")
+            self.pos += 1
+            value = value * base + digit
+        if value > top or 0xD800 <= value < 0xE000:
+            raise LexError(start, "escape sequence is an invalid Unicode code point")
+
+
+def go_unicode(ch: str) -> str:
+    """Go's %#U: U+0071 'q' (the character only when printable)."""
+    shown = f" '{ch}'" if ch.isprintable() else ""
+    return f"U+{ord(ch):04X}{shown}"
 
 
 _DURATION = re.compile(

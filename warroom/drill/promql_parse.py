@@ -60,6 +60,7 @@ class _Parser:
         self.toks = Lexer(query).run()
         self.i = 0
         self.errors: list[tuple[int, str]] = []
+        self.in_aggregation = 0
 
     # --- plumbing ----------------------------------------------------------------------
 
@@ -128,6 +129,8 @@ class _Parser:
         if tok.kind == "ERROR":  # the lexer's own message wins, as in Prometheus
             self.fail(tok.pos, tok.val)
         msg = f"unexpected {tok.desc()}"
+        if not context and self.in_aggregation:
+            context = "aggregation"  # the nearest error rule up the grammar is the aggregation's
         if context:
             msg += f" in {context}"
         if expected:
@@ -176,8 +179,11 @@ class _Parser:
             if tok.kind == "KEYWORD" and tok.val in ("group_left", "group_right"):
                 self.take()
                 matching.card = "many-to-one" if tok.val == "group_left" else "one-to-many"
-                if self.peek().kind == "SYM" and self.peek().val == "(":
+                nxt = self.peek()
+                if nxt.kind == "SYM" and nxt.val == "(":
                     matching.include = self.label_list("grouping opts")
+                elif not _starts_expr(nxt):
+                    self.unexpected(nxt, "grouping opts", '"("')
         return bool_mod, matching
 
     def label_list(self, context: str) -> list[str]:
@@ -235,11 +241,14 @@ class _Parser:
         if tok.kind == "SYM" and tok.val == ":":
             self.take()
             step = 0
-            if self.peek().kind == "DURATION":
+            tok = self.peek()
+            if tok.kind == "DURATION":
                 step = self.duration(self.take())
+            elif not (tok.kind == "SYM" and tok.val == "]"):
+                self.unexpected(tok, "subquery selector", 'duration or "]"')
             close = self.expect("]", "subquery selector")
             return Subquery(node, rng, step, pos=node.pos, end=close.pos + 1)
-        close = self.expect("]", "", '":" or "]"')
+        close = self.expect("]", "subquery or range", '":" or "]"')
         vs = unparen(node) if isinstance(node, Paren) else node
         if not isinstance(vs, VectorSelector) or isinstance(node, Paren):
             self.fail(open_tok.pos, "ranges only allowed for vector selectors")
@@ -289,8 +298,8 @@ class _Parser:
         preproc, value = "", None
         if tok.kind == "PREPROC":
             self.take()
-            self.expect("(", "@", '"("')
-            self.expect(")", "@", '")"')
+            self.expect("(", "@", "timestamp")
+            self.expect(")", "@", "timestamp")
             preproc = tok.val
         else:
             sign = 1.0
@@ -330,7 +339,10 @@ class _Parser:
             if low.startswith("0x"):
                 return float(int(low, 16))
             if len(low) > 1 and low.startswith("0") and low.isdigit():
-                return float(int(low, 8))
+                try:
+                    return float(int(low, 8))
+                except ValueError:
+                    return float(low)  # Go: ParseInt fails on "09", ParseFloat reads 9
             return float(text)
         except ValueError:
             self.fail(
@@ -350,12 +362,25 @@ class _Parser:
         if tok.kind == "SYM" and tok.val == "(":
             self.take()
             inner = self.expr(0)
-            close = self.expect(")", "paren expression", '")"')
+            close = self.peek()
+            if not (close.kind == "SYM" and close.val == ")"):
+                self.unexpected(close)
+            self.take()
             return Paren(inner, pos=tok.pos, end=close.pos + 1)
         if tok.kind == "SYM" and tok.val == "{":
             return self.selector("", tok.pos)
         if tok.kind == "AGGR":
-            return self.aggregate()
+            nxt = self.peek(1)
+            if (nxt.kind == "SYM" and nxt.val == "(") or (
+                nxt.kind == "KEYWORD" and nxt.val in ("by", "without")
+            ):
+                return self.aggregate()
+            return self._keyword_metric(tok)
+        if tok.kind == "PREPROC" or (
+            (tok.kind == "KEYWORD" and tok.val in ("by", "without", "offset"))
+            or (tok.kind == "OP" and tok.val in SET_OPS)
+        ):
+            return self._keyword_metric(tok)
         if tok.kind == "IDENT":
             nxt = self.peek(1)
             if nxt.kind == "SYM" and nxt.val == "(":
@@ -367,6 +392,12 @@ class _Parser:
             return self.selector(tok.val, tok.pos)
         self.unexpected(tok)
         raise AssertionError
+
+    def _keyword_metric(self, tok: Token) -> VectorSelector:
+        """sum, by, offset, and, ... are metric names where no operator can stand (the
+        grammar's metric_identifier), written as typed."""
+        self.take()
+        return self.selector(self.q[tok.pos : tok.pos + len(tok.val)], tok.pos)
 
     def string(self, tok: Token) -> str:
         try:
@@ -418,28 +449,32 @@ class _Parser:
             elif not (tok.kind == "SYM" and tok.val == "}"):
                 self.unexpected(tok, ctx, '"," or "}"')
 
-    def args(self, context: str) -> tuple[list[Node], int]:
-        self.expect("(", context)
+    def args(self) -> tuple[list[Node], int]:
+        self.expect("(", "")
         out: list[Node] = []
+        tok = self.peek()
+        if tok.kind == "SYM" and tok.val == ")":
+            self.take()
+            return out, tok.pos + 1
         while True:
+            out.append(self.expr(0))
             tok = self.peek()
             if tok.kind == "SYM" and tok.val == ")":
                 self.take()
                 return out, tok.pos + 1
-            out.append(self.expr(0))
-            tok = self.peek()
-            if tok.kind == "SYM" and tok.val == ",":
-                self.take()
-            elif not (tok.kind == "SYM" and tok.val == ")"):
-                self.unexpected(tok, context, '"," or ")"' if context else "")
+            if not (tok.kind == "SYM" and tok.val == ","):
+                self.unexpected(tok)
+            comma = self.take()
+            if not _starts_expr(self.peek()):
+                self.fail(comma.pos, "trailing commas not allowed in function call args")
 
     def call(self) -> Node:
         name = self.take()
+        args, end = self.args()  # Prometheus looks the name up once the call is parsed
         func = FUNCTIONS.get(name.val)
         if func is None:
             self.fail(name.pos, f"unknown function with name {go_quote(name.val)}")
         assert func is not None
-        args, end = self.args("")
         return Call(func, args, pos=name.pos, end=end)
 
     def aggregate(self) -> Node:
@@ -455,12 +490,16 @@ class _Parser:
                 without, has = tok.val == "without", True
                 grouping = self.label_list("grouping opts")
 
+        self.in_aggregation += 1
         modifier()
         if not (self.peek().kind == "SYM" and self.peek().val == "("):
             self.unexpected(self.peek())
-        args, end = self.args("")
+        args, end = self.args()
+        if self.peek().kind == "ERROR":  # yacc reads one token ahead before it reduces
+            self.take()
         if not has:
             modifier()
+        self.in_aggregation -= 1
         node = Aggregate(op.val, None, None, grouping, without, has, pos=op.pos, end=end)
         if not args:
             self.fail(op.pos, "no arguments for aggregate expression provided")
@@ -474,3 +513,14 @@ class _Parser:
         node.param = args[0] if want == 2 else None
         node.expr = args[-1]
         return node
+
+
+def _starts_expr(tok: Token) -> bool:
+    """Can this token begin an expression (else a comma before it is a trailing comma)?"""
+    if tok.kind in ("NUMBER", "STRING", "IDENT", "METRIC", "AGGR", "PREPROC", "ERROR"):
+        return True
+    if tok.kind == "SYM":
+        return tok.val in ("(", "{")
+    if tok.kind == "KEYWORD":
+        return tok.val in ("by", "without", "offset")
+    return tok.kind == "OP" and tok.val in ("+", "-", *SET_OPS)
