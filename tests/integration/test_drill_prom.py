@@ -181,6 +181,10 @@ def test_alert_fires_with_alertmanager_shape(drill_factory):
     assert re.fullmatch(r"[0-9a-f]{16}", a["fingerprint"])
     assert a["startsAt"] < a["endsAt"]
     assert a["receivers"] == [{"name": "default"}]
+    code, none = get(f"{h.alertmanager_url}/api/v2/alerts?receiver=pager")
+    assert code == 200 and none == []
+    code, routed = get(f"{h.alertmanager_url}/api/v2/alerts?receiver=def.*")
+    assert a["fingerprint"] in {x["fingerprint"] for x in routed}
     flt = urllib.parse.urlencode({"filter": 'severity="critical"'})
     code, only = get(f"{h.alertmanager_url}/api/v2/alerts?{flt}")
     assert code == 200 and {x["labels"]["alertname"] for x in only} == {"CheckoutHighErrorRate"}

@@ -10,6 +10,7 @@ one group with empty group labels.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -175,6 +176,13 @@ class AlertmanagerServer:
         except BadMatcher as e:
             return _json(f"bad matcher format: {e}", 400)
         want = {k: q.get(k, "true").lower() != "false" for k in ("active", "silenced")}
+        if q.get("receiver"):
+            try:
+                routed = re.fullmatch(q["receiver"], "default") is not None
+            except re.error as e:
+                return _json(f"failed to parse receiver param: {e}", 400)
+            if not routed:  # every alert goes to the one receiver, "default"
+                return []
         out = []
         for g in self._current():
             state = g["status"]["state"]
