@@ -158,3 +158,22 @@ def test_exporter_page_and_backfill_parse_with_prometheus_client(quiet_scenario)
     rules = drill_rules(catalog, engine)["groups"][0]["rules"]
     assert [r["record"] for r in rules if "record" in r] == [e.record for e in catalog.exprs]
     assert {r["alert"] for r in rules if "alert" in r} == {a.name for a in sc.alerts}
+
+
+def test_real_mode_front_rewrites_only_scenario_expressions(quiet_scenario) -> None:
+    from warroom.drill.engine import Engine
+    from warroom.drill.prom_catalog import Catalog
+    from warroom.drill.prom_real import rewrite_query
+
+    class NoCluster:
+        on_trigger: list = []
+
+    clock = WorldClock(1.0)
+    engine = Engine(quiet_scenario, NoCluster(), clock, None)  # type: ignore[arg-type]
+    catalog = Catalog(engine, WallClock(clock))
+    check = quiet_scenario.checks[0].expr
+    recorded = 'sum without () ({__name__="drill:checkout_errors"})'
+    assert rewrite_query(check, catalog) == recorded
+    assert rewrite_query(f"2 * ({check}) > bool 0.1", catalog) == f"2 * ({recorded}) > bool 0.1"
+    assert rewrite_query("up  +  1", catalog) == "up  +  1"  # untouched, spacing and all
+    assert rewrite_query("sum(rate(x[5m]", catalog) == "sum(rate(x[5m]"  # the server words it

@@ -41,12 +41,10 @@ from warroom.drill.promql_ast import (
     Aggregate,
     Binary,
     Call,
-    MatrixSelector,
     Node,
     Paren,
     Subquery,
     Unary,
-    VectorSelector,
 )
 from warroom.drill.promql_parse import ParseError, parse
 from warroom.drill.scenario import normalize_expr
@@ -226,26 +224,29 @@ class RealProcess:
             self.proc.wait(5)
 
 
-def rewrite(node: Node, catalog: Catalog) -> Node:
-    """Replace every scenario expression inside a query by its recorded series."""
+def rewrite(node: Node, catalog: Catalog) -> tuple[Node, bool]:
+    """Replace every scenario expression inside a query by its recorded series; says whether
+    anything was replaced."""
     served = catalog.by_canonical.get(str(node))
     if served is not None:
-        return parse(_selector(served))
+        return parse(_selector(served)), True
+    changed = False
     if isinstance(node, Paren | Unary | Subquery):
-        node.expr = rewrite(node.expr, catalog)
+        node.expr, changed = rewrite(node.expr, catalog)
     elif isinstance(node, Call):
-        node.args = [rewrite(a, catalog) for a in node.args]
-    elif isinstance(node, Aggregate):
-        if node.expr is not None:
-            node.expr = rewrite(node.expr, catalog)
+        done = [rewrite(a, catalog) for a in node.args]
+        node.args = [n for n, _ in done]
+        changed = any(c for _, c in done)
+    elif isinstance(node, Aggregate) and node.expr is not None:
+        node.expr, changed = rewrite(node.expr, catalog)
     elif isinstance(node, Binary):
-        node.lhs, node.rhs = rewrite(node.lhs, catalog), rewrite(node.rhs, catalog)
-    elif not isinstance(node, VectorSelector | MatrixSelector):
-        return node
-    return node
+        (node.lhs, left), (node.rhs, right) = rewrite(node.lhs, catalog), rewrite(node.rhs, catalog)
+        changed = left or right
+    return node, changed
 
 
 def rewrite_query(text: str, catalog: Catalog) -> str:
+    """The query the real server gets: unchanged unless it holds a scenario expression."""
     served = catalog.by_text.get(normalize_expr(text))
     if served is not None:
         return _selector(served)
@@ -253,10 +254,8 @@ def rewrite_query(text: str, catalog: Catalog) -> str:
         node = parse(text)
     except ParseError:
         return text  # the real server words the error
-    if not catalog.by_canonical:
-        return text
-    rewritten = rewrite(node, catalog)
-    return str(rewritten)
+    rewritten, changed = rewrite(node, catalog)
+    return str(rewritten) if changed else text
 
 
 class RealFront:
