@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -17,7 +21,9 @@ from prometheus_api_client import PrometheusConnect
 
 from tests.fixtures.drill import wait_for
 from tests.fixtures.prometheus_servers import _require
+from warroom.drill.prom_real import RealServersUnavailable
 from warroom.drill.scenario import load_scenario
+from warroom.drill.world import run_in_thread
 
 pytestmark = pytest.mark.integration
 ALERT = "CheckoutHighErrorRate"
@@ -187,3 +193,27 @@ def test_builtin_evaluator_agrees_with_real_prometheus(binaries, drill_factory):
         want = _normal(query(real.real_prometheus_url, expr, time=at), values)
         got = _normal(query(builtin.prom_url, expr, time=at), values)
         assert got == want, expr
+
+
+def test_missing_binary_is_one_line_and_leaves_nothing_running(tmp_path, monkeypatch):
+    missing = str(tmp_path / "no-prometheus")
+    env = {**os.environ, "WARROOM_PROMETHEUS_BIN": missing}
+    proc = subprocess.run(
+        [sys.executable, "-m", "warroom.drill.serve", "--prometheus", "real"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: --prometheus real needs prometheus (Debian package prometheus; "
+        "or set $WARROOM_PROMETHEUS_BIN)"
+    ]
+    monkeypatch.setenv("WARROOM_PROMETHEUS_BIN", missing)
+    with pytest.raises(RealServersUnavailable):
+        run_in_thread("crashloop-after-deploy", prometheus="real")
+    wait_for(
+        lambda: not [t for t in threading.enumerate() if t.name == "warroom-drill"],
+        what="the failed world's thread to end",
+    )
