@@ -19,6 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from warroom.drill.am_silences import BadMatcher, LabelMatcher, SilenceError, Silences, parse_filter
+from warroom.drill.clock import WorldClock
 from warroom.drill.engine import Engine
 from warroom.drill.metrics import fingerprint
 from warroom.drill.prom_api import PromServer
@@ -67,7 +68,8 @@ def _json(obj: Any, status: int = 200) -> web.Response:
 
 
 class AlertmanagerServer:
-    def __init__(self, engine: Engine, clock: Any, prom: PromServer) -> None:
+    def __init__(self, engine: Engine, clock: WorldClock, prom: PromServer) -> None:
+        # Alertmanager speaks the wall clock, as the drill's Prometheus does (prom.clock).
         self.engine, self.prom = engine, prom
         self.clock = prom.clock
         self.started = self.clock.now()

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from warroom.drill.clock import WorldClock
 from warroom.drill.engine import Engine
 from warroom.drill.metrics import format_value
 from warroom.drill.prom_catalog import Catalog, WallClock, alert_state_at
@@ -36,6 +37,7 @@ from warroom.drill.promql_eval import (
     Evaluator,
     QueryError,
     QueryTimeout,
+    Sample,
     Series,
     instant_query,
     range_query,
@@ -81,7 +83,7 @@ def _selectors(raw: list[str], prefix: str) -> list[VectorSelector]:
 
 
 class PromServer:
-    def __init__(self, engine: Engine, clock: Any) -> None:
+    def __init__(self, engine: Engine, clock: WorldClock) -> None:
         self.engine = engine
         self.clock = WallClock(clock)
         self.catalog = Catalog(engine, self.clock)
@@ -405,7 +407,7 @@ def _text(body: str) -> Any:
     return handler
 
 
-def _vector(samples: list[Any], t: int) -> list[dict[str, Any]]:
+def _vector(samples: list[Sample], t: int) -> list[dict[str, Any]]:
     return [{"metric": s.labels, "value": [_ts(t), format_value(s.value)]} for s in samples]
 
 

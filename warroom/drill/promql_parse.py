@@ -27,7 +27,8 @@ from warroom.drill.promql_ast import (
     unparen,
 )
 from warroom.drill.promql_check import TypeChecker, regexp_error
-from warroom.drill.promql_lex import Lexer, Token, go_quote, parse_duration_ms, unquote
+from warroom.drill.promql_lex import Token, go_quote
+from warroom.drill.promql_stream import ParseError, TokenStream, _Abort
 
 # Binary operators by precedence, lowest first (generated_parser.y's %left/%right lines).
 PRECEDENCE = {"or": 1, "and": 2, "unless": 2, "+": 4, "-": 4, "*": 5, "/": 5, "%": 5}
@@ -35,14 +36,6 @@ PRECEDENCE |= {"atan2": 5, "^": 6} | dict.fromkeys(("==", "!=", "<=", "<", ">=",
 COMPARISON = ("==", "!=", "<=", "<", ">=", ">")
 SET_OPS = ("and", "or", "unless")
 _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class ParseError(ValueError):
-    """The first parse error, "line:col: parse error: message"."""
-
-
-class _Abort(Exception):
-    pass
 
 
 def parse(query: str) -> Node:
@@ -54,15 +47,8 @@ def parse_selector(text: str) -> VectorSelector:
     return _Parser(text).parse_selector()
 
 
-class _Parser:
-    def __init__(self, query: str) -> None:
-        self.q = query
-        self.toks = Lexer(query).run()
-        self.i = 0
-        self.errors: list[tuple[int, str]] = []
-        self.in_aggregation = 0
-
-    # --- plumbing ----------------------------------------------------------------------
+class _Parser(TokenStream):
+    """Recursive descent over the tokens, precedence climbing for binary operators."""
 
     def parse(self) -> Node:
         try:
@@ -104,45 +90,6 @@ class _Parser:
         if self.errors:
             raise ParseError(self._where(*self.errors[0]))
         return node
-
-    def _where(self, pos: int, msg: str) -> str:
-        before = self.q[:pos]
-        line = before.count("\n") + 1
-        col = pos - (before.rfind("\n") + 1) + 1 if "\n" in before else pos + 1
-        return f"{line}:{col}: parse error: {msg}"
-
-    def peek(self, off: int = 0) -> Token:
-        return self.toks[min(self.i + off, len(self.toks) - 1)]
-
-    def take(self) -> Token:
-        tok = self.peek()
-        if tok.kind == "ERROR":
-            self.fail(tok.pos, tok.val)
-        self.i += 1
-        return tok
-
-    def fail(self, pos: int, msg: str) -> None:
-        self.errors.append((pos, msg))
-        raise _Abort
-
-    def unexpected(self, tok: Token, context: str = "", expected: str = "") -> None:
-        if tok.kind == "ERROR":  # the lexer's own message wins, as in Prometheus
-            self.fail(tok.pos, tok.val)
-        msg = f"unexpected {tok.desc()}"
-        if not context and self.in_aggregation:
-            context = "aggregation"  # the nearest error rule up the grammar is the aggregation's
-        if context:
-            msg += f" in {context}"
-        if expected:
-            msg += f", expected {expected}"
-        self.fail(tok.pos, msg)
-
-    def expect(self, val: str, context: str, expected: str = "") -> Token:
-        tok = self.peek()
-        if tok.kind in ("SYM", "OP") and tok.val == val:
-            return self.take()
-        self.unexpected(tok, context, expected or go_quote(val))
-        raise AssertionError  # unreachable: unexpected() raises
 
     # --- expressions -------------------------------------------------------------------
 
@@ -318,39 +265,6 @@ class _Parser:
         target.at, target.at_preproc = value, preproc
         return node
 
-    def duration(self, tok: Token) -> int:
-        try:
-            ms = parse_duration_ms(tok.val)
-        except ValueError as e:
-            self.fail(tok.pos, str(e))
-            raise
-        if ms == 0:
-            self.fail(tok.pos, "duration must be greater than 0")
-        return ms
-
-    def number(self, tok: Token) -> float:
-        text = tok.val
-        low = text.lower()
-        try:
-            if low in ("inf", "+inf"):
-                return math.inf
-            if low == "nan":
-                return math.nan
-            if low.startswith("0x"):
-                return float(int(low, 16))
-            if len(low) > 1 and low.startswith("0") and low.isdigit():
-                try:
-                    return float(int(low, 8))
-                except ValueError:
-                    return float(low)  # Go: ParseInt fails on "09", ParseFloat reads 9
-            return float(text)
-        except ValueError:
-            self.fail(
-                tok.pos,
-                f'error parsing number: strconv.ParseFloat: parsing "{text}": invalid syntax',
-            )
-            raise
-
     def primary(self) -> Node:
         tok = self.peek()
         if tok.kind == "NUMBER":
@@ -398,13 +312,6 @@ class _Parser:
         grammar's metric_identifier), written as typed."""
         self.take()
         return self.selector(self.q[tok.pos : tok.pos + len(tok.val)], tok.pos)
-
-    def string(self, tok: Token) -> str:
-        try:
-            return unquote(tok.val)
-        except (ValueError, IndexError) as e:
-            self.fail(tok.pos, str(e))
-            raise
 
     def selector(self, name: str, pos: int) -> VectorSelector:
         matchers: list[Matcher] = []
