@@ -125,6 +125,17 @@ class Event:
         )
 
 
+def incident_open(events: list[Event]) -> bool:
+    """Not resolved: the last status-changing event is not a resolution. (The projection folds
+    the whole state; listing incidents needs only this.)"""
+    for ev in reversed(events):
+        if ev.kind == Kind.RESOLVED:
+            return False
+        if ev.kind == Kind.STATUS:
+            return ev.data.get("to") != Status.RESOLVED.value
+    return bool(events)
+
+
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

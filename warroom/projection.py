@@ -82,6 +82,9 @@ class IncidentState:
     last_update_at: datetime | None = None
     last_seq: int = 0
     event_count: int = 0
+    # Dedup keys of facts recorded once per incident (an alert episode, a missed deadline),
+    # so a signal asks a set instead of scanning the timeline.
+    once_keys: set[str] = field(default_factory=set)
 
     @property
     def resolved(self) -> bool:
@@ -139,6 +142,8 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
     state.event_count += 1
     kind = ev.kind
     _note_signal(state, ev)
+    if "key" in d and kind in (Kind.ALERT, Kind.DEADLINE, Kind.SYSTEM):
+        state.once_keys.add(str(d["key"]))
     if kind == Kind.DECLARED:
         state.incident_id = str(d.get("incident_id", state.incident_id))
         state.title = str(d.get("title", ""))

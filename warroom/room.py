@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from warroom.model import (
     Event,
@@ -26,31 +26,11 @@ from warroom.model import (
 from warroom.playbooks import checklist_for
 from warroom.projection import IncidentState, apply, note_section
 from warroom.settings import Settings
+from warroom.store import IncidentRepository, IncidentStore
 
 
 class RoomError(ValueError):
     """A use case refused: the message says why, in the commander's words."""
-
-
-class IncidentStore(Protocol):
-    """The slice of warroom.store.IncidentStore the use cases need (other backends may follow)."""
-
-    incident_id: str
-    read_only: bool
-
-    def append(
-        self,
-        kind: str,
-        text: str,
-        *,
-        actor: str,
-        data: dict[str, Any] | None = None,
-        ts: datetime | None = None,
-    ) -> Event: ...
-
-    def events(self, since_seq: int = 0) -> list[Event]: ...
-
-    def refresh(self) -> list[Event]: ...
 
 
 class WarRoom:
@@ -111,12 +91,34 @@ class WarRoom:
         text: str,
         data: dict[str, Any] | None = None,
         actor: str | None = None,
+        ts: datetime | None = None,
     ) -> Event:
-        # Catch up first, so checks like "already resolved" see other responders' writes.
-        with self._lock:
+        ev = self._write(kind, text, data, actor, once=None, ts=ts)
+        assert ev is not None  # only a dedup key can skip a write
+        return ev
+
+    def _write(
+        self,
+        kind: Kind | str,
+        text: str,
+        data: dict[str, Any] | None,
+        actor: str | None,
+        *,
+        once: str | None,
+        ts: datetime | None = None,
+    ) -> Event | None:
+        """The one path every event of this incident takes to the store. Under the store's
+        transaction, caught up with other writers first, so checks like "already resolved"
+        see other responders' writes. `once`: a dedup key (alert, deadline); if an event
+        with it is already on the timeline, nothing is written and None is returned."""
+        with self._lock, self.store.transaction():
             self.refresh()
+            if once is not None:
+                if once in self.state.once_keys:
+                    return None
+                data = {**(data or {}), "key": once}
             ev = self.store.append(
-                str(kind), text, actor=actor or self.actor, data=data or {}, ts=self.clock()
+                str(kind), text, actor=actor or self.actor, data=data or {}, ts=ts or self.clock()
             )
             self._fold([ev])
             self._tick_items_done_by(ev)
@@ -146,7 +148,7 @@ class WarRoom:
     @classmethod
     def declare(
         cls,
-        repo: Any,
+        repo: IncidentRepository,
         settings: Settings,
         *,
         title: str,
@@ -194,14 +196,8 @@ class WarRoom:
         if detected_at:
             data["detected_at"] = format_ts(detected_at)
         label = "[DRILL] " if drill else ""
-        store.append(
-            Kind.DECLARED,
-            f"{label}{sev.value} declared: {title}",
-            actor=actor,
-            data=data,
-            ts=now,
-        )
         room = cls(store, settings, actor=actor, clock=clock, playbooks=playbooks)
+        room._append(Kind.DECLARED, f"{label}{sev.value} declared: {title}", data, ts=now)
         room._load_checklist()
         return room
 
@@ -351,6 +347,19 @@ class WarRoom:
         """Record a fact. `source` names the system that saw it ("prometheus",
         "alertmanager", "kubernetes") so the timeline never credits a person with it."""
         return self._append(kind, text, data, actor=source)
+
+    def record_once(
+        self,
+        kind: Kind | str,
+        text: str,
+        data: dict[str, Any] | None = None,
+        *,
+        key: str,
+        source: str | None = None,
+    ) -> Event | None:
+        """Record a fact unless one with the same `key` is on the timeline already (another
+        console saw the same alert, or crossed the same deadline): None then."""
+        return self._write(kind, text, data, source, once=key)
 
     def record_action(
         self,

@@ -19,6 +19,8 @@ from typing import Any
 
 from platformdirs import user_config_path, user_data_path
 
+from warroom.checks import HealthConfig, HealthConfigError, parse_health
+from warroom.destinations import Destination, NotifyConfigError, parse_destinations
 from warroom.model import Severity, SeverityPolicy, parse_duration
 
 APP_NAME = "warroom"
@@ -88,9 +90,9 @@ class Settings:
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     playbooks_dir: Path | None = None
     templates_dir: Path | None = None
-    # Sections parsed by their own modules (health checks, detection rules, destinations);
-    # kept raw here so settings.py does not depend on them.
-    raw: dict[str, Any] = field(default_factory=dict)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    destinations: tuple[Destination, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)  # the merged TOML, as read
 
     def policy(self, severity: Severity | str) -> SeverityPolicy:
         return self.severities[Severity(severity)]
@@ -372,6 +374,20 @@ def _build(
         value = r.str_(key)
         return Path(value).expanduser() if value else None
 
+    try:
+        health = parse_health(r.get("health"), source)
+    except HealthConfigError as exc:
+        raise r.fail(exc.key, exc.problem) from None
+    try:
+        notify = r.get("notify") or {}
+        destinations = parse_destinations(
+            notify.get("destinations") if isinstance(notify, dict) else notify,
+            source,
+            line_of=lambda key: toml_line(text, key) if text else None,
+        )
+    except NotifyConfigError as exc:
+        raise SettingsError(str(exc)) from None
+
     resolved_dir = data_dir or r.str_("data_dir")
     resolved_actor = actor or r.str_("actor") or _default_actor(env)
     if not resolved_actor.strip():
@@ -393,6 +409,8 @@ def _build(
         evidence=evidence,
         playbooks_dir=opt_path("incident.playbooks_dir"),
         templates_dir=opt_path("templates_dir"),
+        health=health,
+        destinations=tuple(destinations),
         raw=data,
     )
 

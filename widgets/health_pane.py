@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import DataTable
 
 from warroom.sanitize import one_line
+from warroom.widgets.keys import bindings_for
 
 STATE_STYLES = {
     "ok": ("OK", "bold green"),
@@ -57,9 +57,7 @@ class AlertRow:
 
 
 class HealthTable(DataTable):
-    BINDINGS = [
-        Binding("enter", "select_cursor", "Series", id="health.series"),
-    ]
+    BINDINGS = bindings_for("health")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)

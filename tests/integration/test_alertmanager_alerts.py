@@ -14,7 +14,8 @@ from tests.fixtures.prometheus_servers import (
     PrometheusServer,
     free_port,
 )
-from warroom.sources.alertmanager import AlertmanagerSource, AlertTracker, AlertTransition
+from warroom.signals.alerts import AlertTracker, AlertTransition
+from warroom.sources.alertmanager import AlertmanagerSource
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 
-from tests.fixtures.drill import wait_for
+from tests.support import wait_for
 from warroom.drill.scenario import load_scenario
 
 pytestmark = pytest.mark.integration

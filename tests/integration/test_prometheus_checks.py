@@ -8,9 +8,9 @@ import time
 import pytest
 
 from tests.fixtures.prometheus_servers import Exporter, PrometheusServer
-from warroom.health import CheckSpec, CheckState
+from warroom.actions.evidence.metrics import capture_metric_snapshots
+from warroom.checks import CheckSpec, CheckState
 from warroom.model import utcnow
-from warroom.snapshots import capture_metric_snapshots
 from warroom.sources.prometheus import PrometheusError, PrometheusSource
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from warroom.health import CheckSpec, CheckState
+from warroom.checks import CheckSpec, CheckState
 from warroom.sources.prometheus import PrometheusSource
 
 pytestmark = pytest.mark.integration

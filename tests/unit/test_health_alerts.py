@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from warroom.sources.alertmanager import AlertSnapshot, AlertTracker, parse_alert
+from warroom.alerts import AlertSnapshot, parse_alert
+from warroom.signals.alerts import AlertTracker
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

@@ -19,8 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from warroom.sources.kube import KubeError, error_text, read_json
-from warroom.sources.kube_status import PodRow
+from warroom.pods import PodRow, controller_of
+from warroom.sources.kube_api import (
+    WORKLOADS,
+    KubeError,
+    NoWorkload,
+    error_text,
+    owning_workload,
+    read_json,
+)
 
 if TYPE_CHECKING:
     from kubernetes.aio.client import ApiClient
@@ -28,12 +35,6 @@ if TYPE_CHECKING:
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 STRATEGIC = "application/strategic-merge-patch+json"
 TIMEOUT = 30.0
-# kind -> (resource, AppsV1Api method suffix)
-WORKLOADS = {
-    "Deployment": ("deployments", "deployment"),
-    "StatefulSet": ("statefulsets", "stateful_set"),
-    "DaemonSet": ("daemonsets", "daemon_set"),
-}
 ALIASES = {
     "deployment": "Deployment",
     "deployments": "Deployment",
@@ -93,7 +94,7 @@ class _Step:
         )
 
     def failed(self, e: Exception) -> ActionResult:
-        if isinstance(e, _Refused):
+        if isinstance(e, _Refused | NoWorkload):
             return self.result(False, str(e))
         if isinstance(e, KubeError) and e.status == 403:
             text = f"not allowed: {self.verb} {self.resource} in ns/{self.namespace}"
@@ -123,44 +124,6 @@ def parse_target(target: RestartTarget) -> tuple[str, str]:
     return kind, name
 
 
-def _controller(obj: dict[str, Any]) -> tuple[str, str]:
-    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
-    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-    return (ref.get("kind") or "", ref.get("name") or "") if ref else ("", "")
-
-
-async def resolve_owner(
-    api: ApiClient, namespace: str, pod: PodRow, step: _Step
-) -> tuple[str, str]:
-    """The workload a rollout restart of this pod means; _Refused with the reason if none."""
-    kind, name = pod.owner_kind, pod.owner_name
-    only = "rollout restart applies to Deployments, StatefulSets and DaemonSets"
-    if not kind:
-        raise _Refused(
-            f"refused: pod {pod.name} has no owner (a bare pod); {only}. Deleting it would "
-            "not bring it back"
-        )
-    if kind == "ReplicaSet":
-        from kubernetes.aio import client
-
-        step.at("get", "replicasets", name)
-        rs = await read_json(
-            await client.AppsV1Api(api).read_namespaced_replica_set_without_preload_content(
-                name, namespace, _request_timeout=TIMEOUT
-            )
-        )
-        owner_kind, owner_name = _controller(rs)
-        if owner_kind != "Deployment":
-            raise _Refused(
-                f"refused: pod {pod.name} belongs to ReplicaSet {name}, which no Deployment "
-                f"manages; {only}"
-            )
-        return owner_kind, owner_name
-    if kind in WORKLOADS:
-        return kind, name
-    raise _Refused(f"refused: pod {pod.name} is owned by {kind} {name}; {only}")
-
-
 async def rollout_restart(
     api: ApiClient | ApiGetter,
     namespace: str,
@@ -176,7 +139,10 @@ async def rollout_restart(
 
         if isinstance(target, PodRow):
             c = await _client(api)
-            kind, name = await resolve_owner(c, namespace, target, step)
+            if target.owner_kind == "ReplicaSet":
+                step.at("get", "replicasets", target.owner_name)
+            owner = (target.owner_kind, target.owner_name) if target.owner_kind else None
+            kind, name = await owning_workload(c, namespace, target.name, owner)
         else:
             kind, name = parse_target(target)
             step.at("patch", WORKLOADS[kind][0], name)
@@ -224,7 +190,7 @@ async def delete_pod(
                 name, namespace, _request_timeout=TIMEOUT
             )
         )
-        kind, owner = _controller(pod)
+        kind, owner = controller_of(pod) or ("", "")
         step.at("delete", "pods", name)
         kw: dict[str, Any] = {}
         if uid:

@@ -5,48 +5,20 @@ as an ordinary async worker on the app's loop (cancellable on exit, no thread he
 DESIGN section 5 asks for outbound HTTP. Poll it the same way as Prometheus: await `fetch()`,
 then re-arm the timer.
 
-Alert text (labels, annotations) is untrusted: it is kept raw here and nothing interprets it;
-the UI sanitises when it renders.
-
 httpx is imported on first fetch: with rich installed, `import httpx` also imports its CLI and
 with it rich (~0.1 s), which the headless core must not pull in at import time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
-from warroom.model import parse_ts, utcnow
+from warroom.alerts import ACTIVE_STATES, Alert, AlertSnapshot, parse_alert
+from warroom.model import utcnow
 
 if TYPE_CHECKING:
     import httpx
-
-ACTIVE_STATES = {"active", "unprocessed"}  # unprocessed: just received, not yet routed
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    fingerprint: str
-    name: str
-    severity: str
-    state: str  # active | unprocessed | suppressed
-    starts_at: datetime | None
-    summary: str
-    labels: dict[str, str]
-    annotations: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class AlertSnapshot:
-    ok: bool
-    fetched_at: datetime
-    alerts: list[Alert] = field(default_factory=list)  # active: not silenced nor inhibited
-    error: str | None = None
-    suppressed: list[Alert] = field(default_factory=list)  # silenced or inhibited
-    last_ok_at: datetime | None = None
 
 
 class AlertmanagerSource:
@@ -103,82 +75,4 @@ class AlertmanagerSource:
         return AlertSnapshot(ok=False, fetched_at=at, error=error, last_ok_at=self._last_ok_at)
 
 
-def _str_dict(v: Any) -> dict[str, str]:
-    return {str(k): str(x) for k, x in v.items()} if isinstance(v, dict) else {}
-
-
-def parse_alert(raw: Any) -> Alert | None:
-    """One gettableAlert of API v2; None when it lacks a fingerprint (malformed)."""
-    if not isinstance(raw, dict) or not raw.get("fingerprint"):
-        return None
-    labels = _str_dict(raw.get("labels"))
-    annotations = _str_dict(raw.get("annotations"))
-    status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
-    try:
-        starts_at = parse_ts(str(raw["startsAt"])) if raw.get("startsAt") else None
-    except ValueError:
-        starts_at = None
-    return Alert(
-        fingerprint=str(raw["fingerprint"]),
-        name=labels.get("alertname", ""),
-        severity=labels.get("severity", ""),
-        state=str(status.get("state", "active")),
-        starts_at=starts_at,
-        summary=annotations.get("summary") or annotations.get("description") or "",
-        labels=labels,
-        annotations=annotations,
-    )
-
-
-TransitionKind = Literal["fired", "resolved", "suppressed"]
-
-
-@dataclass(frozen=True, slots=True)
-class AlertTransition:
-    kind: TransitionKind
-    alert: Alert
-    at: datetime
-    initial: bool = False  # already firing when we first looked
-
-    @property
-    def text(self) -> str:
-        """Plain text for the timeline (raw alert strings: the UI sanitises)."""
-        sev = f" [{self.alert.severity}]" if self.alert.severity else ""
-        summary = f": {self.alert.summary}" if self.alert.summary else ""
-        return f"alert {self.alert.name}{sev} {self.kind}{summary}"
-
-
-class AlertTracker:
-    """Diffs successive snapshots by fingerprint. Failed snapshots are ignored (an outage is
-    not a resolution). The first good snapshot reports what is already firing, initial=True."""
-
-    def __init__(self) -> None:
-        self._active: dict[str, Alert] | None = None
-
-    @property
-    def active(self) -> list[Alert]:
-        return list((self._active or {}).values())
-
-    def update(self, snapshot: AlertSnapshot) -> list[AlertTransition]:
-        if not snapshot.ok:
-            return []
-        at = snapshot.fetched_at
-        first = self._active is None
-        before = self._active or {}
-        now = {a.fingerprint: a for a in snapshot.alerts}
-        suppressed = {a.fingerprint for a in snapshot.suppressed}
-        out = [AlertTransition("fired", a, at, first) for fp, a in now.items() if fp not in before]
-        out += _gone(before, now, suppressed, at)
-        self._active = now
-        return out
-
-
-def _gone(
-    before: dict[str, Alert], now: dict[str, Alert], suppressed: Iterable[str], at: datetime
-) -> list[AlertTransition]:
-    muted = set(suppressed)
-    return [
-        AlertTransition("suppressed" if fp in muted else "resolved", a, at)
-        for fp, a in before.items()
-        if fp not in now
-    ]
+__all__ = ["Alert", "AlertSnapshot", "AlertmanagerSource"]

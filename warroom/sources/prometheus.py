@@ -24,7 +24,8 @@ import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
-from warroom.health import CheckResult, CheckSpec, HealthSnapshot, evaluate
+from warroom.checks import CheckSpec
+from warroom.health import CheckResult, HealthSnapshot, evaluate
 from warroom.model import utcnow
 
 SPARK_MINUTES = 30

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from warroom.health import CheckSpec
+from warroom.checks import CheckSpec
 from warroom.model import format_ts, utcnow
 from warroom.sources.prometheus import PrometheusError, PrometheusSource, step_for
 

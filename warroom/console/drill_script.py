@@ -1,8 +1,4 @@
-"""The console in a drill: WarRoomApp plus what only a drill needs, and the script player.
-
-DrillApp adds no keys and changes no behaviour of the console: it tells the responder where the
-drill cluster is (kubectl works against it) and redraws when the drill recorder writes an event
-from the world's thread.
+"""The drill script player.
 
 `play_script` replays a drill script (warroom/drill/script.py) through a Textual Pilot: the
 same keys and dialogs a person would use (k, s + choose, u + ctrl+s, 2 + r + confirm, ...),
@@ -24,43 +20,17 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 from textual.worker import WorkerState
 
-from warroom.app import ACTIONS, WarRoomApp
+from warroom.console.work import BUSY_GROUPS
 from warroom.drill.scoring import workload_of
 from warroom.drill.script import STEP_TIMEOUT, Script, Step
 from warroom.model import Kind, format_duration
 from warroom.sanitize import strip_control
+from warroom.widgets.keys import first_key, spec
 from warroom.widgets.messages import ToggleRequested
 from warroom.widgets.pods_pane import PodsTable
 
 log = logging.getLogger("warroom")
-BUSY_GROUPS = ("store", "action", "declare", "evidence", "export")
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-
-
-class DrillApp(WarRoomApp):
-    def __init__(self, *args: Any, world: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.world = world  # a DrillHandle
-        self._drill_dirty = False
-
-    def main_ready(self) -> None:
-        super().main_ready()
-        self.set_interval(0.3, self._drill_sync)
-        self.notify(
-            f"{self.world.scenario.title} (speed x{self.world.speed:g}). kubectl works against "
-            f"the drill cluster: KUBECONFIG={self.world.kubeconfig_path}",
-            title="Drill",
-            timeout=15,
-        )
-
-    def drill_recorded(self) -> None:
-        """Called from the world's thread; never blocks it on the UI (a flag, read by a timer)."""
-        self._drill_dirty = True
-
-    def _drill_sync(self) -> None:
-        if self._drill_dirty and self._widgets_alive():
-            self._drill_dirty = False
-            self.sync()
 
 
 class ScriptFailed(RuntimeError):
@@ -76,7 +46,7 @@ class ScriptRun:
 
 
 async def play_script(
-    app: DrillApp, pilot: Pilot, script: Script, scenario_now: Callable[[], float]
+    app: Any, pilot: Pilot, script: Script, scenario_now: Callable[[], float]
 ) -> ScriptRun:
     """Run every step at its scenario time, then close the console. Never raises for a step
     that fails: the run stops there, says why, and the console closes (the report follows)."""
@@ -109,7 +79,7 @@ async def play_script(
 
 
 class _Player:
-    def __init__(self, app: DrillApp, pilot: Pilot) -> None:
+    def __init__(self, app: Any, pilot: Pilot) -> None:
         self.app, self.pilot = app, pilot
 
     # ----- waiting ---------------------------------------------------------------------------
@@ -148,8 +118,7 @@ class _Player:
         )
 
     def key(self, action_id: str) -> str:
-        spec = next(a for a in ACTIONS if a.id == action_id)
-        return self.app._keymap.get(f"warroom.{spec.id}", spec.key).split(",")[0]
+        return first_key(spec(action_id), self.app.session.settings.keymap)
 
     def count(self, kind: str) -> int:
         room = self.app.room
@@ -252,14 +221,14 @@ class _Player:
         def pick() -> Any:
             # An unhealthy pod first, as a person would pick it.
             rows = sorted(
-                (r for r in app.pod_rows.values() if match(r)), key=lambda r: (r.healthy, r.name)
+                (r for r in app.pods.rows.values() if match(r)), key=lambda r: (r.healthy, r.name)
             )
             return rows[0] if rows else None
 
         row = await self.until(pick, f"a pod of {what} in the pods pane")
         table = app.main.query_one(PodsTable)
         await self.until(
-            lambda: row.uid in app.pod_rows and _has_row(table, row.uid),
+            lambda: row.uid in app.pods.rows and _has_row(table, row.uid),
             f"pod {row.name} in the table",
         )
         table.move_cursor(row=table.get_row_index(row.uid))

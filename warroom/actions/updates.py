@@ -10,20 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from warroom.actions.notify import update_data
+from warroom.actions.outbox import Outbox
 from warroom.model import Event, Kind, Role, format_duration
 from warroom.room import RoomError, WarRoom
 from warroom.templates import TemplateContext, choose_template, render
 
 # What counts as "action taken" when summarising the time since the last update.
 _ACTION_KINDS = {Kind.ACTION, Kind.STATUS, Kind.SEVERITY, Kind.ESCALATED, Kind.EVIDENCE}
-
-
-def destinations(settings: Any) -> list[Any]:
-    """Configured destinations; errors name file, key and line."""
-    from warroom.actions.notify import parse_destinations
-
-    raw = (settings.raw.get("notify") or {}).get("destinations") or []
-    return parse_destinations(raw, settings.source, line_of=settings.line_of)
 
 
 def actions_since_last_update(room: WarRoom) -> list[str]:
@@ -82,10 +76,8 @@ def compose(room: WarRoom, now: datetime, templates_dir: Any = None) -> tuple[st
     return kind, render(kind, context(room, now), templates_dir=templates_dir)
 
 
-def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Any | None) -> Event:
+def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Outbox | None) -> Event:
     """Record the update on the timeline and queue it for every destination."""
-    from warroom.actions.notify import update_data
-
     text = text.strip()
     if not text:
         raise RoomError("an empty update says nothing")
