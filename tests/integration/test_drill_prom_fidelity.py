@@ -10,7 +10,6 @@ import urllib.request
 
 import pytest
 
-from tests.fixtures.drill import wait_for
 from tests.fixtures.prom_fidelity import (
     RECORDED,
     alertmanager_requests,
@@ -19,6 +18,7 @@ from tests.fixtures.prom_fidelity import (
     run,
 )
 from tests.fixtures.prometheus_servers import _require
+from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
 ALERT = "CheckoutHighErrorRate"

@@ -19,8 +19,8 @@ import urllib.request
 import pytest
 from prometheus_api_client import PrometheusConnect
 
-from tests.fixtures.drill import wait_for
 from tests.fixtures.prometheus_servers import _require
+from tests.support import wait_for
 from warroom.drill.prom_real import RealServersUnavailable
 from warroom.drill.scenario import load_scenario
 from warroom.drill.world import run_in_thread

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.fixtures.drill import wait_for
 from tests.fixtures.prometheus_servers import _require
+from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
 ALERT = "CheckoutHighErrorRate"
