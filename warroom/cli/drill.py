@@ -78,12 +78,18 @@ def run_drill(args: argparse.Namespace, started: float) -> int:
         raise UsageError("--speed must be positive")
 
     from warroom.console.run import run_drill_console
+    from warroom.drill.prom_real import RealServersUnavailable
     from warroom.drill.world import run_in_thread
 
     try:
         # Wall-clock timestamps: ages and alert times read true while scenario time runs fast.
-        world = run_in_thread(scenario, speed=speed, wall_timestamps=True)
-    except ScenarioError as exc:
+        world = run_in_thread(
+            scenario,
+            speed=speed,
+            wall_timestamps=True,
+            prometheus=getattr(args, "prometheus", "builtin"),
+        )
+    except (ScenarioError, RealServersUnavailable) as exc:
         raise UsageError(str(exc)) from None
     except FileNotFoundError:
         raise UsageError(

@@ -120,4 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="write the scored drill report of drill ID and print its path",
     )
+    p.add_argument(
+        "--prometheus",
+        choices=("builtin", "real"),
+        default="builtin",
+        help="real: the installed Prometheus and Alertmanager scrape the simulation (any PromQL)",
+    )
     return parser
