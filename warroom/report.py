@@ -17,7 +17,7 @@ from typing import Any
 
 from warroom.model import Event, Kind, Severity, format_duration, format_ts, utcnow
 from warroom.projection import IncidentState, project
-from warroom.sanitize import strip_control
+from warroom.sanitize import json_safe, strip_control
 
 KIND_LABELS = {
     Kind.DECLARED: "declared",
@@ -272,7 +272,7 @@ def to_json(events: list[Event], now: datetime | None = None) -> str:
         },
         "events": [e.to_dict() for e in events],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def render(events: list[Event], fmt: str = "md", now: datetime | None = None) -> str:

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
 
+from warroom.sanitize import one_line, strip_control
 from warroom.widgets.dialogs import DIALOG_CSS
 
 
@@ -34,10 +35,12 @@ class ComposerScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="composer"):
-            yield Label(Text(self.title_text), classes="title")
-            yield TextArea(self.text, id="body", soft_wrap=True)
+            yield Label(Text(one_line(self.title_text)), classes="title")
+            # The prefill quotes outside text (titles, alert summaries): no escape may reach
+            # the terminal, nor the channel the update goes to.
+            yield TextArea(strip_control(self.text), id="body", soft_wrap=True)
             where = ", ".join(self.destinations) if self.destinations else "no destinations set"
-            yield Label(Text(f"to: {where}"), classes="hint", id="to")
+            yield Label(Text(f"to: {one_line(where)}"), classes="hint", id="to")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Send (ctrl+s)", id="send", variant="primary")

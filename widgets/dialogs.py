@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -59,13 +58,13 @@ class DeclareScreen(_Modal):
             yield Label("Declare an incident", classes="title")
             yield Input(placeholder="What is happening? e.g. Checkout API 5xx", id="title")
             yield Select(
-                [(f"{s} {name}", s) for s, name in self.severities],
+                [(Text(one_line(f"{s} {name}")), s) for s, name in self.severities],
                 value=self.severities[1][0] if len(self.severities) > 1 else self.severities[0][0],
                 allow_blank=False,
                 id="severity",
             )
             yield Select(
-                [(c, c) for c in self.categories],
+                [(Text(one_line(c)), c) for c in self.categories],
                 value=self.categories[0],
                 allow_blank=False,
                 id="category",
@@ -107,11 +106,11 @@ class ChoiceScreen(_Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="title")
+            yield Label(Text(one_line(self.title_text)), classes="title")
             options = []
             for value, label in self.choices:
                 mark = "  (current)" if value == self.current else ""
-                options.append(Option(f"{label}{mark}", id=value))
+                options.append(Option(Text(one_line(label) + mark), id=value))
             yield OptionList(*options, id="choices")
             yield Label("Enter picks · Esc cancels", classes="hint")
 
@@ -140,8 +139,11 @@ class PromptScreen(_Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt")
+            yield Label(Text(one_line(self.title_text)), classes="title")
+            # Prefilled from outside (a role's current name): shown inert, edited as text.
+            yield Input(
+                value=one_line(self.value), placeholder=one_line(self.placeholder), id="prompt"
+            )
             yield Label("Enter saves · Esc cancels", classes="hint")
 
     def on_mount(self) -> None:
@@ -168,11 +170,11 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="title")
+            yield Label(Text(one_line(self.title_text)), classes="title")
             yield Static(Text(strip_control(self.body)))
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
-                yield Button(self.confirm_label, id="confirm", variant="error")
+                yield Button(Text(one_line(self.confirm_label)), id="confirm", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -202,18 +204,18 @@ class EventScreen(_Modal):
         t = Table.grid(padding=(0, 2))
         t.add_column(style="bold")
         t.add_column()
-        t.add_row("event", f"#{e['seq']}  {e['kind']}")
-        t.add_row("time", e["ts"])
+        t.add_row("event", Text(one_line(f"#{e['seq']}  {e['kind']}")))
+        t.add_row("time", Text(one_line(str(e["ts"]))))
         t.add_row("actor", Text(one_line(e["actor"])))
         t.add_row("text", Text(strip_control(e["text"])))
         if self.current_text is not None and self.current_text != e["text"]:
             t.add_row("edited to", Text(strip_control(self.current_text)))
         data = json.dumps(e.get("data") or {}, indent=2, ensure_ascii=False, sort_keys=True)
         t.add_row("data", Text(strip_control(data)))
-        t.add_row("hash", e["hash"])
-        t.add_row("prev", e["prev"])
+        t.add_row("hash", Text(one_line(str(e["hash"]))))
+        t.add_row("prev", Text(one_line(str(e["prev"]))))
         with Vertical(classes="dialog", id="event"):
-            yield Label(f"Event #{e['seq']}", classes="title")
+            yield Label(Text(one_line(f"Event #{e['seq']}")), classes="title")
             with VerticalScroll():
                 yield Static(t)
             yield Label("Esc closes", classes="hint")
@@ -240,7 +242,9 @@ class HelpScreen(_Modal):
         t.add_column("Action")
         t.add_column("Binding id (keymap)", style="dim")
         for e in self.entries:
-            t.add_row(escape(e.keys), escape(e.description), escape(e.group))
+            t.add_row(
+                Text(one_line(e.keys)), Text(one_line(e.description)), Text(one_line(e.group))
+            )
         with Vertical(classes="dialog", id="help"):
             yield Label("Keys", classes="title")
             with VerticalScroll():

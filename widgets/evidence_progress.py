@@ -64,5 +64,5 @@ class EvidenceProgress(Horizontal):
 
     def _step(self, message: str) -> None:
         t = Text(one_line(message), no_wrap=True, overflow="ellipsis")
-        t.append(f"   {self.stop_key}: stop", style="dim")
+        t.append(f"   {one_line(self.stop_key)}: stop", style="dim")
         self.query_one("#evidence-step", Label).update(t)

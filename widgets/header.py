@@ -85,13 +85,16 @@ class IncidentHeader(Widget):
         if d.drill:
             line1.append(" DRILL ", style="bold black on bright_cyan")
             line1.append(" ")
-        line1.append(f" {d.severity} {d.severity_name} ", style=SEVERITY_STYLES.get(d.severity, ""))
+        line1.append(
+            f" {one_line(d.severity)} {one_line(d.severity_name)} ",
+            style=SEVERITY_STYLES.get(d.severity, ""),
+        )
         line1.append(" ")
-        line1.append(d.incident_id, style="bold")
+        line1.append(one_line(d.incident_id), style="bold")
         line1.append("  ")
         line1.append(one_line(d.title)[:90])
         line1.append("  ")
-        line1.append(d.status.upper(), style=STATUS_STYLES.get(d.status, "bold"))
+        line1.append(one_line(d.status).upper(), style=STATUS_STYLES.get(d.status, "bold"))
         if d.declared_at:
             end = d.resolved_at or now
             line1.append(f"  elapsed {format_duration(end - d.declared_at)}", style="bold")
@@ -100,7 +103,7 @@ class IncidentHeader(Widget):
 
         line2 = Text()
         if d.roles:
-            parts = [f"{role}: {one_line(name)}" for role, name in d.roles.items()]
+            parts = [f"{one_line(role)}: {one_line(name)}" for role, name in d.roles.items()]
             line2.append("  ".join(parts), style="cyan")
         else:
             line2.append("no roles assigned (o to assign)", style="dim")

@@ -77,7 +77,7 @@ class HealthTable(DataTable):
         self.add_column("WARN / CRIT", key="threshold")
 
     def _cells(self, r: HealthRow) -> dict[str, Text]:
-        label, style = STATE_STYLES.get(r.state, (r.state.upper(), "bold"))
+        label, style = STATE_STYLES.get(r.state, (one_line(r.state).upper(), "bold"))
         value = Text(one_line(r.value))
         if r.detail:
             # Short here (the row must keep its trend and thresholds in view); full text in

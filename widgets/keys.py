@@ -36,6 +36,7 @@ class KeySpec:
     scope: str = "app"  # "app", or the widget that binds it: "pods", "timeline", ...
     show: bool = True  # in the footer
     mutates: bool = False  # changes a system: never bound in read-only mode
+    same_as: str = ""  # an app key this one stands for on its widget (pods' e is evidence too)
 
     @property
     def binding_action(self) -> str:
@@ -142,6 +143,7 @@ KEYS: tuple[KeySpec, ...] = (
         "Evidence",
         "On a pod: collect evidence of that pod",
         scope="pods",
+        same_as="evidence",
     ),
     KeySpec(
         "pods.filter",
@@ -230,3 +232,52 @@ def first_key(k: KeySpec, keymap: Mapping[str, str]) -> str:
     """The first key bound now, as Textual spells it (for pressing it in a script)."""
     keys = keymap.get(k.binding_id) or keymap.get(k.id) or k.key
     return keys.split(",")[0].strip()
+
+
+def keymap_problems(keymap: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(keymap id, problem) for every rebind that names no binding, or takes a key another
+    action needs where both are active (`note = "q"` would hijack quit): a keymap must not
+    quietly do nothing, nor take a key away."""
+    import difflib
+
+    ids = {k.id: k for k in KEYS}
+    problems = []
+    for name in keymap:
+        key_id = name.removeprefix("warroom.")
+        if key_id not in ids:
+            near = difflib.get_close_matches(key_id, list(ids), n=1, cutoff=0.6)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            problems.append((name, f"no key named {key_id!r}{hint}"))
+    bound = {k.id: [part.strip() for part in first_keys(k, keymap)] for k in KEYS}
+    for scope in sorted({k.scope for k in KEYS}):
+        active = [k for k in KEYS if k.scope in ("app", scope)]
+        owner: dict[str, KeySpec] = {}
+        for k in active:
+            for key in bound[k.id]:
+                other = owner.get(key)
+                if other is None:
+                    owner[key] = k
+                elif other.id != k.same_as and k.id != other.same_as and _rebound(keymap, k, other):
+                    who = k if _is_rebound(keymap, k) else other
+                    taken = other if who is k else k
+                    problem = (
+                        who.id,
+                        f"key {key!r} is already bound to {taken.id} ({taken.label})",
+                    )
+                    if problem not in problems:
+                        problems.append(problem)
+    return problems
+
+
+def first_keys(k: KeySpec, keymap: Mapping[str, str]) -> list[str]:
+    keys = keymap.get(k.binding_id) or keymap.get(k.id) or k.key
+    return keys.split(",")
+
+
+def _is_rebound(keymap: Mapping[str, str], k: KeySpec) -> bool:
+    return k.binding_id in keymap or k.id in keymap
+
+
+def _rebound(keymap: Mapping[str, str], a: KeySpec, b: KeySpec) -> bool:
+    """Only rebinds can clash: the shipped table is checked by a test."""
+    return _is_rebound(keymap, a) or _is_rebound(keymap, b)

@@ -321,7 +321,7 @@ class PodsTable(FastRowsTable):
 
     def apply_filter(self, text: str) -> None:
         self.filter_text = text
-        self.border_subtitle = f"filter: {text}" if text else ""
+        self.border_subtitle = Text(f"filter: {one_line(text)}") if text else None
         shown = self._shown
         wanted = {uid: r for uid, r in self.all_rows.items() if matches(r, text)}
         gone = [uid for uid in shown if uid not in wanted]

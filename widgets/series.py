@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.table import Table
@@ -33,35 +34,41 @@ def chart(points: list[float], width: int = 100, height: int = 8) -> Text:
 
 class SeriesScreen(_Modal):
     def __init__(
-        self, name: str, unit: str, series: list[Any], error: str | None, threshold: str
+        self,
+        name: str,
+        fmt: Callable[[float], str],
+        series: list[Any],
+        error: str | None,
+        threshold: str,
     ) -> None:
+        """`fmt` shows a value in the check's unit (the console passes it: widgets format
+        plain data, they do not know what a check is)."""
         super().__init__()
         self.check = name
-        self.unit = unit
+        self.fmt = fmt
         self.series = series
         self.error = error
         self.threshold = threshold
 
     def compose(self) -> ComposeResult:
-        from warroom.health import format_value
-
+        fmt = self.fmt
         with Vertical(classes="dialog", id="series"):
-            yield Label(f"{one_line(self.check)}: last 30 minutes", classes="title")
+            yield Label(Text(f"{one_line(self.check)}: last 30 minutes"), classes="title")
             with VerticalScroll():
                 if self.error:
                     yield Static(Text(one_line(self.error), style="red"))
                 for s in self.series[:6]:
                     values = [v for _, v in s.points]
                     labels = ", ".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
+                    labels = one_line(labels)
                     yield Static(Text(one_line(labels) or "(no labels)", style="bold"))
                     yield Static(chart(values, width=64, height=6))
                     if values:
                         yield Static(
                             Text(
-                                f"min {format_value(min(values), self.unit)}  "
-                                f"max {format_value(max(values), self.unit)}  "
-                                f"last {format_value(values[-1], self.unit)}  "
-                                f"({self.threshold})",
+                                f"min {fmt(min(values))}  max {fmt(max(values))}  "
+                                f"last {fmt(values[-1])}  "
+                                f"({one_line(self.threshold)})",
                                 style="dim",
                             )
                         )
@@ -95,4 +102,4 @@ class QueryResultScreen(_Modal):
                     yield Static(Text("empty result", style="dim"))
                 else:
                     yield Static(t)
-            yield Label(f"{len(self.rows)} series · Esc closes", classes="hint")
+            yield Label(Text(f"{len(self.rows)} series · Esc closes"), classes="hint")

@@ -121,3 +121,35 @@ async def test_overdue_update_writes_a_deadline_event_once(repo, settings, clock
     async with app2.run_test(size=SIZE) as pilot:
         await settle(app2, pilot)
     assert len([e for e in room2.store.events() if e.kind == Kind.DEADLINE]) == 1
+
+
+async def test_a_slow_webhook_gets_one_post_per_attempt(
+    webhook_receiver, repo, settings, clock, tmp_path
+) -> None:
+    """A receiver that answers after 3 s (inside the 5 s timeout) while the console's delivery
+    timer ticks every 2 s: the update is posted once, not once per tick."""
+    import time
+
+    cfg = tmp_path / "slow.toml"
+    cfg.write_text(
+        "[kube]\nenabled = false\n[[notify.destinations]]\n"
+        f'name = "slow"\ntype = "webhook"\nurl = "{webhook_receiver.url("/slow")}"\ntimeout = 5\n'
+    )
+    s = load_settings(cfg, env={"USER": "ann"}, data_dir=settings.data_dir)
+    room = mid_incident(repo, s, clock)
+    webhook_receiver.respond(200, delay=3.0)
+    app = WarRoomApp(s, repo=repo, room=room, follow=False)  # the real clock: real ticks
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        end = time.monotonic() + 9  # four or five delivery ticks
+        while time.monotonic() < end:
+            await pilot.pause(0.25)
+        await pilot.pause(0.5)
+    posts = webhook_receiver.requests
+    assert len(posts) == 1, [r.path for r in posts]
+    assert posts[0].json["idempotency_key"].endswith(":slow")
+    [doc] = room.store.docs("outbox").values()
+    assert (doc["state"], doc["attempts"]) == ("delivered", 1)

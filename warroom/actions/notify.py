@@ -193,21 +193,29 @@ class Attempt:
 
 
 async def send(
-    dest: Destination, msg: Message, client: httpx.AsyncClient | None, sent_at: str
+    dest: Destination,
+    msg: Message,
+    client: httpx.AsyncClient | None,
+    sent_at: str,
+    idempotency_key: str | None = None,
 ) -> Attempt:
-    """One delivery attempt; never raises for a delivery problem, reports it instead."""
+    """One delivery attempt; never raises for a delivery problem, reports it instead.
+    `idempotency_key` (the same for every attempt of one update to one destination) goes in an
+    Idempotency-Key header, and in the body of our own webhook shape: a receiver that honours
+    it ignores a retry after a timeout whose first post did arrive."""
     import httpx
 
     if dest.type == "file":
         return await _append_file(dest, file_block(msg, sent_at))
     assert dest.url is not None and client is not None
     try:
-        resp = await client.post(
-            dest.url,
-            json=payload(dest, msg, sent_at),
-            headers=dest.headers,
-            timeout=dest.timeout,
-        )
+        body = payload(dest, msg, sent_at)
+        headers = dict(dest.headers)
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+            if dest.type == "webhook":
+                body["idempotency_key"] = idempotency_key
+        resp = await client.post(dest.url, json=body, headers=headers, timeout=dest.timeout)
     except httpx.TimeoutException:
         return Attempt(False, error=f"timeout after {dest.timeout:g}s")
     except httpx.HTTPError as exc:

@@ -246,8 +246,9 @@ class Outbox:
             if int(doc.get("attempts", 0)) != item.attempts:
                 return None  # someone attempted it after we listed it: their retry timing
             held_until = doc.get("claimed_until")
-            held = held_until and parse_ts(held_until) > now
-            if held and doc.get("claimed_by") != self.owner:
+            if held_until and parse_ts(held_until) > now:
+                # Leased, by another console or by an attempt of ours cut short (cancelled,
+                # crashed): that post may have arrived, so wait for the lease to end.
                 return None
             return {**doc, "claimed_by": self.owner, "claimed_until": format_ts(now + lease)}
 
@@ -256,7 +257,8 @@ class Outbox:
     async def _attempt(self, item: OutboxItem, client: httpx.AsyncClient | None) -> DeliveryResult:
         dest = self.destinations[item.destination]
         started = self.clock()
-        outcome = await send(dest, item.message, client, format_ts(started))
+        key = f"{self.store.incident_id}:{item.key}"  # one per update and destination
+        outcome = await send(dest, item.message, client, format_ts(started), key)
         done = self.clock()
         doc = dict(self.store.get_doc(TABLE, item.key) or {})
         attempts = int(doc.get("attempts", 0)) + 1

@@ -39,6 +39,7 @@ from warroom.console.session import Session
 from warroom.console.updates import UpdatesFeature
 from warroom.console.view import IncidentView
 from warroom.console.work import USE_CASE_GROUPS, busy_workers
+from warroom.errors import UsageError
 from warroom.model import utcnow
 from warroom.room import RoomError, WarRoom
 from warroom.sanitize import strip_control
@@ -46,7 +47,7 @@ from warroom.settings import Settings
 from warroom.store import IncidentRepository
 from warroom.widgets.dialogs import ConfirmScreen, HelpEntry, HelpScreen
 from warroom.widgets.health_pane import AlertsTable, HealthTable
-from warroom.widgets.keys import KEYS, MOVES, KeySpec, shown_key, spec
+from warroom.widgets.keys import KEYS, MOVES, KeySpec, keymap_problems, shown_key, spec
 from warroom.widgets.messages import EventSelected, PinRequested, ToggleRequested
 from warroom.widgets.panes import Pane
 from warroom.widgets.pod_views import LogScreen
@@ -75,6 +76,8 @@ class WarRoomApp(App[int]):
         world: Any = None,
     ) -> None:
         super().__init__()
+        for key_id, problem in keymap_problems(settings.keymap):
+            raise UsageError(str(settings.error(f"keymap.{key_id}", problem)))
         read_only = read_only_for(settings, kube_context(settings))
         self.session = Session(settings, repo, clock, room=room, read_only=read_only)
         self.started = started if started is not None else time.perf_counter()

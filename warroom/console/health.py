@@ -220,7 +220,8 @@ class HealthFeature:
             series, err = self.prometheus().range_series(spec.expr, 30), None
         except Exception as exc:  # shown in the view, never a crash
             series, err = [], str(exc)
-        screen = SeriesScreen(spec.name, spec.unit, series, err, threshold_text(spec))
+        fmt = partial(format_value, unit=spec.unit)
+        screen = SeriesScreen(spec.name, fmt, series, err, threshold_text(spec))
         self.app.call_from_thread(self.app.push_screen, screen)
 
     def promql(self) -> None:

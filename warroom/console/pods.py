@@ -16,6 +16,7 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import App
 
 from warroom.actions import restart, verify
@@ -24,6 +25,7 @@ from warroom.console.session import Session
 from warroom.console.work import run_use_case
 from warroom.model import Event
 from warroom.pods import PodRow, PodsSnapshot, summarize
+from warroom.sanitize import one_line
 from warroom.signals import record
 from warroom.sources.kube_api import error_text
 from warroom.widgets.dialogs import ConfirmScreen, PromptScreen
@@ -100,7 +102,9 @@ class PodsFeature:
         kube = self.kube
         self.table.show_namespace = kube.all_namespaces or len(kube.namespaces) > 1
         self.table.mutable_namespaces = set(k.mutate_namespaces)
-        self.table.border_title = f"{kube.context_name} · {', '.join(kube.namespaces)}"
+        self.table.border_title = Text(
+            one_line(f"{kube.context_name} · {', '.join(kube.namespaces)}")
+        )
         self.status.show(SourceState("connecting", kube.cluster_server))
         try:
             await kube.watch_pods(lambda snap: self.app.post_message(PodsRefreshed(snap)))

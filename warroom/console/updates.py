@@ -4,6 +4,7 @@ updates go to the outbox first, then to every destination, retried until deliver
 from __future__ import annotations
 
 from textual.app import App
+from textual.worker import Worker
 
 from warroom.actions.outbox import Outbox
 from warroom.actions.updates import compose, post
@@ -20,6 +21,7 @@ class UpdatesFeature:
         self.outbox: Outbox | None = None
         self.undelivered = 0
         self.on_change = lambda: None  # the header shows the undelivered count
+        self._running: Worker | None = None
 
     def open_outbox(self) -> None:
         """An outbox for the open incident (none while following another writer)."""
@@ -31,7 +33,12 @@ class UpdatesFeature:
             self.outbox = Outbox(room, dests, clock=s.clock, actor=s.actor)
 
     def deliver(self) -> None:
-        self.app.run_worker(self._deliver(), exclusive=True, group="deliver", exit_on_error=False)
+        """One delivery pass, unless one is still under way: a slow destination must finish
+        its attempt, not be cancelled by the next tick and posted to again (a 3 s webhook got
+        the same update 19 times in 40 s that way)."""
+        if self._running is not None and not self._running.is_finished:
+            return
+        self._running = self.app.run_worker(self._deliver(), group="deliver", exit_on_error=False)
 
     async def _deliver(self) -> None:
         outbox = self.outbox

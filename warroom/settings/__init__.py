@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,16 +19,24 @@ from typing import Any
 from platformdirs import user_config_path, user_data_path
 
 from warroom.checks import HealthConfig, HealthConfigError, parse_health
-from warroom.destinations import Destination, NotifyConfigError, parse_destinations
-from warroom.model import Severity, SeverityPolicy, parse_duration
+from warroom.destinations import (
+    Destination,
+    NotifyConfigError,
+    parse_destinations,
+)
+from warroom.model import Severity, SeverityPolicy
+from warroom.settings.reader import (
+    PREFIX,
+    Reader,
+    SettingsError,
+    env_bool,
+    error,
+    refuse_unknown,
+)
 from warroom.tomlfile import deep_merge, toml_error_line, toml_line
 
 APP_NAME = "warroom"
 DEFAULTS_NAME = "<shipped defaults>"
-
-
-class SettingsError(ValueError):
-    """A broken settings file or value. str() is the one line the user sees."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +127,7 @@ class Settings:
             return None
 
     def error(self, dotted_key: str, problem: str) -> SettingsError:
-        return _error(self.source, self.line_of(dotted_key), dotted_key, problem)
+        return error(self.source, self.line_of(dotted_key), dotted_key, problem)
 
 
 def default_config_path() -> Path:
@@ -161,6 +168,7 @@ def load_settings(
 
     text = ""
     source = DEFAULTS_NAME
+    user: dict[str, Any] = {}
     if path is not None:
         source = str(path)
         try:
@@ -174,7 +182,14 @@ def load_settings(
 
     _apply_env(merged, env)
     return _build(
-        merged, source, text, data_dir=data_dir, actor=actor, read_only=read_only, env=env
+        merged,
+        source,
+        text,
+        user=user,
+        data_dir=data_dir,
+        actor=actor,
+        read_only=read_only,
+        env=env,
     )
 
 
@@ -201,94 +216,8 @@ def _apply_env(merged: dict[str, Any], env: dict[str, str]) -> None:
                 node = node.setdefault(p, {})
             value: Any = env[name]
             if leaf == "read_only":
-                value = value.strip().lower() in ("1", "true", "yes", "on")
+                value = env_bool(name, value)
             node[leaf] = value
-
-
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?", re.IGNORECASE)
-_SIZE_UNITS = {
-    "b": 1,
-    "kb": 1000,
-    "mb": 1000**2,
-    "gb": 1000**3,
-    "kib": 1024,
-    "mib": 1024**2,
-    "gib": 1024**3,
-}
-
-
-class _Reader:
-    """Typed access to the merged settings with errors that point at the file and line."""
-
-    def __init__(self, data: dict[str, Any], source: str, text: str) -> None:
-        self.data = data
-        self.source = source
-        self.text = text
-
-    def fail(self, key: str, problem: str) -> SettingsError:
-        line = toml_line(self.text, key) if self.text else None
-        return _error(self.source, line, key, problem)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        node: Any = self.data
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
-        return node
-
-    def str_(self, key: str, default: str | None = None) -> str | None:
-        value = self.get(key, default)
-        if value is not None and not isinstance(value, str):
-            raise self.fail(key, f"expected a string, got {type(value).__name__}")
-        return value
-
-    def bool_(self, key: str, default: bool) -> bool:
-        value = self.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r}")
-        return value
-
-    def number(self, key: str, default: float) -> float:
-        value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise self.fail(key, f"expected a positive number, got {value!r}")
-        return float(value)
-
-    def whole(self, key: str, default: int) -> int:
-        value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise self.fail(key, f"expected a positive whole number, got {value!r}")
-        return value
-
-    def size(self, key: str, default: int) -> int:
-        """Bytes: a whole number, or a string such as "5MiB", "512KiB", "2MB"."""
-        value = self.get(key, default)
-        if isinstance(value, str):
-            m = _SIZE.fullmatch(value.strip())
-            if not m:
-                raise self.fail(key, f'expected a size such as "5MiB", got {value!r}')
-            value = int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise self.fail(key, f"expected a positive size in bytes, got {value!r}")
-        return value
-
-    def duration(self, key: str, default: str | None = None) -> timedelta:
-        value = self.get(key, default)
-        if value is None:
-            raise self.fail(key, "missing duration")
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise self.fail(key, str(exc)) from None
-
-    def str_list(self, key: str) -> tuple[str, ...]:
-        value = self.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(key, "expected a list of strings")
-        return tuple(value)
 
 
 def _build(
@@ -296,12 +225,13 @@ def _build(
     source: str,
     text: str,
     *,
+    user: dict[str, Any],
     data_dir: str | Path | None,
     actor: str | None,
     read_only: bool | None,
     env: dict[str, str],
 ) -> Settings:
-    r = _Reader(data, source, text)
+    r = Reader(data, source, text)
 
     severities: dict[Severity, SeverityPolicy] = {}
     for sev in Severity:
@@ -320,14 +250,14 @@ def _build(
         key = f"severity.{sorted(unknown)[0]}"
         raise r.fail(key, "unknown severity (use P0, P1, P2 or P3)")
 
-    keymap = r.get("keymap", {}) or {}
+    keymap = r.table("keymap") or {}
     if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
         raise r.fail("keymap", 'expected binding-id = "key" pairs')
 
     basic_user = r.str_("prometheus.basic_auth_user")
     basic_pass = r.str_("prometheus.basic_auth_password")
     prometheus = PrometheusSettings(
-        url=r.str_("prometheus.url"),
+        url=r.url("prometheus.url"),
         bearer_token=r.str_("prometheus.bearer_token"),
         basic_auth=(basic_user, basic_pass or "") if basic_user else None,
         verify_tls=r.bool_("prometheus.verify_tls", True),
@@ -335,7 +265,7 @@ def _build(
         refresh=r.duration("prometheus.refresh", "15s"),
     )
     alertmanager = AlertmanagerSettings(
-        url=r.str_("alertmanager.url"),
+        url=r.url("alertmanager.url"),
         bearer_token=r.str_("alertmanager.bearer_token"),
         timeout=r.number("alertmanager.timeout", 5.0),
         refresh=r.duration("alertmanager.refresh", "15s"),
@@ -367,11 +297,11 @@ def _build(
         return Path(value).expanduser() if value else None
 
     try:
-        health = parse_health(r.get("health"), source)
+        health = parse_health(r.table("health"), source)
     except HealthConfigError as exc:
         raise r.fail(exc.key, exc.problem) from None
     try:
-        notify = r.get("notify") or {}
+        notify = r.table("notify") or {}
         destinations = parse_destinations(
             notify.get("destinations") if isinstance(notify, dict) else notify,
             source,
@@ -380,18 +310,29 @@ def _build(
     except NotifyConfigError as exc:
         raise SettingsError(str(exc)) from None
 
-    resolved_dir = data_dir or r.str_("data_dir")
-    resolved_actor = actor or r.str_("actor") or _default_actor(env)
+    # Read whether or not a flag overrides them: they are valid keys of the file either way.
+    file_dir, file_actor, file_ro = r.str_("data_dir"), r.str_("actor"), r.bool_("read_only", False)
+    resolved_dir = data_dir or file_dir
+    folder = Path(resolved_dir).expanduser() if resolved_dir else None
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise r.fail("data_dir", f"{resolved_dir} is a file, not a directory")
+    id_prefix = r.str_("incident.id_prefix", "INC") or "INC"
+    if not PREFIX.fullmatch(id_prefix):
+        raise r.fail(
+            "incident.id_prefix",
+            f"expected letters, digits, '-' or '_' (up to 20, a letter first), got {id_prefix!r}",
+        )
+    resolved_actor = actor or file_actor or _default_actor(env)
     if not resolved_actor.strip():
         raise r.fail("actor", "must not be empty")
-    return Settings(
+    settings = Settings(
         source=source,
         data_dir=Path(resolved_dir).expanduser() if resolved_dir else default_data_dir(),
         actor=resolved_actor.strip(),
         severities=severities,
-        id_prefix=r.str_("incident.id_prefix", "INC") or "INC",
+        id_prefix=id_prefix,
         categories=r.str_list("incident.categories") or ("application",),
-        read_only=read_only if read_only is not None else r.bool_("read_only", False),
+        read_only=read_only if read_only is not None else file_ro,
         warn_before=r.duration("ui.warn_before", "5m"),
         bell=r.bool_("ui.bell", False),
         lost_after=r.duration("ui.lost_after", "10s"),
@@ -406,6 +347,8 @@ def _build(
         destinations=tuple(destinations),
         raw=data,
     )
+    refuse_unknown(user, r)
+    return settings
 
 
 def _default_actor(env: dict[str, str]) -> str:
@@ -416,8 +359,3 @@ def _default_actor(env: dict[str, str]) -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return "responder"
-
-
-def _error(source: str, line: int | None, key: str, problem: str) -> SettingsError:
-    where = f"{source}:{line}" if line else source
-    return SettingsError(f"{where}: {key}: {problem}")
