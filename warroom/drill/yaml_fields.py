@@ -23,7 +23,10 @@ MAX_NAME_LEN, MAX_LABEL_LEN = 253, 63
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the nearest option, or nothing if none is near."""
-    close = difflib.get_close_matches(word, sorted(set(options)), n=1, cutoff=0.7)
+    opts = sorted(set(options))
+    close = difflib.get_close_matches(word, opts, n=1, cutoff=0.7)
+    # Swapped letters ("akc") score low on similarity but are the commonest slip of all.
+    close = close or [o for o in opts if len(word) > 2 and sorted(o) == sorted(word)][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
