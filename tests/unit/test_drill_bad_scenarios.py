@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import math
+import random
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -82,6 +84,9 @@ CASES: list[tuple[str, str | None, str, str]] = [
      "expected a single document"),
     ("python object tag", "namespace: demo\n", "namespace: !!python/object:os.system ls\n",
      "could not determine a constructor"),
+    ("a tag that does not fit", "namespace: demo\n", "namespace: !!timestamp soon\n",
+     "cannot read this value as timestamp"),
+    ("a lone surrogate", "namespace: demo\n", "namespace: \ud800\n", "not valid Unicode"),
     ("undefined alias", "namespace: demo\n", "namespace: *nowhere\n", "undefined alias"),
     ("NUL character", "namespace: demo\n", "namespace: de\x00mo\n", "#x0000 is not allowed"),
     ("nested too deeply", "namespace: demo\n", "namespace: " + "[" * 1200 + "\n", "nesting"),
@@ -170,10 +175,16 @@ CASES: list[tuple[str, str | None, str, str]] = [
     ("negative replicas", "    replicas: 2\n", "    replicas: -1\n", "must be at least 0, got -1"),
     ("a hundred million replicas", "    replicas: 2\n", "    replicas: 100000000\n",
      "workloads[0].replicas: 100000000 is over the limit of 1000"),
-    ("replicas beyond any float", "    replicas: 2\n", f"    replicas: {10**400}\n",
+    ("replicas beyond any float", "    replicas: 2\n", f"    replicas: {10**350}\n",
      "is over the limit of 1000"),
     ("too many pods in all", "workloads:\n", "workloads:  # <-\n" + BIG,
      "workloads: make 6002 pods; the limit is 5000"),
+    ("a 5000-digit number", "    replicas: 2\n", f"    replicas: {'9' * 5000}\n",
+     "invalid YAML: a number of 5000 characters is too long"),
+    ("a 5000-digit hex number", "    replicas: 2\n", f"    replicas: 0x{'f' * 5000}\n",
+     "a number of 5002 characters is too long"),
+    ("a number as a long name", "name: tiny\n", f"name: {'9' * 350}\n", "at most 253"),
+    ("metric value beyond any float", MET, f"value: {10**350}}}\n", "is out of range"),
     ("port out of range", WL, WL + "    port: 70000\n", "port: 70000 is over the limit of 65535"),
     ("cpu is not a quantity", WL, WL + "    cpu: lots\n", "is not a Kubernetes quantity"),
     ("memory is negative", WL, WL + "    memory: -1Gi\n", "is not a Kubernetes quantity"),
@@ -363,3 +374,41 @@ def test_every_key_with_every_wrong_type(path: tuple[Any, ...]) -> None:
             msg = str(e)
             assert "\n" not in msg and msg.startswith(f"{SOURCE}:"), msg
             assert 1 <= int(msg.split(":")[1]) <= text.count("\n") + 1, msg
+
+
+# --- random damage to the shipped scenarios ---------------------------------------------------
+
+JUNK = [*":-[]{}&*!|>'\"#%@`,? \n\t0123456789.", "\x00", ".nan", ".inf", "<<: *a", "&a "]
+JUNK += [
+    "!!binary ",
+    "!!timestamp ",
+    "!!set ",
+    "yes",
+    "on",
+    "~",
+    "0x1f",
+    "1_000",
+    "1:30",
+    "9" * 500,
+]
+SHIPPED = resources.files("warroom.config").joinpath("scenarios")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_randomly_damaged_shipped_scenarios(seed: int) -> None:
+    """Insertions, deletions and copies at random places (seeded, so a failure reproduces):
+    the result parses or is one ScenarioError line, never another exception."""
+    rng = random.Random(seed)
+    texts = [p.read_text(encoding="utf-8") for p in SHIPPED.iterdir() if p.name.endswith(".yaml")]
+    for _ in range(150):
+        text = rng.choice(texts)
+        for _ in range(rng.randint(1, 4)):
+            i, j = rng.randrange(len(text)), rng.randrange(len(text))
+            text = rng.choice(
+                [text[:i] + rng.choice(JUNK) + text[i:], text[:i] + text[i + rng.randint(1, 20) :],
+                 text[:i] + text[j : j + rng.randint(1, 40)] + text[i:]]
+            )  # fmt: skip
+        try:
+            parse_scenario(text, SOURCE)
+        except ScenarioError as e:
+            assert "\n" not in str(e) and str(e).startswith(f"{SOURCE}:"), str(e)

@@ -112,12 +112,20 @@ class FieldReader:
         """A string; a number is accepted as its text (`image: 1.25` is an easy slip)."""
         if isinstance(v, str):
             return v
-        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+        if isinstance(v, int) and not isinstance(v, bool):
+            return str(v)
+        if isinstance(v, float) and math.isfinite(v):
             return str(v)
         raise self.fail(key, f"must be a string, got {_kind(v)}")
 
     def text(
-        self, d: dict[str, Any], name: str, key: str, default: str | None = None, *, empty=True
+        self,
+        d: dict[str, Any],
+        name: str,
+        key: str,
+        default: str | None = None,
+        *,
+        empty: bool = True,
     ) -> str:
         v = _get(d, name, default)
         k = self.at(key, name)
@@ -151,7 +159,8 @@ class FieldReader:
         try:
             x = float(v)
         except OverflowError:  # an int too large for a float
-            raise self.fail(key, f"{shown(v)} is out of range") from None
+            limit = f" (at most {hi:g})" if hi is not None and v > 0 else ""
+            raise self.fail(key, f"{shown(v)} is out of range{limit}") from None
         if not math.isfinite(x):
             raise self.fail(key, f"must be a finite number, got {v}")
         if lo is not None and x < lo:
@@ -174,7 +183,7 @@ class FieldReader:
         if v < lo:
             raise self.fail(key, f"must be at least {lo}, got {v}")
         if v > hi:
-            raise self.fail(key, f"{v} is over the limit of {hi}")
+            raise self.fail(key, f"{shown(v)} is over the limit of {hi}")
         return v
 
     def duration(self, v: Any, key: str, *, hi: float) -> float:

@@ -19,6 +19,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # shipped scenarios are ~12 KB; more is a wrong file
+MAX_NUMBER_CHARS = 400  # an integer this long is a mistake (and past 4300 digits, a ValueError)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _INDEX = re.compile(r"\[(\d+)\]\.?")
 
@@ -71,6 +72,25 @@ class _Loader(_SafeBase):  # type: ignore[valid-type,misc]
                 data[key] = self.construct_object(value_node, deep=False)
                 data.key_lines[key] = mark.line + 1
 
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        # An explicit tag on a value it does not fit (`!!timestamp soon`, `!!float x`) fails
+        # inside PyYAML with a plain ValueError or AttributeError: give it the node's line.
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, AttributeError, OverflowError) as e:
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise ConstructorError(
+                None, None, f"cannot read this value as {tag} ({type(e).__name__})", node.start_mark
+            ) from e
+
+    def construct_bounded_int(self, node: ScalarNode) -> int:
+        # int("9" * 5000) raises ValueError (Python's 4300-digit limit), not a YAMLError.
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise ConstructorError(
+                None, None, f"a number of {len(node.value)} characters is too long", node.start_mark
+            )
+        return int(super().construct_yaml_int(node))
+
     def construct_line_list(self, node: SequenceNode) -> Any:
         data = YamlList()
         data.line, data.item_lines = node.start_mark.line + 1, []
@@ -87,6 +107,7 @@ def _not_a_string(node: Any, key: Any) -> str:
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_line_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_line_list)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_bounded_int)
 
 
 def load_yaml(text: str) -> Any:
@@ -105,6 +126,9 @@ def load_yaml(text: str) -> Any:
         ) from None
     except yaml.YAMLError as e:
         raise YamlProblem(None, f"invalid YAML: {str(e).splitlines()[0]}") from None
+    except UnicodeEncodeError as e:  # a lone surrogate ("\ud800") in text given as a str
+        line = text[: e.start].count("\n") + 1
+        raise YamlProblem(line, "invalid YAML: the text is not valid Unicode") from None
     except RecursionError:
         raise YamlProblem(None, "invalid YAML: nested too deeply") from None
 
