@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.drill import wait_for
+from tests.support import wait_for
 from warroom.drill.scenario import RunOptionError, ScenarioError
 from warroom.drill.world import DrillStartError, DrillWorld, run_in_thread
 
