@@ -33,14 +33,14 @@ def test_steps_keys_and_defaults() -> None:
         ("steps: [{at: 1, do: restart}]", r"steps\[0\].do: `restart` needs an argument"),
         ("steps: [{at: 1, do: ack, key: k}]", r"steps\[0\]: needs exactly one of"),
         ("steps: [{at: 5, do: ack}, {at: 2, do: ack}]", r"steps\[1\].at: steps must be in time"),
-        ("steps: [{at: soon, do: ack}]", r"steps\[0\].at: not a duration"),
+        ("steps: [{at: soon, do: ack}]", r"steps\[0\].at: 'soon' is not a duration"),
         ("steps: []", "steps: a non-empty list is required"),
-        ("speed: -1\nsteps: [{do: ack}]", "speed: must be a positive number"),
+        ("speed: -1\nsteps: [{do: ack}]", "speed: must be at least 0.01, got -1"),
         ("tempo: 3\nsteps: [{do: ack}]", "tempo: unknown key"),
     ],
 )
 def test_errors_name_file_and_key(text: str, error: str) -> None:
-    with pytest.raises(ScriptError, match=rf"^s.yaml: {error}"):
+    with pytest.raises(ScriptError, match=rf"^s\.yaml:1: {error}"):
         parse_script(text, "s.yaml")
 
 

@@ -1,9 +1,10 @@
-"""Parses a scenario's `objectives:` block (format in objectives.py); errors read
-`file: objectives.key: problem` like the rest of the scenario parser."""
+"""Parses a scenario's `objectives:` block (format in objectives.py); errors are one line,
+`file:line: objectives.key: problem`, like the rest of the scenario parser."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import Any
 
 from warroom.drill.objectives import (
     DEFAULT_POINTS,
@@ -12,9 +13,12 @@ from warroom.drill.objectives import (
     ActionRule,
     Objectives,
 )
-from warroom.model import Severity, parse_duration
+from warroom.drill.scenario import MAX_REPLICAS, MAX_SECONDS
+from warroom.drill.scenario_actions import Refs
+from warroom.drill.yaml_fields import FieldReader, shown
+from warroom.model import Severity
 
-KEYS = {
+KEYS = (
     "severity",
     "severity_why",
     "ack_within",
@@ -27,101 +31,97 @@ KEYS = {
     "required",
     "pass_mark",
     "points",
-}
+)
+MAX_POINTS = 1000  # per objective: weights, the pass mark is a percentage of their sum
+RULE_EXTRAS = {"image_is": "image", "min_replicas": "scale", "force": "delete"}
 
 
-class Ctx(Protocol):
-    """The parser context of scenario_parse (kept structural to avoid an import cycle)."""
-
-    def fail(self, key: str, problem: str) -> Exception: ...
-    def map(self, v: Any, key: str) -> dict[str, Any]: ...
-    def list(self, v: Any, key: str) -> list[Any]: ...
-    def known(self, d: dict[str, Any], allowed: set[str], key: str) -> None: ...
-
-
-def parse_objectives(ctx: Ctx, v: Any, workloads: set[str]) -> Objectives:
-    d = ctx.map(v, "objectives")
-    ctx.known(d, KEYS, "objectives")
+def parse_objectives(f: FieldReader, v: Any, refs: Refs) -> Objectives:
     key = "objectives"
-    sev_raw = d.get("severity")
-    items = [sev_raw] if isinstance(sev_raw, str) else ctx.list(sev_raw, f"{key}.severity")
-    severities = []
-    for s in items:
-        try:
-            severities.append(Severity(str(s).upper()))
-        except ValueError:
-            raise ctx.fail(f"{key}.severity", f"unknown severity {s!r}: use P0..P3") from None
+    d = f.map(v, key)
+    f.known(d, KEYS, key)
     points = dict(DEFAULT_POINTS)
-    for name, value in ctx.map(d.get("points"), f"{key}.points").items():
-        if name not in OBJECTIVE_IDS:
-            raise ctx.fail(
-                f"{key}.points.{name}", f"unknown objective (use {', '.join(OBJECTIVE_IDS)})"
-            )
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ctx.fail(f"{key}.points.{name}", "must be an integer >= 0")
-        points[name] = value
-    required = tuple(
-        str(x) for x in ctx.list(d.get("required", ["mitigation", "resolved"]), f"{key}.required")
-    )
-    for r in required:
-        if r not in OBJECTIVE_IDS:
-            raise ctx.fail(f"{key}.required", f"unknown objective {r!r}")
-    pass_mark = d.get("pass_mark", 70)
-    if isinstance(pass_mark, bool) or not isinstance(pass_mark, int) or not 0 <= pass_mark <= 100:
-        raise ctx.fail(f"{key}.pass_mark", "must be a percentage 0..100")
-    evidence = d.get("evidence_before_mitigation", True)
-    if not isinstance(evidence, bool):
-        raise ctx.fail(f"{key}.evidence_before_mitigation", "must be true or false")
-    phases = d.get("phases")
+    for name in f.map(d.get("points"), f"{key}.points"):
+        f.choice(name, OBJECTIVE_IDS, f"{key}.points.{name}", "objective")
+        points[name] = f.count(d["points"], name, f"{key}.points", None, hi=MAX_POINTS)
     return Objectives(
-        severity=tuple(severities),
-        severity_why=" ".join(str(d.get("severity_why", "")).split()),
-        ack_within=_duration(ctx, d, "ack_within"),
-        first_update_within=_duration(ctx, d, "first_update_within"),
-        resolve_within=_duration(ctx, d, "resolve_within"),
-        right=_rules(ctx, d.get("right"), f"{key}.right", workloads),
-        wrong=_rules(ctx, d.get("wrong"), f"{key}.wrong", workloads),
-        evidence_before_mitigation=evidence,
-        phases=None if phases is None else tuple(str(p) for p in ctx.list(phases, f"{key}.phases")),
-        required=required,
-        pass_mark=pass_mark,
+        severity=_severities(f, d.get("severity")),
+        severity_why=" ".join(f.text(d, "severity_why", key, "").split()),
+        ack_within=_duration(f, d, "ack_within"),
+        first_update_within=_duration(f, d, "first_update_within"),
+        resolve_within=_duration(f, d, "resolve_within"),
+        right=_rules(f, d.get("right"), f"{key}.right", refs),
+        wrong=_rules(f, d.get("wrong"), f"{key}.wrong", refs),
+        evidence_before_mitigation=f.flag(d, "evidence_before_mitigation", key, True),
+        phases=None if d.get("phases") is None else _names(f, d["phases"], f"{key}.phases"),
+        required=_required(f, d.get("required")),
+        pass_mark=f.count(d, "pass_mark", key, 70, hi=100),
         points=points,
     )
 
 
-def _duration(ctx: Ctx, d: dict[str, Any], name: str) -> Any:
+def _severities(f: FieldReader, v: Any) -> tuple[Severity, ...]:
+    key = "objectives.severity"
+    items = [v] if isinstance(v, str) else f.list(v, key)
+    out = []
+    for i, s in enumerate(items):
+        k = key if isinstance(v, str) else f"{key}[{i}]"
+        text = f.scalar_text(s, k).upper()
+        if text not in Severity.__members__:
+            raise f.fail(k, f"unknown severity {shown(s)}: use P0, P1, P2 or P3")
+        out.append(Severity(text))
+    return tuple(out)
+
+
+def _required(f: FieldReader, v: Any) -> tuple[str, ...]:
+    key = "objectives.required"
+    if v is None:
+        return ("mitigation", "resolved")
+    items = [v] if isinstance(v, str) else f.list(v, key)
+    return tuple(
+        f.choice(x, OBJECTIVE_IDS, f"{key}[{i}]", "objective") for i, x in enumerate(items)
+    )
+
+
+def _names(f: FieldReader, v: Any, key: str) -> tuple[str, ...]:
+    items = [v] if isinstance(v, str) else f.list(v, key)
+    out = []
+    for i, x in enumerate(items):
+        if not isinstance(x, str) or not x.strip():
+            raise f.fail(f"{key}[{i}]", "must be a checklist phase id")
+        out.append(x)
+    return tuple(out)
+
+
+def _duration(f: FieldReader, d: dict[str, Any], name: str) -> timedelta | None:
     if d.get(name) is None:
         return None
-    try:
-        return parse_duration(d[name])
-    except ValueError as e:
-        raise ctx.fail(f"objectives.{name}", str(e)) from None
+    return timedelta(seconds=f.duration(d[name], f"objectives.{name}", hi=MAX_SECONDS))
 
 
-def _rules(ctx: Ctx, v: Any, key: str, workloads: set[str]) -> tuple[ActionRule, ...]:
+def _rules(f: FieldReader, v: Any, key: str, refs: Refs) -> tuple[ActionRule, ...]:
     out = []
-    for i, item in enumerate(ctx.list(v, key)):
+    for i, item in enumerate(f.list(v, key)):
         k = f"{key}[{i}]"
-        r = ctx.map(item, k)
-        ctx.known(r, {*RULE_KINDS, "min_replicas", "image_is", "force", "why"}, k)
-        kinds = [x for x in RULE_KINDS if x in r]
-        if len(kinds) != 1:
-            raise ctx.fail(k, f"needs exactly one of {', '.join(RULE_KINDS)}")
-        kind = kinds[0]
-        ref = str(r[kind]).lower()
-        if ref not in workloads:
-            raise ctx.fail(f"{k}.{kind}", f"unknown workload {r[kind]!r} (use kind/name)")
+        r = f.map(item, k)
+        f.known(r, (*RULE_KINDS, *RULE_EXTRAS, "why"), k)
+        kind = f.one_of_keys(r, RULE_KINDS, k)
+        for extra, owner in RULE_EXTRAS.items():
+            if extra in r and kind != owner:
+                raise f.fail(f"{k}.{extra}", f"only applies to a {owner} rule")
         mr = r.get("min_replicas")
-        if mr is not None and (isinstance(mr, bool) or not isinstance(mr, int) or mr < 0):
-            raise ctx.fail(f"{k}.min_replicas", "must be an integer >= 0")
         out.append(
             ActionRule(
                 kind=kind,
-                workload=ref,
-                min_replicas=mr,
-                image=str(r["image_is"]) if r.get("image_is") else None,
-                force=r.get("force") is True,
-                why=" ".join(str(r.get("why", "")).split()),
+                workload=refs.workload(f, r[kind], f"{k}.{kind}"),
+                min_replicas=None
+                if mr is None
+                else f.count(r, "min_replicas", k, None, hi=MAX_REPLICAS),
+                image=f.text(r, "image_is", k, empty=False)
+                if r.get("image_is") is not None
+                else None,
+                force=f.flag(r, "force", k, False),
+                why=" ".join(f.text(r, "why", k, "").split()),
             )
         )
     return tuple(out)

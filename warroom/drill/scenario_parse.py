@@ -1,20 +1,24 @@
-"""The scenario YAML parser: every error names the file and the key (`file: key: problem`)."""
+"""The scenario YAML parser: the cluster, its logs, metrics, checks and alerts. Every error is
+one ScenarioError line naming file, line and key; the timeline and reactions are parsed by
+scenario_actions, the objectives by objectives_parse."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Any
-
-import yaml
 
 from warroom.drill.objectives_parse import parse_objectives
 from warroom.drill.scenario import (
-    ACTION_KINDS,
     HEALTHY,
-    TRIGGER_KINDS,
+    MAX_CONTAINERS,
+    MAX_NODES,
+    MAX_REPLICAS,
+    MAX_SCENARIO_PODS,
+    MAX_SECONDS,
+    MAX_WORKLOADS,
+    MIN_LOG_EVERY,
     WORKLOAD_KINDS,
-    Action,
     AlertSpec,
     Behavior,
     CheckSpec,
@@ -23,144 +27,90 @@ from warroom.drill.scenario import (
     LogProfile,
     MetricSpec,
     NodeSpec,
-    Reaction,
     Scenario,
     ScenarioError,
-    TimelineEntry,
     Timings,
-    Trigger,
     Workload,
     normalize_expr,
 )
+from warroom.drill.scenario_actions import Refs, parse_reactions, parse_timeline
+from warroom.drill.yaml_fields import FieldReader, one_line, shown
+from warroom.drill.yaml_lines import YamlProblem, load_yaml
 
-_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-
-
-class _Ctx:
-    """Carries the file name so every error says where it is."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, problem: str) -> ScenarioError:
-        return ScenarioError(f"{self.source}: {key}: {problem}")
-
-    def map(self, v: Any, key: str) -> dict[str, Any]:
-        if v is None:
-            return {}
-        if not isinstance(v, dict):
-            raise self.fail(key, f"must be a mapping, got {type(v).__name__}")
-        return v
-
-    def list(self, v: Any, key: str) -> list[Any]:
-        if v is None:
-            return []
-        if not isinstance(v, list):
-            raise self.fail(key, f"must be a list, got {type(v).__name__}")
-        return v
-
-    def str(self, d: dict[str, Any], name: str, key: str, default: str | None = None) -> str:
-        v = d.get(name, default)
-        if v is None:
-            raise self.fail(f"{key}.{name}" if key else name, "is required")
-        if not isinstance(v, str | int | float) or isinstance(v, bool):
-            raise self.fail(f"{key}.{name}" if key else name, "must be a string")
-        return str(v)
-
-    def num(self, d: dict[str, Any], name: str, key: str, default: float | None = None) -> float:
-        v = d.get(name, default)
-        k = f"{key}.{name}" if key else name
-        if v is None:
-            raise self.fail(k, "is required")
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise self.fail(k, f"must be a number, got {v!r}")
-        return float(v)
-
-    def int(self, d: dict[str, Any], name: str, key: str, default: int | None = None) -> int:
-        v = d.get(name, default)
-        k = f"{key}.{name}" if key else name
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise self.fail(k, f"must be an integer >= 0, got {v!r}")
-        return v
-
-    def bool(self, d: dict[str, Any], name: str, key: str, default: bool) -> bool:
-        v = d.get(name, default)
-        if not isinstance(v, bool):
-            raise self.fail(f"{key}.{name}", f"must be true or false, got {v!r}")
-        return v
-
-    def labels(self, v: Any, key: str) -> dict[str, str]:
-        return {str(k): str(x) for k, x in self.map(v, key).items()}
-
-    def known(self, d: dict[str, Any], allowed: set[str], key: str) -> None:
-        extra = sorted(set(d) - allowed)
-        if extra:
-            raise self.fail(f"{key}.{extra[0]}" if key else extra[0], "unknown key")
-
-    def name(self, d: dict[str, Any], key: str) -> str:
-        n = self.str(d, "name", key)
-        if not _NAME_RE.match(n):
-            raise self.fail(
-                f"{key}.name" if key else "name", f"{n!r} is not a valid Kubernetes name"
-            )
-        return n
+TOP_KEYS = (
+    "name",
+    "title",
+    "description",
+    "namespace",
+    "nodes",
+    "workloads",
+    "behaviors",
+    "logs",
+    "metrics",
+    "checks",
+    "alerts",
+    "timeline",
+    "reactions",
+    "timings",
+    "objectives",
+)
+CONTAINER_KEYS = ("name", "image", "logs", "port", "cpu", "memory")
+WORKLOAD_KEYS = (
+    "kind",
+    "name",
+    "replicas",
+    "containers",
+    "labels",
+    "strategy",
+    "behavior",
+    "age",
+    "paused",
+    *CONTAINER_KEYS[1:],  # a one-container workload gives its container's keys inline
+)
+STRATEGIES = ("RollingUpdate", "Recreate", "OnDelete")
+DIRECTIONS = ("above", "below")
+# Kubernetes resource quantities ("100m", "256Mi", "1.5") and label syntax; Prometheus labels.
+_QUANTITY = re.compile(r"^(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE]\d+)?$")
+_KUBE_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+_KUBE_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+_PROM_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 def parse(text: str, source: str) -> Scenario:
-    ctx = _Ctx(source)
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "yaml"
-        raise ctx.fail(where, f"invalid YAML: {getattr(e, 'problem', e)}") from None
-    top = ctx.map(raw, "<top>")
-    ctx.known(
-        top,
-        {
-            "name",
-            "title",
-            "description",
-            "namespace",
-            "nodes",
-            "workloads",
-            "behaviors",
-            "logs",
-            "metrics",
-            "checks",
-            "alerts",
-            "timeline",
-            "reactions",
-            "timings",
-            "objectives",
-        },
-        "",
-    )
-    name = ctx.name(top, "")
-    namespace = ctx.str(top, "namespace", "", "default")
-    nodes = _nodes(ctx, top.get("nodes"))
-    logs = _logs(ctx, top.get("logs"))
-    behaviors = _behaviors(ctx, top.get("behaviors"), logs)
-    workloads = _workloads(ctx, top.get("workloads"), behaviors, logs)
-    metrics = _metrics(ctx, top.get("metrics"))
-    exprs = {normalize_expr(m.expr) for m in metrics}
-    checks = _checks(ctx, top.get("checks"), exprs)
-    alerts = _alerts(ctx, top.get("alerts"))
-    refs = _Refs(
+        raw = load_yaml(text)
+    except YamlProblem as e:
+        where = f"{source}:{e.line}" if e.line else source
+        raise ScenarioError(one_line(f"{where}: {e.problem}")) from None
+    f = FieldReader(source, raw, ScenarioError)
+    if raw is None:
+        raise f.fail("", "the file is empty: a scenario needs at least name, nodes, workloads")
+    if not isinstance(raw, dict):
+        raise f.fail("", "a scenario is a mapping (name: ..., nodes: ..., workloads: ...)")
+    top: dict[str, Any] = raw
+    f.known(top, TOP_KEYS, "")
+    name = f.name(top, "")
+    namespace = f.dns_label(f.text(top, "namespace", "", "default"), "namespace")
+    nodes = _nodes(f, top.get("nodes"))
+    logs = _logs(f, top.get("logs"))
+    behaviors = _behaviors(f, top.get("behaviors"), logs)
+    workloads = _workloads(f, top.get("workloads"), behaviors, logs, len(nodes))
+    metrics = _metrics(f, top.get("metrics"))
+    checks = _checks(f, top.get("checks"), {normalize_expr(m.expr) for m in metrics})
+    alerts = _alerts(f, top.get("alerts"))
+    refs = Refs(
         workloads={w.ref: w for w in workloads},
         behaviors=set(behaviors),
         metrics={m.id for m in metrics},
         alerts={a.name for a in alerts},
         nodes={n.name for n in nodes},
     )
-    timeline = _timeline(ctx, top.get("timeline"), refs)
-    reactions = _reactions(ctx, top.get("reactions"), refs)
-    timings = _timings(ctx, top.get("timings"))
-    objectives = parse_objectives(ctx, top.get("objectives"), set(refs.workloads))
     return Scenario(
         name=name,
-        title=ctx.str(top, "title", "", name),
-        description=" ".join(ctx.str(top, "description", "", "").split()),
+        title=f.text(top, "title", "", name),
+        description=" ".join(f.text(top, "description", "", "").split()),
         source=source,
         namespace=namespace,
         nodes=nodes,
@@ -170,397 +120,255 @@ def parse(text: str, source: str) -> Scenario:
         metrics=metrics,
         checks=checks,
         alerts=alerts,
-        timeline=timeline,
-        reactions=reactions,
-        timings=timings,
-        objectives=objectives,
+        timeline=parse_timeline(f, top.get("timeline"), refs),
+        reactions=parse_reactions(f, top.get("reactions"), refs),
+        timings=_timings(f, top.get("timings")),
+        objectives=parse_objectives(f, top.get("objectives"), refs),
     )
 
 
-def _nodes(ctx: _Ctx, v: Any) -> tuple[NodeSpec, ...]:
-    items = ctx.list(v, "nodes")
+def _nodes(f: FieldReader, v: Any) -> tuple[NodeSpec, ...]:
+    items = f.list(v, "nodes", most=MAX_NODES)
     if not items:
-        raise ctx.fail("nodes", "at least one node is required")
+        raise f.fail("nodes", "at least one node is required")
     out = []
     for i, item in enumerate(items):
         key = f"nodes[{i}]"
-        d = {"name": item} if isinstance(item, str) else ctx.map(item, key)
-        ctx.known(d, {"name", "ip", "zone"}, key)
-        out.append(
-            NodeSpec(
-                name=ctx.name(d, key),
-                ip=ctx.str(d, "ip", key, f"10.0.{i + 1}.{10 + i}"),
-                zone=ctx.str(d, "zone", key, ""),
-            )
-        )
-    if len({n.name for n in out}) != len(out):
-        raise ctx.fail("nodes", "node names must be unique")
+        d = {"name": item} if isinstance(item, str) else f.map(item, key)
+        f.known(d, ("name", "ip", "zone"), key)
+        ip = f.text(d, "ip", key, _default_ip(i))
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise f.fail(f"{key}.ip", f"{shown(ip)} is not an IP address") from None
+        out.append(NodeSpec(name=f.name(d, key), ip=ip, zone=f.text(d, "zone", key, "")))
+    f.unique([(n.name, f"nodes[{i}]") for i, n in enumerate(out)], "node name")
     return tuple(out)
 
 
-def _lines(ctx: _Ctx, d: dict[str, Any], name: str, key: str) -> tuple[str, ...]:
+def _default_ip(i: int) -> str:
+    return f"10.0.{i + 1}.{10 + i}" if i < 240 else f"10.1.{i // 250}.{i % 250 + 1}"
+
+
+def _lines(f: FieldReader, d: dict[str, Any], name: str, key: str) -> tuple[str, ...]:
     # A list of lines, or one block scalar (`|`) for multi-line output such as a stack trace.
+    k = f.at(key, name)
     v = d.get(name)
-    items = [v] if isinstance(v, str) else ctx.list(v, f"{key}.{name}")
-    return tuple(line for x in items for line in str(x).splitlines())
+    items = [v] if isinstance(v, str) else f.list(v, k)
+    texts = [f.scalar_text(x, f"{k}[{j}]") for j, x in enumerate(items)]
+    return tuple(line for t in texts for line in t.splitlines())
 
 
-def _logs(ctx: _Ctx, v: Any) -> dict[str, LogProfile]:
+def _logs(f: FieldReader, v: Any) -> dict[str, LogProfile]:
     out = {}
-    for name, item in ctx.map(v, "logs").items():
+    for name, item in f.map(v, "logs").items():
         key = f"logs.{name}"
-        d = ctx.map(item, key)
-        ctx.known(d, {"startup", "lines", "every", "crash"}, key)
-        every = ctx.num(d, "every", key, 3.0)
-        if every <= 0:
-            raise ctx.fail(f"{key}.every", "must be > 0")
-        out[str(name)] = LogProfile(
-            name=str(name),
-            startup=_lines(ctx, d, "startup", key),
-            lines=_lines(ctx, d, "lines", key),
-            every=every,
-            crash=_lines(ctx, d, "crash", key),
+        d = f.map(item, key)
+        f.known(d, ("startup", "lines", "every", "crash"), key)
+        out[name] = LogProfile(
+            name=name,
+            startup=_lines(f, d, "startup", key),
+            lines=_lines(f, d, "lines", key),
+            every=f.number(d, "every", key, 3.0, lo=MIN_LOG_EVERY, hi=MAX_SECONDS),
+            crash=_lines(f, d, "crash", key),
         )
     return out
 
 
-def _behaviors(ctx: _Ctx, v: Any, logs: dict[str, LogProfile]) -> dict[str, Behavior]:
+def _behaviors(f: FieldReader, v: Any, logs: dict[str, LogProfile]) -> dict[str, Behavior]:
     out = {"healthy": HEALTHY}
-    for name, item in ctx.map(v, "behaviors").items():
+    for name, item in f.map(v, "behaviors").items():
         key = f"behaviors.{name}"
-        d = ctx.map(item, key)
-        ctx.known(d, {"crash", "ready", "logs"}, key)
+        d = f.map(item, key)
+        f.known(d, ("crash", "ready", "logs"), key)
         crash = None
-        if "crash" in d:
-            c = ctx.map(d["crash"], f"{key}.crash")
-            ctx.known(c, {"reason", "exit_code", "after"}, f"{key}.crash")
+        if d.get("crash") is not None:
+            ck = f"{key}.crash"
+            c = f.map(d["crash"], ck)
+            f.known(c, ("reason", "exit_code", "after"), ck)
             crash = CrashSpec(
-                reason=ctx.str(c, "reason", f"{key}.crash", "Error"),
-                exit_code=ctx.int(c, "exit_code", f"{key}.crash", 1),
-                after=ctx.num(c, "after", f"{key}.crash", 5.0),
+                reason=f.text(c, "reason", ck, "Error", empty=False),
+                exit_code=f.count(c, "exit_code", ck, 1, hi=255),
+                after=f.number(c, "after", ck, 5.0, lo=0, hi=MAX_SECONDS),
             )
-        log = d.get("logs")
-        if log is not None and log not in logs:
-            raise ctx.fail(f"{key}.logs", f"unknown log profile {log!r}")
-        out[str(name)] = Behavior(
-            name=str(name),
-            crash=crash,
-            ready=ctx.bool(d, "ready", key, crash is None),
-            logs=log,
+        log = None if d.get("logs") is None else f.option(d, "logs", key, logs, what="log profile")
+        out[name] = Behavior(
+            name=name, crash=crash, ready=f.flag(d, "ready", key, crash is None), logs=log
         )
     return out
 
 
 def _workloads(
-    ctx: _Ctx, v: Any, behaviors: dict[str, Behavior], logs: dict[str, LogProfile]
+    f: FieldReader,
+    v: Any,
+    behaviors: dict[str, Behavior],
+    logs: dict[str, LogProfile],
+    n_nodes: int,
 ) -> tuple[Workload, ...]:
     out = []
-    for i, item in enumerate(ctx.list(v, "workloads")):
+    for i, item in enumerate(f.list(v, "workloads", most=MAX_WORKLOADS)):
         key = f"workloads[{i}]"
-        d = ctx.map(item, key)
-        ctx.known(
-            d,
-            {
-                "kind",
-                "name",
-                "replicas",
-                "image",
-                "containers",
-                "labels",
-                "strategy",
-                "behavior",
-                "age",
-                "paused",
-                "logs",
-                "port",
-                "cpu",
-                "memory",
-            },
-            key,
-        )
-        kind_raw = ctx.str(d, "kind", key, "Deployment")
+        d = f.map(item, key)
+        f.known(d, WORKLOAD_KEYS, key)
+        kind_raw = f.text(d, "kind", key, "Deployment")
         kind = WORKLOAD_KINDS.get(kind_raw.lower())
         if kind is None:
-            raise ctx.fail(f"{key}.kind", f"must be one of {sorted(WORKLOAD_KINDS.values())}")
-        name = ctx.name(d, key)
-        containers = []
-        if "containers" in d:
-            for j, c in enumerate(ctx.list(d["containers"], f"{key}.containers")):
-                ck = f"{key}.containers[{j}]"
-                cd = ctx.map(c, ck)
-                ctx.known(cd, {"name", "image", "logs", "port", "cpu", "memory"}, ck)
-                containers.append(_container(ctx, cd, ck, ctx.name(cd, ck), logs))
-        else:
-            containers.append(_container(ctx, d, key, name, logs))
-        if not containers:
-            raise ctx.fail(f"{key}.containers", "at least one container is required")
-        behavior = ctx.str(d, "behavior", key, "healthy")
-        if behavior not in behaviors:
-            raise ctx.fail(f"{key}.behavior", f"unknown behavior {behavior!r}")
-        strategy = ctx.str(d, "strategy", key, "RollingUpdate")
-        if strategy not in ("RollingUpdate", "Recreate", "OnDelete"):
-            raise ctx.fail(f"{key}.strategy", "must be RollingUpdate, Recreate or OnDelete")
-        labels = ctx.labels(d.get("labels"), f"{key}.labels") or {"app": name}
+            raise f.fail(
+                f"{key}.kind",
+                f"unknown kind {shown(kind_raw)}: use Deployment, StatefulSet or DaemonSet",
+            )
+        name = f.name(d, key)
+        labels = _kube_labels(f, d.get("labels"), f"{key}.labels") or {"app": name}
         out.append(
             Workload(
                 kind=kind,
                 name=name,
-                replicas=ctx.int(d, "replicas", key, 1),
-                containers=tuple(containers),
+                replicas=f.count(d, "replicas", key, 1, hi=MAX_REPLICAS),
+                containers=_containers(f, d, key, name, logs),
                 labels=labels,
-                strategy=strategy,
-                behavior=behavior,
-                age=ctx.num(d, "age", key, 3 * 86400.0),
-                paused=ctx.bool(d, "paused", key, False),
+                strategy=f.option(d, "strategy", key, STRATEGIES, "RollingUpdate", "strategy"),
+                behavior=f.option(d, "behavior", key, behaviors, "healthy", "behavior"),
+                age=f.number(d, "age", key, 3 * 86400.0, lo=0, hi=MAX_SECONDS),
+                paused=f.flag(d, "paused", key, False),
             )
         )
-    if len({w.ref for w in out}) != len(out):
-        raise ctx.fail("workloads", "workload kind/name pairs must be unique")
+    f.unique([(w.ref, f"workloads[{i}]") for i, w in enumerate(out)], "workload")
+    pods = sum(n_nodes if w.kind == "DaemonSet" else w.replicas for w in out)
+    if pods > MAX_SCENARIO_PODS:
+        raise f.fail("workloads", f"make {pods} pods; the limit is {MAX_SCENARIO_PODS}")
+    return tuple(out)
+
+
+def _containers(
+    f: FieldReader, d: dict[str, Any], key: str, name: str, logs: dict[str, LogProfile]
+) -> tuple[ContainerSpec, ...]:
+    if d.get("containers") is None:
+        return (_container(f, d, key, name, logs),)
+    inline = [k for k in CONTAINER_KEYS[1:] if k in d]
+    if inline:
+        raise f.fail(f"{key}.{inline[0]}", "give it in each of `containers`, not beside them")
+    ck = f"{key}.containers"
+    items = f.list(d["containers"], ck, most=MAX_CONTAINERS)
+    if not items:
+        raise f.fail(ck, "at least one container is required")
+    out = []
+    for j, c in enumerate(items):
+        k = f"{ck}[{j}]"
+        cd = f.map(c, k)
+        f.known(cd, CONTAINER_KEYS, k)
+        out.append(_container(f, cd, k, f.name(cd, k), logs))
+    f.unique([(c.name, f"{ck}[{j}]") for j, c in enumerate(out)], "container name")
     return tuple(out)
 
 
 def _container(
-    ctx: _Ctx, d: dict[str, Any], key: str, name: str, logs: dict[str, LogProfile]
+    f: FieldReader, d: dict[str, Any], key: str, name: str, logs: dict[str, LogProfile]
 ) -> ContainerSpec:
-    log = d.get("logs")
-    if log is not None and log not in logs:
-        raise ctx.fail(f"{key}.logs", f"unknown log profile {log!r}")
-    port = d.get("port", 8080)
-    if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
-        raise ctx.fail(f"{key}.port", "must be an integer or null")
+    log = None if d.get("logs") is None else f.option(d, "logs", key, logs, what="log profile")
+    port = (
+        None if "port" in d and d["port"] is None else f.count(d, "port", key, 8080, lo=1, hi=65535)
+    )
     return ContainerSpec(
         name=name,
-        image=ctx.str(d, "image", key),
+        image=f.text(d, "image", key, empty=False),
         logs=log,
         port=port,
-        cpu=ctx.str(d, "cpu", key, "100m"),
-        memory=ctx.str(d, "memory", key, "256Mi"),
+        cpu=_quantity(f, d, "cpu", key, "100m"),
+        memory=_quantity(f, d, "memory", key, "256Mi"),
     )
 
 
-def _metrics(ctx: _Ctx, v: Any) -> tuple[MetricSpec, ...]:
+def _quantity(f: FieldReader, d: dict[str, Any], name: str, key: str, default: str) -> str:
+    q = f.text(d, name, key, default)
+    if not _QUANTITY.match(q):
+        raise f.fail(f.at(key, name), f"{shown(q)} is not a Kubernetes quantity (e.g. 100m, 256Mi)")
+    return q
+
+
+def _kube_labels(f: FieldReader, v: Any, key: str) -> dict[str, str]:
+    labels = f.strings(v, key)
+    for k, x in labels.items():
+        if len(k) > 316 or not _KUBE_LABEL_KEY.match(k):
+            raise f.fail(f"{key}.{k}", "is not a valid Kubernetes label key")
+        if len(x) > 63 or not _KUBE_LABEL_VALUE.match(x):
+            raise f.fail(f"{key}.{k}", f"{shown(x)} is not a valid Kubernetes label value")
+    return labels
+
+
+def _prom_labels(f: FieldReader, v: Any, key: str) -> dict[str, str]:
+    labels = f.strings(v, key)
+    for k in labels:
+        if not _PROM_LABEL.match(k):
+            raise f.fail(
+                f"{key}.{k}", "is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)"
+            )
+    return labels
+
+
+def _metrics(f: FieldReader, v: Any) -> tuple[MetricSpec, ...]:
     out = []
-    for i, item in enumerate(ctx.list(v, "metrics")):
+    for i, item in enumerate(f.list(v, "metrics")):
         key = f"metrics[{i}]"
-        d = ctx.map(item, key)
-        ctx.known(d, {"id", "expr", "labels", "value", "noise", "min", "max"}, key)
-        mn, mx = d.get("min", 0.0), d.get("max")
+        d = f.map(item, key)
+        f.known(d, ("id", "expr", "labels", "value", "noise", "min", "max"), key)
+        # min: 0 unless given; `min: null` (or `max: null`, the default) means no bound.
+        mn = None if "min" in d and d["min"] is None else f.number(d, "min", key, 0.0)
+        mx = None if d.get("max") is None else f.number(d, "max", key)
+        if mn is not None and mx is not None and mn > mx:
+            raise f.fail(f"{key}.max", f"must be at least min ({mn:g}), got {mx:g}")
         out.append(
             MetricSpec(
-                id=ctx.str(d, "id", key),
-                expr=" ".join(ctx.str(d, "expr", key).split()),
-                labels=ctx.labels(d.get("labels"), f"{key}.labels"),
-                value=ctx.num(d, "value", key),
-                noise=ctx.num(d, "noise", key, 0.0),
-                min=None if mn is None else ctx.num(d, "min", key, 0.0),
-                max=None if mx is None else ctx.num(d, "max", key, mx),
+                id=f.text(d, "id", key, empty=False),
+                expr=" ".join(f.text(d, "expr", key, empty=False).split()),
+                labels=_prom_labels(f, d.get("labels"), f"{key}.labels"),
+                value=f.number(d, "value", key),
+                noise=f.number(d, "noise", key, 0.0, lo=0, hi=1),
+                min=mn,
+                max=mx,
             )
         )
-    if len({m.id for m in out}) != len(out):
-        raise ctx.fail("metrics", "metric ids must be unique")
+    f.unique([(m.id, f"metrics[{i}].id") for i, m in enumerate(out)], "metric id")
     return tuple(out)
 
 
-def _checks(ctx: _Ctx, v: Any, exprs: set[str]) -> tuple[CheckSpec, ...]:
+def _checks(f: FieldReader, v: Any, exprs: set[str]) -> tuple[CheckSpec, ...]:
     out = []
-    for i, item in enumerate(ctx.list(v, "checks")):
+    for i, item in enumerate(f.list(v, "checks")):
         key = f"checks[{i}]"
-        d = ctx.map(item, key)
-        ctx.known(d, {"name", "expr", "warn", "crit", "direction", "unit"}, key)
-        expr = " ".join(ctx.str(d, "expr", key).split())
+        d = f.map(item, key)
+        f.known(d, ("name", "expr", "warn", "crit", "direction", "unit"), key)
+        expr = " ".join(f.text(d, "expr", key, empty=False).split())
         if normalize_expr(expr) not in exprs:
-            raise ctx.fail(f"{key}.expr", "no metric in `metrics` serves this expression")
-        direction = ctx.str(d, "direction", key, "above")
-        if direction not in ("above", "below"):
-            raise ctx.fail(f"{key}.direction", "must be above or below")
-        warn, crit = ctx.num(d, "warn", key), ctx.num(d, "crit", key)
+            raise f.fail(f"{key}.expr", "no metric in `metrics` serves this expression")
+        direction = f.option(d, "direction", key, DIRECTIONS, "above", "direction")
+        warn, crit = f.number(d, "warn", key), f.number(d, "crit", key)
         if (direction == "above" and crit < warn) or (direction == "below" and crit > warn):
-            raise ctx.fail(f"{key}.crit", f"must be {direction} warn")
-        out.append(
-            CheckSpec(ctx.str(d, "name", key), expr, warn, crit, direction, d.get("unit", ""))
-        )
+            raise f.fail(f"{key}.crit", f"must be {direction} warn ({warn:g}), got {crit:g}")
+        name = f.text(d, "name", key, empty=False)
+        out.append(CheckSpec(name, expr, warn, crit, direction, f.text(d, "unit", key, "")))
+    f.unique([(c.name, f"checks[{i}].name") for i, c in enumerate(out)], "check name")
     return tuple(out)
 
 
-def _alerts(ctx: _Ctx, v: Any) -> tuple[AlertSpec, ...]:
+def _alerts(f: FieldReader, v: Any) -> tuple[AlertSpec, ...]:
     out = []
-    for i, item in enumerate(ctx.list(v, "alerts")):
+    for i, item in enumerate(f.list(v, "alerts")):
         key = f"alerts[{i}]"
-        d = ctx.map(item, key)
-        ctx.known(d, {"name", "labels", "annotations", "expr"}, key)
+        d = f.map(item, key)
+        f.known(d, ("name", "labels", "annotations", "expr"), key)
         out.append(
             AlertSpec(
-                name=ctx.str(d, "name", key),
-                labels=ctx.labels(d.get("labels"), f"{key}.labels"),
-                annotations=ctx.labels(d.get("annotations"), f"{key}.annotations"),
-                expr=" ".join(ctx.str(d, "expr", key, "").split()),
+                name=f.text(d, "name", key, empty=False),
+                labels=_prom_labels(f, d.get("labels"), f"{key}.labels"),
+                annotations=_prom_labels(f, d.get("annotations"), f"{key}.annotations"),
+                expr=" ".join(f.text(d, "expr", key, "").split()),
             )
         )
+    f.unique([(a.name, f"alerts[{i}].name") for i, a in enumerate(out)], "alert name")
     return tuple(out)
 
 
-@dataclass
-class _Refs:
-    workloads: dict[str, Workload]
-    behaviors: set[str]
-    metrics: set[str]
-    alerts: set[str]
-    nodes: set[str]
-
-    def workload(self, ctx: _Ctx, v: Any, key: str) -> str:
-        ref = str(v).lower() if isinstance(v, str) else ""
-        kind, _, name = ref.partition("/")
-        ref = f"{kind}/{name}"
-        if ref not in self.workloads:
-            raise ctx.fail(key, f"unknown workload {v!r} (use kind/name, e.g. deployment/web)")
-        return ref
-
-
-def _actions(ctx: _Ctx, v: Any, key: str, refs: _Refs) -> tuple[Action, ...]:
-    out = []
-    for i, item in enumerate(ctx.list(v, key)):
-        k = f"{key}[{i}]"
-        d = dict(ctx.map(item, k))
-        after = ctx.num(d, "after", k, 0.0)
-        d.pop("after", None)
-        kinds = [x for x in d if x in ACTION_KINDS]
-        if len(d) != 1 or len(kinds) != 1:
-            raise ctx.fail(k, f"needs exactly one action key of {', '.join(ACTION_KINDS)}")
-        kind = kinds[0]
-        out.append(Action(kind, _action_args(ctx, kind, d[kind], f"{k}.{kind}", refs), after, k))
-    return tuple(out)
-
-
-def _action_args(ctx: _Ctx, kind: str, v: Any, key: str, refs: _Refs) -> dict[str, Any]:
-    if kind in ("set", "clear"):
-        if not isinstance(v, str) or not v:
-            raise ctx.fail(key, "must be a flag name")
-        return {"flag": v}
-    d = ctx.map(v, key)
-    if kind == "rollout":
-        ctx.known(d, {"workload", "image", "container", "behavior"}, key)
-        ref = refs.workload(ctx, d.get("workload"), f"{key}.workload")
-        _known_behavior(ctx, d, key, refs)
-        if "image" not in d and "behavior" not in d:
-            raise ctx.fail(key, "needs image and/or behavior")
-        return {**d, "workload": ref}
-    if kind == "behavior":
-        ctx.known(d, {"workload", "set", "running"}, key)
-        ref = refs.workload(ctx, d.get("workload"), f"{key}.workload")
-        if d.get("set") not in refs.behaviors:
-            raise ctx.fail(f"{key}.set", f"unknown behavior {d.get('set')!r}")
-        return {"workload": ref, "set": d["set"], "running": ctx.bool(d, "running", key, False)}
-    if kind == "scale":
-        ctx.known(d, {"workload", "replicas"}, key)
-        ref = refs.workload(ctx, d.get("workload"), f"{key}.workload")
-        return {"workload": ref, "replicas": ctx.int(d, "replicas", key)}
-    if kind == "node":
-        ctx.known(d, {"name", "ready"}, key)
-        if d.get("name") not in refs.nodes:
-            raise ctx.fail(f"{key}.name", f"unknown node {d.get('name')!r}")
-        return {"name": d["name"], "ready": ctx.bool(d, "ready", key, False)}
-    if kind == "metric":
-        ctx.known(d, {"id", "to", "over"}, key)
-        if d.get("id") not in refs.metrics:
-            raise ctx.fail(f"{key}.id", f"unknown metric id {d.get('id')!r}")
-        over = ctx.num(d, "over", key, 0.0)
-        if over < 0:
-            raise ctx.fail(f"{key}.over", "must be >= 0")
-        return {"id": d["id"], "to": ctx.num(d, "to", key), "over": over}
-    if kind == "alert":
-        ctx.known(d, {"name", "state"}, key)
-        if d.get("name") not in refs.alerts:
-            raise ctx.fail(f"{key}.name", f"unknown alert {d.get('name')!r}")
-        state = d.get("state", "firing")
-        if state not in ("firing", "resolved", "pending"):
-            raise ctx.fail(f"{key}.state", "must be firing, pending or resolved")
-        return {"name": d["name"], "state": state}
-    if kind == "event":
-        ctx.known(d, {"workload", "type", "reason", "message"}, key)
-        ref = refs.workload(ctx, d.get("workload"), f"{key}.workload")
-        etype = ctx.str(d, "type", key, "Warning")
-        if etype not in ("Normal", "Warning"):
-            raise ctx.fail(f"{key}.type", "must be Normal or Warning")
-        return {
-            "workload": ref,
-            "type": etype,
-            "reason": ctx.str(d, "reason", key),
-            "message": ctx.str(d, "message", key),
-        }
-    raise ctx.fail(key, "unknown action")  # pragma: no cover - guarded by ACTION_KINDS
-
-
-def _known_behavior(ctx: _Ctx, d: dict[str, Any], key: str, refs: _Refs) -> None:
-    if "behavior" in d and d["behavior"] not in refs.behaviors:
-        raise ctx.fail(f"{key}.behavior", f"unknown behavior {d['behavior']!r}")
-
-
-def _timeline(ctx: _Ctx, v: Any, refs: _Refs) -> tuple[TimelineEntry, ...]:
-    out = []
-    for i, item in enumerate(ctx.list(v, "timeline")):
-        key = f"timeline[{i}]"
-        d = ctx.map(item, key)
-        ctx.known(d, {"at", "do", "note", "if", "unless", "impact"}, key)
-        at = ctx.num(d, "at", key)
-        if at < 0:
-            raise ctx.fail(f"{key}.at", "must be >= 0")
-        actions = _actions(ctx, d.get("do"), f"{key}.do", refs)
-        note = ctx.str(d, "note", key, "")
-        flags_if, flags_unless = _flags(ctx, d, "if", key), _flags(ctx, d, "unless", key)
-        impact = d.get("impact", False)
-        if not isinstance(impact, bool):
-            raise ctx.fail(f"{key}.impact", f"true or false, got {impact!r}")
-        out.append(TimelineEntry(at, actions, note, flags_if, flags_unless, impact))
-    return tuple(sorted(out, key=lambda e: e.at))
-
-
-def _reactions(ctx: _Ctx, v: Any, refs: _Refs) -> tuple[Reaction, ...]:
-    out = []
-    for i, item in enumerate(ctx.list(v, "reactions")):
-        key = f"reactions[{i}]"
-        d = ctx.map(item, key)
-        ctx.known(d, {"name", "when", "if", "unless", "once", "do"}, key)
-        w = ctx.map(d.get("when"), f"{key}.when")
-        ctx.known(w, {*TRIGGER_KINDS, "image_is", "min_replicas", "force"}, f"{key}.when")
-        kinds = [k for k in TRIGGER_KINDS if k in w]
-        if len(kinds) != 1:
-            raise ctx.fail(f"{key}.when", f"needs exactly one of {', '.join(TRIGGER_KINDS)}")
-        kind = kinds[0]
-        ref = refs.workload(ctx, w[kind], f"{key}.when.{kind}")
-        image = w.get("image_is")
-        if kind == "image" and not image:
-            raise ctx.fail(f"{key}.when.image_is", "is required for an image trigger")
-        mr = None if w.get("min_replicas") is None else ctx.int(w, "min_replicas", f"{key}.when")
-        force = ctx.bool(w, "force", f"{key}.when", False)
-        trigger = Trigger(kind, ref, str(image) if image else None, mr, force)
-        out.append(
-            Reaction(
-                name=ctx.str(d, "name", key, f"reaction {i}"),
-                when=trigger,
-                actions=_actions(ctx, d.get("do"), f"{key}.do", refs),
-                if_flags=_flags(ctx, d, "if", key),
-                unless_flags=_flags(ctx, d, "unless", key),
-                once=ctx.bool(d, "once", key, True),
-            )
-        )
-    return tuple(out)
-
-
-def _flags(ctx: _Ctx, d: dict[str, Any], name: str, key: str) -> tuple[str, ...]:
-    """`if:` / `unless:`: one flag name or a list of them."""
-    v = d.get(name)
-    items = [v] if isinstance(v, str) else ctx.list(v, f"{key}.{name}")
-    if not all(isinstance(x, str) and x for x in items):
-        raise ctx.fail(f"{key}.{name}", "must be a flag name or a list of flag names")
-    return tuple(items)
-
-
-def _timings(ctx: _Ctx, v: Any) -> Timings:
-    d = ctx.map(v, "timings")
-    names = set(Timings.__dataclass_fields__)
-    ctx.known(d, names, "timings")
-    vals = {k: ctx.num(d, k, "timings") for k in d}
-    for k, x in vals.items():
-        if x < 0:
-            raise ctx.fail(f"timings.{k}", "must be >= 0")
-    return Timings(**vals)
+def _timings(f: FieldReader, v: Any) -> Timings:
+    d = f.map(v, "timings")
+    f.known(d, Timings.__dataclass_fields__, "timings")
+    return Timings(**{k: f.number(d, k, "timings", lo=0, hi=MAX_SECONDS) for k in d})

@@ -21,18 +21,30 @@ its time, and waits for what it needs (the pods of a workload, the main screen) 
 STEP_TIMEOUT wall seconds. After the last step the console closes (unless a step quit it).
 Named actions go through the console's own keys and dialogs (warroom/console/drill_script.py
 runs them).
+
+Errors are one ScriptError line, `file:line: steps[i].key: problem`. `check_script` checks a
+parsed script against the scenario it will run (the workloads and pods its steps name).
 """
 
 from __future__ import annotations
 
 import itertools
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from warroom.model import parse_duration
+from warroom.drill.scenario import (
+    MAX_SECONDS,
+    MAX_SPEED,
+    MIN_SPEED,
+    WORKLOAD_KINDS,
+    DrillInputError,
+    Scenario,
+)
+from warroom.drill.yaml_fields import FieldReader, did_you_mean, one_line, shown, suggest
+from warroom.drill.yaml_lines import YamlMap, YamlProblem, load_yaml, read_yaml_text
+from warroom.model import Severity, Status
 
 ACTIONS = {
     "ack": "acknowledge (k)",
@@ -49,11 +61,15 @@ ACTIONS = {
     "wait": "do nothing (a marker)",
     "quit": "close the console (q)",
 }
+NEEDS_ARGS = {"severity", "status", "note", "restart", "delete", "toggle", "kubectl"}
+NO_ARGS = {"ack", "update", "wait", "quit"}
+ONE_WORD = {"severity", "status", "restart", "delete", "toggle", "evidence"}
+STATUSES = tuple(s.value for s in Status if s is not Status.RESOLVED)  # resolve has its step
 STEP_TIMEOUT = 30.0
 
 
-class ScriptError(ValueError):
-    """A malformed script; the message reads `file: steps[i].key: problem`."""
+class ScriptError(DrillInputError):
+    """A malformed script; the message reads `file:line: steps[i].key: problem`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +79,7 @@ class Step:
     args: str = ""
     keys: tuple[str, ...] = ()
     where: str = ""
+    line: int = 0  # in the script file, for errors found later (check_script)
 
     def describe(self) -> str:
         return " ".join(self.keys) if self.action == "key" else f"{self.action} {self.args}".strip()
@@ -79,69 +96,117 @@ class Script:
 def load_script(path: str | Path) -> Script:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ScriptError(f"{p}: cannot read: {e.strerror or e}") from None
+        text = read_yaml_text(p)
+    except YamlProblem as e:
+        where = f"{p}:{e.line}" if e.line else str(p)
+        raise ScriptError(one_line(f"{where}: {e.problem}")) from None
     return parse_script(text, str(p))
 
 
 def parse_script(text: str, source: str = "<script>") -> Script:
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "yaml"
-        raise ScriptError(f"{source}: {where}: invalid YAML") from None
-    top: dict[str, Any] = {"steps": raw} if isinstance(raw, list) else raw
-    if not isinstance(top, dict):
-        raise ScriptError(f"{source}: a script is a mapping with `steps:` or a list of steps")
-    extra = sorted(set(top) - {"steps", "scenario", "speed"})
-    if extra:
-        raise ScriptError(f"{source}: {extra[0]}: unknown key")
-    speed = top.get("speed")
-    if speed is not None and (
-        isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0
-    ):
-        raise ScriptError(f"{source}: speed: must be a positive number")
-    items = top.get("steps")
-    if not isinstance(items, list) or not items:
-        raise ScriptError(f"{source}: steps: a non-empty list is required")
-    steps = [_step(item, f"steps[{i}]", source) for i, item in enumerate(items)]
+        raw = load_yaml(text)
+    except YamlProblem as e:
+        where = f"{source}:{e.line}" if e.line else source
+        raise ScriptError(one_line(f"{where}: {e.problem}")) from None
+    if isinstance(raw, list):  # a bare list of steps is a script
+        top = YamlMap(steps=raw)
+        top.line, top.key_lines = getattr(raw, "line", 1), {"steps": getattr(raw, "line", 1)}
+        raw = top
+    f = FieldReader(source, raw, ScriptError)
+    if raw is None:
+        raise f.fail("", "the file is empty: a script needs `steps:`")
+    if not isinstance(raw, dict):
+        raise f.fail("", "a script is a mapping with `steps:` or a list of steps")
+    f.known(raw, ("steps", "scenario", "speed"), "")
+    speed = None
+    if raw.get("speed") is not None:
+        speed = f.number(raw, "speed", "", lo=MIN_SPEED, hi=MAX_SPEED)
+    scenario = None
+    if raw.get("scenario") is not None:
+        scenario = f.text(raw, "scenario", "", empty=False)
+    items = f.list(raw.get("steps"), "steps")
+    if not items:
+        raise f.fail("steps", "a non-empty list is required")
+    steps = [_step(f, item, f"steps[{i}]") for i, item in enumerate(items)]
     for a, b in itertools.pairwise(steps):
         if b.at < a.at:
-            raise ScriptError(f"{source}: {b.where}.at: steps must be in time order")
-    scenario = top.get("scenario")
-    return Script(
-        tuple(steps), str(scenario) if scenario else None, float(speed) if speed else None, source
-    )
+            raise f.fail(
+                f"{b.where}.at", f"steps must be in time order ({b.at:g}s after {a.at:g}s)"
+            )
+    return Script(tuple(steps), scenario, speed, source)
 
 
-def _step(item: Any, key: str, source: str) -> Step:
-    def fail(k: str, problem: str) -> ScriptError:
-        return ScriptError(f"{source}: {key}{k}: {problem}")
-
+def _step(f: FieldReader, item: Any, key: str) -> Step:
     if not isinstance(item, dict):
-        raise fail("", "must be a mapping like {at: 20s, do: ack}")
-    extra = sorted(set(item) - {"at", "do", "key"})
-    if extra:
-        raise fail(f".{extra[0]}", "unknown key")
-    try:
-        at = parse_duration(item.get("at", 0)).total_seconds()
-    except ValueError as e:
-        raise fail(".at", str(e)) from None
-    if ("do" in item) == ("key" in item):
-        raise fail("", "needs exactly one of `do:` (a named action) or `key:` (keys)")
-    if "key" in item:
-        keys = tuple(str(item["key"]).split())
+        raise f.fail(key, f"must be a mapping like {{at: 20s, do: ack}}, got {shown(item)}")
+    f.known(item, ("at", "do", "key"), key)
+    at = 0.0 if item.get("at") is None else f.duration(item["at"], f"{key}.at", hi=MAX_SECONDS)
+    line = getattr(item, "line", 0)
+    if f.one_of_keys(item, ("do", "key"), key) == "key":
+        keys = tuple(f.text(item, "key", key).split())
         if not keys:
-            raise fail(".key", "no keys")
-        return Step(at, "key", keys=keys, where=key)
-    words = str(item["do"]).strip()
-    action, _, args = words.partition(" ")
+            raise f.fail(f"{key}.key", "no keys")
+        return Step(at, "key", keys=keys, where=key, line=line)
+    k = f"{key}.do"
+    action, _, args = f.text(item, "do", key, empty=False).strip().partition(" ")
     if action not in ACTIONS:
-        raise fail(".do", f"unknown action {action!r} (known: {', '.join(ACTIONS)})")
+        raise f.fail(k, f"unknown action {shown(action)}" + suggest(action, ACTIONS))
     args = args.strip()
-    needs_args = {"severity", "status", "note", "restart", "delete", "toggle", "kubectl"}
-    if action in needs_args and not args:
-        raise fail(".do", f"`{action}` needs an argument: {ACTIONS[action]}")
-    return Step(at, action, args, where=key)
+    if action in NEEDS_ARGS and not args:
+        raise f.fail(k, f"`{action}` needs an argument: {ACTIONS[action]}")
+    if action in NO_ARGS and args:
+        raise f.fail(k, f"`{action}` takes no argument: {ACTIONS[action]}")
+    if action in ONE_WORD and len(args.split()) > 1:
+        raise f.fail(k, f"`{action}` takes one argument: {ACTIONS[action]}")
+    _check_args(f, k, action, args)
+    return Step(at, action, args, where=key, line=line)
+
+
+def _check_args(f: FieldReader, key: str, action: str, args: str) -> None:
+    if action == "severity" and args.upper() not in Severity.__members__:
+        raise f.fail(key, f"unknown severity {shown(args)}: use P0, P1, P2 or P3")
+    if action == "status" and args.lower() not in STATUSES:
+        hint = " (use `resolve [SUMMARY]`)" if args.lower() == "resolved" else ""
+        raise f.fail(key, f"unknown status {shown(args)}: use {', '.join(STATUSES)}{hint}")
+    if action in ("restart", "delete") or (action == "evidence" and args):
+        kind, sep, _ = args.partition("/")
+        if action == "restart" and not sep:
+            raise f.fail(key, f"restart needs KIND/NAME (e.g. deployment/web), got {shown(args)}")
+        if sep and kind.lower() not in WORKLOAD_KINDS:
+            raise f.fail(key, f"unknown kind {shown(kind)}" + suggest(kind.lower(), WORKLOAD_KINDS))
+        if sep and action == "evidence":
+            raise f.fail(key, f"evidence takes a pod name, got {shown(args)}")
+    if action == "kubectl":
+        try:
+            shlex.split(args)
+        except ValueError as e:  # "No closing quotation"
+            raise f.fail(key, f"kubectl arguments: {e}") from None
+
+
+def check_script(script: Script, scenario: Scenario) -> None:
+    """Every workload and pod the script's steps name exists in the scenario: a typo fails
+    here, before the drill, not after a step waited STEP_TIMEOUT for a pod that never comes."""
+    refs = {w.ref: w for w in scenario.workloads}
+    for step in script.steps:
+        if step.action not in ("restart", "delete", "evidence") or not step.args:
+            continue
+        where = f"{script.source}:{step.line}: {step.where}.do"
+        target = step.args.lower()
+        if "/" in target:
+            if target not in refs:
+                raise ScriptError(
+                    one_line(
+                        f"{where}: no workload {shown(step.args)} in scenario {scenario.name}"
+                        + suggest(target, refs)
+                    )
+                )
+        elif not any(target.startswith(f"{w.name}-") for w in scenario.workloads):
+            names = [w.name for w in scenario.workloads]
+            raise ScriptError(
+                one_line(
+                    f"{where}: no workload of scenario {scenario.name} makes a pod named "
+                    f"{shown(step.args)}{did_you_mean(target, names)} (pods are named after their "
+                    f"workload: {', '.join(names)})"
+                )
+            )

@@ -1,4 +1,8 @@
-"""Run the drill servers alone: `python -m warroom.drill.serve --scenario NAME [--speed N]`."""
+"""Run the drill servers alone: `python -m warroom.drill.serve --scenario NAME [--speed N]`.
+
+Bad input (an unknown scenario, a broken file, a speed out of range) is one line on stderr and
+exit 2; a world that cannot start (a port, the kubeconfig path) is one line and exit 1.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,10 @@ from pathlib import Path
 
 from warroom.drill.prom_real import RealServersUnavailable
 from warroom.drill.scenario import ScenarioError, list_scenarios
-from warroom.drill.world import DrillWorld
+from warroom.drill.world import DrillStartError, DrillWorld
+from warroom.drill.yaml_fields import one_line
+
+EXIT_INPUT, EXIT_START = 2, 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,10 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--extra-pods", type=int, default=0, help="inflate the cluster by N pods")
     p.add_argument("--list", action="store_true", help="list scenarios and exit")
-    args = p.parse_args(argv)
-    if args.speed <= 0:
-        p.error("--speed must be > 0")
-    return args
+    return p.parse_args(argv)  # --speed and --extra-pods are range-checked by DrillWorld
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -59,7 +63,7 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, done.set)
     sc = world.scenario
-    print(f"scenario:     {sc.name} ({sc.title}), speed x{world.speed:g}")
+    print(f"scenario:     {sc.name} ({one_line(sc.title)}), speed x{world.speed:g}")
     print(f"kubernetes:   {world.kube_url}  (namespace {world.namespace})")
     print(f"prometheus:   {world.prom_url}")
     if world.real_prometheus_url:
@@ -79,12 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.list:
             for name, title, _ in list_scenarios():
-                print(f"{name}\t{title}")
+                print(f"{name}\t{one_line(title)}")
             return 0
         asyncio.run(serve(args))
-    except (ScenarioError, RealServersUnavailable) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except (ScenarioError, RealServersUnavailable) as e:  # input, or binaries not installed
+        print(one_line(f"error: {e}"), file=sys.stderr)
+        return EXIT_INPUT
+    except DrillStartError as e:
+        print(one_line(f"error: {e}"), file=sys.stderr)
+        return EXIT_START
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers are installed
+        return 130
     return 0
 
 

@@ -29,14 +29,26 @@ from warroom.drill.kube_server import KubeServer, User
 from warroom.drill.kubeconfig import kubeconfig_dict, write_kubeconfig
 from warroom.drill.prom_api import PromServer
 from warroom.drill.prom_real import RealFront, RealStack, exporter_app
-from warroom.drill.scenario import Scenario, load_scenario
+from warroom.drill.scenario import (
+    RunOptionError,
+    Scenario,
+    check_extra_pods,
+    check_speed,
+    load_scenario,
+)
 from warroom.drill.tls import ServerCert, TLSUnavailable, make_server_cert
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"  # never anything else: the drill is for this machine only
 SHUTDOWN_TIMEOUT = 1.0
+START_TIMEOUT = 60.0  # an upper bound: the largest allowed world starts in ~16 s
 T = TypeVar("T")
 PROMETHEUS_MODES = ("builtin", "real")
+
+
+class DrillStartError(RuntimeError):
+    """The drill world could not start: a port, a file (the kubeconfig), its thread. One line;
+    bad input (a scenario, a speed) is a ScenarioError instead."""
 
 
 class DrillWorld:
@@ -58,15 +70,16 @@ class DrillWorld:
         wall_timestamps: bool = False,
         prometheus: str = "builtin",
     ) -> None:
+        # Bad input fails here, in the caller's thread, before any server or thread exists.
         if prometheus not in PROMETHEUS_MODES:
-            raise ValueError(f"prometheus must be one of {', '.join(PROMETHEUS_MODES)}")
+            raise RunOptionError(f"prometheus: must be one of {', '.join(PROMETHEUS_MODES)}")
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        self.speed = speed
+        self.speed = check_speed(speed)
         self.token = token or secrets.token_urlsafe(24)
         self.read_only_token = read_only_token
         self.read_only_user = read_only_user
         self.admin_user = admin_user
-        self.extra_pods = extra_pods
+        self.extra_pods = check_extra_pods(extra_pods)
         self.history_size = history_size
         self.bookmark_interval = bookmark_interval
         self._kubeconfig_arg = Path(kubeconfig_path) if kubeconfig_path else None
@@ -96,6 +109,16 @@ class DrillWorld:
         return list(self.engine.log)
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except OSError as e:  # a port, the temp dir, the kubeconfig path
+            await self.stop()
+            raise DrillStartError(f"the drill world did not start: {e}") from e
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         self.clock = WorldClock(self.speed, self._start_time, self.wall_timestamps)
         self.scheduler = Scheduler(self.clock)
         self.cluster = Cluster(
@@ -117,28 +140,22 @@ class DrillWorld:
         self.prom = PromServer(self.engine, self.clock)
         self.am = AlertmanagerServer(self.engine, self.clock, self.prom)
         self._tmpdir = tempfile.mkdtemp(prefix="warroom-drill-")
-        try:
-            if self.tls:
-                try:
-                    self.cert = make_server_cert(Path(self._tmpdir) / "tls")
-                except TLSUnavailable as e:  # the Python clients still work over plain HTTP
-                    log.warning(
-                        "drill API server without TLS (kubectl will not send tokens): %s", e
-                    )
-            ctx = self.cert.server_context() if self.cert else None
-            self.kube_url = self.kube.url = await self._serve(self.kube.app(), ctx)
-            if self.prometheus == "real":
-                await self._serve_real_prometheus()
-            else:
-                self.prom_url = self.prom.url = await self._serve(self.prom.app())
-                self.alertmanager_url = self.am.url = await self._serve(self.am.app())
-                self.prom.alertmanager_url = self.alertmanager_url
-        except BaseException:
-            await self.stop()
-            raise
+        if self.tls:
+            try:
+                self.cert = make_server_cert(Path(self._tmpdir) / "tls")
+            except TLSUnavailable as e:  # the Python clients still work over plain HTTP
+                log.warning("drill API server without TLS (kubectl will not send tokens): %s", e)
+        ctx = self.cert.server_context() if self.cert else None
+        self.kube_url = self.kube.url = await self._serve(self.kube.app(), ctx)
+        if self.prometheus == "real":
+            await self._serve_real_prometheus()
+        else:
+            self.prom_url = self.prom.url = await self._serve(self.prom.app())
+            self.alertmanager_url = self.am.url = await self._serve(self.am.app())
+            self.prom.alertmanager_url = self.alertmanager_url
+        self.kubeconfig_path = self._write_kubeconfig()
         self.engine.start()
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="drill-scheduler"))
-        self.kubeconfig_path = self._write_kubeconfig()
 
     async def _serve_real_prometheus(self) -> None:
         assert self._tmpdir is not None
@@ -248,27 +265,46 @@ class DrillHandle:
 def run_in_thread(
     scenario: str | Path | Scenario = "crashloop-after-deploy",
     speed: float = 1.0,
+    *,
+    start_timeout: float = START_TIMEOUT,
     **kwargs: Any,
 ) -> DrillHandle:
-    """Start a DrillWorld in a background thread; returns once its servers listen."""
-    started: concurrent.futures.Future[tuple[DrillWorld, asyncio.AbstractEventLoop, asyncio.Event]]
+    """Start a DrillWorld in a background thread; returns once its servers listen.
+
+    Bad input raises ScenarioError at once, from this thread; a world that fails to start
+    raises its error (DrillStartError for ports and files) as soon as it fails."""
+    world = DrillWorld(scenario, speed=speed, **kwargs)
+    started: concurrent.futures.Future[tuple[asyncio.AbstractEventLoop, asyncio.Event]]
     started = concurrent.futures.Future()
 
     async def main() -> None:
-        world = DrillWorld(scenario, speed=speed, **kwargs)
         done = asyncio.Event()
         try:
             await world.start()
         except BaseException as e:
             started.set_exception(e)
             return
-        started.set_result((world, asyncio.get_running_loop(), done))
+        started.set_result((asyncio.get_running_loop(), done))
         try:
             await done.wait()
         finally:
             await world.stop()
 
-    thread = threading.Thread(target=asyncio.run, args=(main(),), name="warroom-drill", daemon=True)
+    def run() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as e:
+            if started.done():
+                raise  # a failure while running or stopping: the thread reports it
+            started.set_exception(e)
+        finally:
+            if not started.done():  # never leave the caller waiting for a world that is gone
+                started.set_exception(DrillStartError("the drill world's thread ended early"))
+
+    thread = threading.Thread(target=run, name="warroom-drill", daemon=True)
     thread.start()
-    world, loop, done = started.result(timeout=60)
+    try:
+        loop, done = started.result(timeout=start_timeout)
+    except concurrent.futures.TimeoutError:
+        raise DrillStartError(f"the drill world did not start within {start_timeout:g} s") from None
     return DrillHandle(world, loop, thread, done)
