@@ -27,7 +27,12 @@ def test_discovery_and_version(world):
     c = api(world)
     assert client.VersionApi(c).get_code().git_version.startswith("v1.")
     groups = client.ApisApi(c).get_api_versions()
-    assert [g.name for g in groups.groups] == ["apps", "authorization.k8s.io"]
+    assert [g.name for g in groups.groups] == [
+        "apps",
+        "authorization.k8s.io",
+        "policy",
+        "discovery.k8s.io",
+    ]
     core = client.CoreV1Api(c).get_api_resources()
     names = {r.name for r in core.resources}
     assert {"pods", "pods/log", "events", "namespaces", "nodes"} <= names

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from warroom.drill.resources import RESOURCES, Resource, field_values
+from warroom.drill.resources import RESOURCES, STORED, Resource, field_values
 from warroom.drill.selectors import Matcher
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped
@@ -104,7 +104,7 @@ class ObjectStore:
         self._now = now
         self._new_uid = new_uid or (lambda: str(uuid.uuid4()))
         self._rv = 0
-        self._objs: dict[str, dict[Key, Entry]] = {r: {} for r in RESOURCES}
+        self._objs: dict[str, dict[Key, Entry]] = {r: {} for r in STORED}
         self._history: deque[Change] = deque(maxlen=max(1, history_size))
         self._compacted = 0  # highest resourceVersion no longer in history
         self._watches: set[Watch] = set()
