@@ -211,7 +211,8 @@ class Kubelet(PodStatus):
         c.state, c.ready = "terminated", False
         c.crashes += 1
         self._sync(sim)
-        self._later(self.c.timings.crash_display, self._backoff, sim, c, epoch)
+        seen = self.c.jitter(f"display/{c.run.id}", 0.0, 1.0)  # the kubelet's next sync
+        self._later(self.c.timings.crash_display + seen, self._backoff, sim, c, epoch)
 
     def _backoff(self, sim: PodSim, c: ContainerSim, epoch: int) -> None:
         if sim.gone or sim.deleting or c.epoch != epoch or sim.node_lost:
