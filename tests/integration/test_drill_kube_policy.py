@@ -214,6 +214,11 @@ def test_request_body_formats(world):
         assert r.status_code == 400 and "\n" not in r.json()["message"]
         r = h.post(reviews, content=b"{not json", headers={"Content-Type": "application/json"})
         assert r.status_code == 400 and r.json()["reason"] == "BadRequest"
+        assert "line 1 column 2" in r.json()["message"]
+        bad_yaml = "kind: SelfSubjectAccessReview\nspec: [unclosed\n"
+        r = h.post(reviews, content=bad_yaml, headers={"Content-Type": "application/yaml"})
+        msg = r.json()["message"]
+        assert r.status_code == 400 and "\n" not in msg and "line 3" in msg
 
 
 def test_openapi_endpoints(world):
@@ -245,3 +250,15 @@ def test_openapi_endpoints(world):
         )
         assert pb.status_code == 406
         assert h.get("/openapi/v3/apis/batch/v1").status_code == 404
+
+
+def test_only_the_scenario_namespace_triggers_reactions(world):
+    """Refs carry no namespace: a CoreDNS pod deleted in kube-system is not the scenario's."""
+    seen: list[tuple[str, str]] = []
+    world.call(world.world.cluster.on_trigger.append, lambda k, ref, info: seen.append((k, ref)))
+    core = client.CoreV1Api(api(world))
+    dns = core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items[0]
+    core.delete_namespaced_pod(dns.metadata.name, "kube-system")
+    cart = core.list_namespaced_pod("shop", label_selector="app=cart").items[0]
+    core.delete_namespaced_pod(cart.metadata.name, "shop")
+    assert world.call(lambda: list(seen)) == [("delete", "deployment/cart")]

@@ -323,7 +323,11 @@ class Cluster:
 
     # --- operations: responder (through the API) -------------------------------------------
 
-    def _trigger(self, kind: str, ref: str, info: dict[str, Any]) -> None:
+    def _trigger(self, kind: str, ref: str, info: dict[str, Any], namespace: str) -> None:
+        # The scenario reacts to, and the drill records, what is done to its own namespace's
+        # workloads; refs carry no namespace, so CoreDNS in kube-system stays out of it.
+        if namespace != self.namespace:
+            return
         for cb in self.on_trigger:
             try:
                 cb(kind, ref, info)
@@ -338,7 +342,7 @@ class Cluster:
         if grace is None:
             grace = int(obj["spec"].get("terminationGracePeriodSeconds", 30))
         self.kubelet.delete(sim, grace)
-        self._trigger("delete", sim.workload, {"pod": name, "grace": grace})
+        self._trigger("delete", sim.workload, {"pod": name, "grace": grace}, namespace)
         after = self.store.get("pods", namespace, name)
         return copy.deepcopy(after if after is not None else obj)
 
@@ -355,20 +359,22 @@ class Cluster:
         live.update(new)
         self.store.put(resource, live)
         ref = f"{new['kind'].lower()}/{new['metadata']['name']}"
-        self._trigger("patch", ref, {})
+        ns = new["metadata"]["namespace"]
+        self._trigger("patch", ref, {}, ns)
         ot, nt = old["spec"].get("template") or {}, new["spec"].get("template") or {}
         oa = (ot.get("metadata") or {}).get("annotations") or {}
         na = (nt.get("metadata") or {}).get("annotations") or {}
         if oa.get(objects.RESTARTED_AT) != na.get(objects.RESTARTED_AT):
-            self._trigger("restart", ref, {"restartedAt": na.get(objects.RESTARTED_AT)})
+            self._trigger("restart", ref, {"restartedAt": na.get(objects.RESTARTED_AT)}, ns)
         old_images = {
             c["name"]: c.get("image") for c in (ot.get("spec") or {}).get("containers", [])
         }
         for c in (nt.get("spec") or {}).get("containers", []):
             if old_images.get(c["name"]) != c.get("image"):
-                self._trigger("image", ref, {"container": c["name"], "image": c.get("image")})
+                info = {"container": c["name"], "image": c.get("image")}
+                self._trigger("image", ref, info, ns)
         if old["spec"].get("replicas") != new["spec"].get("replicas"):
-            self._trigger("scale", ref, {"replicas": new["spec"].get("replicas")})
+            self._trigger("scale", ref, {"replicas": new["spec"].get("replicas")}, ns)
         self.kick()
 
     # --- operations: scenario --------------------------------------------------------------

@@ -140,8 +140,9 @@ async def read_body(request: web.Request) -> Any:
             return yaml.safe_load(raw)
         if media == JSON or media.endswith("+json"):
             return json.loads(raw)
-    except (ValueError, yaml.YAMLError) as e:
-        raise ApiError(400, "BadRequest", f"the body of the request is not valid: {e}") from None
+    except (ValueError, yaml.YAMLError) as e:  # one line, with the line and column it names
+        why = " ".join(str(e).split())
+        raise ApiError(400, "BadRequest", f"the body of the request is not valid: {why}") from None
     raise unsupported_media_type()
 
 

@@ -66,6 +66,21 @@ def _param(name: str, where: str = "query") -> dict[str, Any]:
     return p
 
 
+# The API server's operation descriptions: "read status of the specified Pod", ...
+DESCRIBE = {
+    "get": "read {of}the specified {kind}",
+    "list": "list or watch objects of kind {kind}",
+    "patch": "partially update {of}the specified {kind}",
+    "update": "replace {of}the specified {kind}",
+    "delete": "delete a {kind}",
+    "create": "create {of}a {kind}",
+}
+
+
+def _describe(verb: str, kind: str, sub: str) -> str:
+    return DESCRIBE[verb].format(of=f"{sub} of " if sub else "", kind=kind)
+
+
 def _op(
     verb: str,
     res: Resource,
@@ -84,7 +99,7 @@ def _op(
     )
     code = "201" if verb == "create" else "200"
     out: dict[str, Any] = {
-        "description": f"{verb} {'the specified ' if verb != 'list' else 'objects of kind '}{kind}",
+        "description": _describe(verb, res.kind, sub),
         "consumes": ["*/*"] if verb != "patch" else list(PATCH_TYPES),
         "produces": list(PRODUCES) if sub != "log" else ["text/plain"],
         "schemes": ["https"],

@@ -132,6 +132,10 @@ class ObjectStore:
         keys = sorted(k for k in objs if namespace is None or k[0] == namespace)
         return [objs[k] for k in keys]
 
+    def unsorted(self, resource: str) -> list[Entry]:
+        """Every entry of a resource, in no particular order (no sort: for scans)."""
+        return list(self._objs[resource].values())
+
     def objects(self, resource: str, namespace: str | None = None) -> list[dict[str, Any]]:
         return [e.obj for e in self.entries(resource, namespace)]
 
