@@ -9,7 +9,7 @@ import json
 
 import httpx
 import pytest
-from kubernetes import client, config
+from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
 from tests.fixtures.drill import wait_for
@@ -244,11 +244,12 @@ def test_openapi_endpoints(world):
         assert stale.status_code == 301 and stale.headers["location"] == url
         v2 = h.get("/openapi/v2", headers={"Accept": "application/json"}).json()
         assert v2["swagger"] == "2.0" and "io.k8s.api.core.v1.Pod" in v2["definitions"]
-        pb = h.get(
-            "/openapi/v2",
-            headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"},
-        )
-        assert pb.status_code == 406
+        media = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+        pb = h.get("/openapi/v2", headers={"Accept": media})
+        assert pb.status_code == 200
+        # Go's mime parser refuses the "@": kube-openapi answers with a dot, as here
+        assert pb.headers["content-type"] == media.replace("@", ".")
+        assert pb.content.startswith(b"\x0a\x032.0\x12")  # Document.swagger, then info
         assert h.get("/openapi/v3/apis/batch/v1").status_code == 404
 
 
@@ -262,3 +263,23 @@ def test_only_the_scenario_namespace_triggers_reactions(world):
     cart = core.list_namespaced_pod("shop", label_selector="app=cart").items[0]
     core.delete_namespaced_pod(cart.metadata.name, "shop")
     assert world.call(lambda: list(seen)) == [("delete", "deployment/cart")]
+
+
+def test_budgets_slices_and_services_can_be_watched(world):
+    c = api(world)
+    core, policy, disc = client.CoreV1Api(c), client.PolicyV1Api(c), client.DiscoveryV1Api(c)
+    rv_pdb = policy.list_namespaced_pod_disruption_budget("shop").metadata.resource_version
+    rv_slice = disc.list_namespaced_endpoint_slice("shop").metadata.resource_version
+    pod = core.list_namespaced_pod("shop", label_selector="app=cart").items[0].metadata.name
+    evict(core, pod)
+
+    def changed(fn, rv: str, name: str) -> bool:
+        for ev in watch.Watch().stream(fn, "shop", resource_version=rv, timeout_seconds=2):
+            if ev["type"] == "MODIFIED" and ev["object"].metadata.name.startswith(name):
+                return True
+        return False
+
+    assert changed(policy.list_namespaced_pod_disruption_budget, rv_pdb, "cart")
+    assert changed(disc.list_namespaced_endpoint_slice, rv_slice, "cart-")
+    events = list(watch.Watch().stream(core.list_namespaced_service, "shop", timeout_seconds=1))
+    assert {e["object"].metadata.name for e in events} >= {"cart", "redis-cart"}

@@ -137,6 +137,9 @@ def test_explain_from_openapi_v3(world):
     assert "FIELD: machineID <string>" in field and "MachineID reported by the node" in field
     assert "FIELD: ports <[]ContainerPort>" in k("explain", "pods.spec.containers.ports").stdout
     assert "GROUP:      policy" in k("explain", "poddisruptionbudgets").stdout
+    # the OpenAPI v2 explain reads /openapi/v2 in the gnostic protobuf only
+    v2 = k("explain", "pods.spec.containers.ports", "--output=plaintext-openapiv2").stdout
+    assert "RESOURCE: ports <[]Object>" in v2 and "containerPort\t<integer> -required-" in v2
 
 
 def test_get_pods_in_a_missing_namespace_is_empty(world):

@@ -8,10 +8,11 @@ from typing import Any
 from aiohttp import web
 
 from warroom.drill import openapi
-from warroom.drill.kube_http import VERSION, ApiError, json_response
+from warroom.drill.kube_http import VERSION, json_response
 from warroom.drill.resources import GROUPS, RESOURCES, SUBRESOURCES, sub_kind
 
-OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2"
+OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+OPENAPI_V2_PROTOBUF_OLD = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 
 
 def _gv(group: str) -> dict[str, str]:
@@ -120,15 +121,18 @@ class DiscoveryHandlers:
     # --- OpenAPI ---------------------------------------------------------------------------
 
     async def openapi_v2(self, request: web.Request) -> web.Response:
+        """JSON, or the gnostic protobuf client-go's discovery client asks for. As kube-openapi
+        does, the answer's Content-Type spells the version with a dot: Go's mime parser (and so
+        client-go) rejects the `@` of the Accept spelling."""
         accept = request.headers.get("Accept", "")
         ranges = [a.split(";")[0].strip() for a in accept.split(",") if a.strip()]
-        if ranges and all(r.startswith(OPENAPI_V2_PROTOBUF) for r in ranges):
-            # Only the gnostic protobuf would do; this server publishes the JSON document.
-            raise ApiError(
-                406,
-                "NotAcceptable",
-                "only the following media types are accepted: application/json",
-            )
+        for r in ranges:
+            if r in (OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_OLD):
+                return web.Response(
+                    body=openapi.v2_protobuf(), headers={"Content-Type": OPENAPI_V2_PROTOBUF_OLD}
+                )
+            if r in ("application/json", "*/*", "application/*"):
+                break
         return web.Response(body=openapi.v2_document(), content_type="application/json")
 
     async def openapi_v3_index(self, request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from warroom.drill import openapi_proto
 from warroom.drill.kube_http import VERSION
 from warroom.drill.openapi_paths import PRODUCES, all_paths, group_paths, gv_key
 from warroom.drill.resources import GROUPS
@@ -35,6 +36,11 @@ def definitions() -> dict[str, Any]:
 
 def dumps(doc: Any) -> bytes:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@functools.cache
+def v2_protobuf() -> bytes:
+    return openapi_proto.document(json.loads(v2_document()))
 
 
 @functools.cache
