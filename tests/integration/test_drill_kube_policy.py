@@ -283,3 +283,14 @@ def test_budgets_slices_and_services_can_be_watched(world):
     assert changed(disc.list_namespaced_endpoint_slice, rv_slice, "cart-")
     events = list(watch.Watch().stream(core.list_namespaced_service, "shop", timeout_seconds=1))
     assert {e["object"].metadata.name for e in events} >= {"cart", "redis-cart"}
+
+
+def test_the_kubernetes_service_points_at_the_drill_api_server(world):
+    core = client.CoreV1Api(api(world))
+    port = int(world.kube_url.rsplit(":", 1)[1])
+    svc = core.read_namespaced_service("kubernetes", "default")
+    assert (svc.spec.cluster_ip, svc.spec.ports[0].port) == ("10.96.0.1", 443)
+    assert svc.spec.ports[0].target_port == port
+    ep = core.read_namespaced_endpoints("kubernetes", "default")
+    assert [a.ip for a in ep.subsets[0].addresses] == ["127.0.0.1"]
+    assert ep.subsets[0].ports[0].port == port

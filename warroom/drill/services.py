@@ -99,7 +99,12 @@ class Endpoints:
             self.pods.dirty.add(key)
 
     def set_apiserver(self, host: str, port: int) -> None:
+        """Where the API server listens: the `kubernetes` Service's target and endpoint."""
         self.apiserver = (host, port)
+        svc = self.c.store.get("services", "default", "kubernetes")
+        if svc is not None:
+            svc["spec"]["ports"][0]["targetPort"] = port
+            self.c.store.put("services", svc)
         self.pods.dirty.add(("default", "kubernetes"))
         self.c.kick()
 

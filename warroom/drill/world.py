@@ -116,6 +116,8 @@ class DrillWorld:
                     )
             ctx = self.cert.server_context() if self.cert else None
             self.kube_url = self.kube.url = await self._serve(self.kube.app(), ctx)
+            # the `kubernetes` Service's endpoint is this API server, as on a real cluster
+            self.cluster.endpoints.set_apiserver(*self.addresses[-1])
             self.prom_url = self.prom.url = await self._serve(self.prom.app())
             self.alertmanager_url = self.am.url = await self._serve(self.am.app())
         except BaseException:
