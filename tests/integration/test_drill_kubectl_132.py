@@ -207,3 +207,21 @@ def test_rollout_undo_deployment_and_statefulset(world):
         ),
         what="redis-cart-0 back on 7.2.4",
     )
+
+
+def test_rollout_undo_heals_the_crashloop_scenario(drill_factory, kubectl_132):
+    """The scenario's second fix: roll checkout-api back to 2.8.3 once it crash-loops."""
+    h = drill_factory(scenario="crashloop-after-deploy", speed=20.0)
+    k = kubectl_132(h)
+    wait_for(lambda: "broken" in h.call(lambda: set(h.world.engine.flags)), what="the failure")
+    assert (
+        "deployment.apps/checkout-api rolled back"
+        in k("rollout", "undo", "deployment/checkout-api").stdout
+    )
+
+    def reactions() -> list[str]:
+        return [x.detail for x in h.call(lambda: h.world.happenings) if x.source == "reaction"]
+
+    wait_for(lambda: "rollback to 2.8.3 also heals" in reactions(), what="the reaction")
+    image = k("get", "deploy", "checkout-api", "-o", "jsonpath={..containers[0].image}").stdout
+    assert image == "registry.example.com/shop/checkout-api:2.8.3"
