@@ -94,7 +94,7 @@ def client_case(url: str, pod: str, max_lines: int, max_bytes: int) -> None:
     from kubernetes.aio import client
 
     from warroom.actions.evidence import EvidenceLimits, collect_evidence
-    from warroom.store import IncidentRepository
+    from warroom.store.tinydb import TinyDBRepository
 
     # The console has these loaded already (pods pane); importing them costs ~0.5 s, ~30 MB.
     assert client.CoreV1Api and client.AppsV1Api
@@ -110,7 +110,7 @@ def client_case(url: str, pod: str, max_lines: int, max_bytes: int) -> None:
 
     async def run() -> dict:
         with tempfile.TemporaryDirectory() as tmp:
-            repo = IncidentRepository(Path(tmp))
+            repo = TinyDBRepository(Path(tmp))
             store = repo.create(repo.new_id())
             store.append("declared", "bench", actor="bench")
             t0 = time.perf_counter()

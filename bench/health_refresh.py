@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fixtures.prometheus_servers import Exporter, PrometheusServer, find_binary
-from warroom.health import CheckSpec
+from warroom.checks import CheckSpec
 from warroom.model import utcnow
 from warroom.sources.prometheus import PrometheusSource, step_for
 

@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from warroom.drill.scenario import Scenario, load_scenario
 from warroom.drill.world import DrillHandle, run_in_thread
+from warroom.pods import PodsSnapshot
 from warroom.sources.kube import KubeSource
-from warroom.sources.kube_status import PodsSnapshot
 
 BASE_PODS = 11  # pods of crashloop-after-deploy itself
 WARROOM = "warroom KubeSource: start -> first full snapshot"
@@ -237,13 +237,13 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
     from types import SimpleNamespace
 
     from textual import events
-    from warroom.widgets.pods_pane import PodsTable
 
-    from warroom.app import WarRoomApp
-    from warroom.drill.cli import drill_settings
+    from warroom.cli.drill import drill_settings
+    from warroom.console.app import WarRoomApp
     from warroom.room import WarRoom
     from warroom.settings import load_settings
-    from warroom.store import IncidentRepository
+    from warroom.store.tinydb import TinyDBRepository
+    from warroom.widgets.pods_pane import PodsTable
 
     out: dict[str, float] = {}
     if args.world == "process":
@@ -359,7 +359,7 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
                 prometheus=dataclasses.replace(s.prometheus, url=None),
                 alertmanager=dataclasses.replace(s.alertmanager, url=None),
             )
-            repo = IncidentRepository(Path(tmp))
+            repo = TinyDBRepository(Path(tmp))
             room = WarRoom.declare(repo, s, title="bench", severity="P1")
             asyncio.run(run(s, repo, room))
     finally:

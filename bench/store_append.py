@@ -20,7 +20,7 @@ from pathlib import Path
 from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
-from warroom.store import IncidentRepository
+from warroom.store.tinydb import TinyDBRepository
 
 N = 20_000
 MARKS = (1_000, N)
@@ -47,7 +47,7 @@ def ms(t0: float) -> float:
 
 
 def ours(base: Path) -> None:
-    repo = IncidentRepository(base / "ours")
+    repo = TinyDBRepository(base / "ours")
     store = repo.create(repo.new_id())
     marks: dict[int, list[float]] = {m: [] for m in MARKS}
     every: list[float] = []

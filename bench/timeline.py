@@ -11,15 +11,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from warroom.app import WarRoomApp
+from warroom.console.app import WarRoomApp
 from warroom.room import WarRoom
 from warroom.settings import load_settings
-from warroom.store import IncidentRepository
+from warroom.store.tinydb import TinyDBRepository
 
 
 def make(base: Path, n: int):
     settings = load_settings(env={"USER": "bench"}, data_dir=base)
-    repo = IncidentRepository(base)
+    repo = TinyDBRepository(base)
     room = WarRoom.declare(repo, settings, title=f"bench {n}", severity="P1")
     for i in range(n):
         room.store.append("note", f"note {i}: checkout-api still crash-looping", actor="bench")

@@ -21,4 +21,6 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 .venv/bin/python -m ruff check .
-exec .venv/bin/python -m pytest -q "$@"
+.venv/bin/python -m ruff format --check .
+# Both cores (pytest-xdist); the architecture contracts run as tests/unit/test_architecture.py.
+exec .venv/bin/python -m pytest -q -n auto "$@"

@@ -64,6 +64,7 @@ class Kind(StrEnum):
     PIN = "pin"
     CHECKLIST = "checklist"
     ACTION = "action"  # something a responder did to a system (restart, delete, rollback)
+    OUTCOME = "outcome"  # what an action did, seen by watching the object afterwards
     ACK = "ack"  # the incident was acknowledged by a responder
     ESCALATED = "escalated"
     DETECTED = "detected"  # detection time marked (by a rule or by hand)
@@ -123,6 +124,17 @@ class Event:
             prev=str(d.get("prev", "")),
             hash=str(d.get("hash", "")),
         )
+
+
+def incident_open(events: list[Event]) -> bool:
+    """Not resolved: the last status-changing event is not a resolution. (The projection folds
+    the whole state; listing incidents needs only this.)"""
+    for ev in reversed(events):
+        if ev.kind == Kind.RESOLVED:
+            return False
+        if ev.kind == Kind.STATUS:
+            return ev.data.get("to") != Status.RESOLVED.value
+    return bool(events)
 
 
 def canonical_json(obj: Any) -> str:

@@ -82,6 +82,11 @@ class IncidentState:
     last_update_at: datetime | None = None
     last_seq: int = 0
     event_count: int = 0
+    # Dedup keys of facts recorded once per incident (an alert episode, a missed deadline),
+    # so a signal asks a set instead of scanning the timeline.
+    once_keys: set[str] = field(default_factory=set)
+    sla: dict[str, timedelta] = field(default_factory=dict)  # the current severity's, as recorded
+    outcomes: dict[int, str] = field(default_factory=dict)  # action seq -> what it did
 
     @property
     def resolved(self) -> bool:
@@ -139,6 +144,8 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
     state.event_count += 1
     kind = ev.kind
     _note_signal(state, ev)
+    if "key" in d and kind in (Kind.ALERT, Kind.DEADLINE, Kind.SYSTEM):
+        state.once_keys.add(str(d["key"]))
     if kind == Kind.DECLARED:
         state.incident_id = str(d.get("incident_id", state.incident_id))
         state.title = str(d.get("title", ""))
@@ -151,11 +158,13 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
         state.detected_at = _ts(d.get("detected_at")) or t
         state.severity = Severity(d.get("severity", "P2"))
         state.severity_history = [(state.severity, t)]
+        _sla_known(state, d.get("policy"))
         state.status = Status.INVESTIGATING
         state.status_history = [(state.status, t)]
     elif kind == Kind.SEVERITY:
         state.severity = Severity(d["to"])
         state.severity_history.append((state.severity, t))
+        _sla_known(state, d.get("policy"))
     elif kind == Kind.STATUS:
         state.status = Status(d["to"])
         state.status_history.append((state.status, t))
@@ -200,6 +209,8 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
         state.last_update_at = t
     elif kind == Kind.CHECKLIST:
         _apply_checklist(state, ev)
+    elif kind == Kind.OUTCOME and d.get("action"):
+        state.outcomes[int(d["action"])] = str(d.get("outcome", ""))
     return state
 
 
@@ -211,6 +222,23 @@ def _note_signal(state: IncidentState, ev: Event) -> None:
         or ev.kind == Kind.DETECTED
     ):
         state.signals.append((_ts(d.get("at")) or ev.time) if ev.kind == Kind.DETECTED else ev.time)
+
+
+def _sla_known(state: IncidentState, policy: Any) -> None:
+    """The severity's SLA as the event recorded it: items bound to an SLA field are re-timed
+    (a P3 raised to P1 owes its first notification within P1's response time)."""
+    if not isinstance(policy, dict):
+        return  # an event written before SLAs were recorded: the room re-times from settings
+    state.sla = {k: timedelta(seconds=float(v)) for k, v in policy.items()}
+    _retime(state)
+
+
+def _retime(state: IncidentState) -> None:
+    if state.declared_at is None:
+        return
+    for item in state.checklist.values():
+        if item.due_key and item.due_key in state.sla:
+            item.due_at = state.declared_at + state.sla[item.due_key]
 
 
 def _impact_known(state: IncidentState, impact: datetime) -> None:
@@ -240,6 +268,7 @@ def _apply_checklist(state: IncidentState, ev: Event) -> None:
                 due_key=it.get("due_key"),
                 done_when=it.get("done_when"),
             )
+        _retime(state)
     elif op in ("done", "undone"):
         item = state.checklist.get(d.get("item", ""))
         if item is not None:

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from warroom.model import Event, Kind, Severity, format_duration, format_ts, utcnow
@@ -27,6 +28,7 @@ KIND_LABELS = {
     Kind.PIN: "pin",
     Kind.CHECKLIST: "checklist",
     Kind.ACTION: "action",
+    Kind.OUTCOME: "outcome",
     Kind.ACK: "ack",
     Kind.ESCALATED: "escalated",
     Kind.DETECTED: "detected",
@@ -271,3 +273,24 @@ def to_json(events: list[Event], now: datetime | None = None) -> str:
         "events": [e.to_dict() for e in events],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render(events: list[Event], fmt: str = "md", now: datetime | None = None) -> str:
+    """The post-mortem as `fmt` ("md" or "json")."""
+    return to_markdown(events, now) if fmt == "md" else to_json(events, now)
+
+
+def export_path(data_dir: Path, incident_id: str, fmt: str = "md") -> Path:
+    """Where the console writes an incident's post-mortem: <data dir>/exports/<id>.<fmt>."""
+    return data_dir / "exports" / f"{incident_id}.{fmt}"
+
+
+def write_export(
+    events: list[Event], path: Path, fmt: str = "md", now: datetime | None = None
+) -> Path:
+    """Write the post-mortem to `path` (its folder created), replacing it atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(render(events, fmt, now), encoding="utf-8")
+    tmp.replace(path)
+    return path

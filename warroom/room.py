@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from warroom.model import (
     Event,
@@ -26,31 +26,20 @@ from warroom.model import (
 from warroom.playbooks import checklist_for
 from warroom.projection import IncidentState, apply, note_section
 from warroom.settings import Settings
+from warroom.store import IncidentRepository, IncidentStore
+
+
+def policy_data(policy: SeverityPolicy) -> dict[str, float]:
+    """The SLA a severity change brings, in the event itself: the timeline alone then gives
+    every due time (export and drill score read the same ones as the console)."""
+    return {
+        name: getattr(policy, name).total_seconds()
+        for name in ("respond_within", "update_every", "escalate_after", "resolve_within")
+    }
 
 
 class RoomError(ValueError):
     """A use case refused: the message says why, in the commander's words."""
-
-
-class IncidentStore(Protocol):
-    """The slice of warroom.store.IncidentStore the use cases need (other backends may follow)."""
-
-    incident_id: str
-    read_only: bool
-
-    def append(
-        self,
-        kind: str,
-        text: str,
-        *,
-        actor: str,
-        data: dict[str, Any] | None = None,
-        ts: datetime | None = None,
-    ) -> Event: ...
-
-    def events(self, since_seq: int = 0) -> list[Event]: ...
-
-    def refresh(self) -> list[Event]: ...
 
 
 class WarRoom:
@@ -111,12 +100,34 @@ class WarRoom:
         text: str,
         data: dict[str, Any] | None = None,
         actor: str | None = None,
+        ts: datetime | None = None,
     ) -> Event:
-        # Catch up first, so checks like "already resolved" see other responders' writes.
-        with self._lock:
+        ev = self._write(kind, text, data, actor, once=None, ts=ts)
+        assert ev is not None  # only a dedup key can skip a write
+        return ev
+
+    def _write(
+        self,
+        kind: Kind | str,
+        text: str,
+        data: dict[str, Any] | None,
+        actor: str | None,
+        *,
+        once: str | None,
+        ts: datetime | None = None,
+    ) -> Event | None:
+        """The one path every event of this incident takes to the store. Under the store's
+        transaction, caught up with other writers first, so checks like "already resolved"
+        see other responders' writes. `once`: a dedup key (alert, deadline); if an event
+        with it is already on the timeline, nothing is written and None is returned."""
+        with self._lock, self.store.transaction():
             self.refresh()
+            if once is not None:
+                if once in self.state.once_keys:
+                    return None
+                data = {**(data or {}), "key": once}
             ev = self.store.append(
-                str(kind), text, actor=actor or self.actor, data=data or {}, ts=self.clock()
+                str(kind), text, actor=actor or self.actor, data=data or {}, ts=ts or self.clock()
             )
             self._fold([ev])
             self._tick_items_done_by(ev)
@@ -124,11 +135,17 @@ class WarRoom:
 
     def _tick_items_done_by(self, ev: Event) -> None:
         """Items whose playbook says `done_when: <kind>` are ticked by the event that does
-        them, credited to whoever did it and pointing at that event."""
-        if ev.kind == Kind.ACTION and not ev.data.get("ok"):
-            return  # a refused or failed restart mitigated nothing
+        them, credited to whoever did it and pointing at that event. A mitigation ("action")
+        is done when its outcome says it took effect, not when the API accepted it."""
+        kind = ev.kind
+        if kind == Kind.ACTION:
+            return  # sent is not done: its OUTCOME event decides
+        if kind == Kind.OUTCOME:
+            if ev.data.get("outcome") != "took_effect":
+                return
+            kind = Kind.ACTION
         for item in list(self.state.checklist.values()):
-            if item.done or item.done_when != ev.kind:
+            if item.done or item.done_when != kind:
                 continue
             self._append(
                 Kind.CHECKLIST,
@@ -146,7 +163,7 @@ class WarRoom:
     @classmethod
     def declare(
         cls,
-        repo: Any,
+        repo: IncidentRepository,
         settings: Settings,
         *,
         title: str,
@@ -186,6 +203,7 @@ class WarRoom:
             "severity": sev.value,
             "category": category,
             "drill": drill,
+            "policy": policy_data(settings.policy(sev)),
         }
         if scenario:
             data["scenario"] = scenario
@@ -194,14 +212,8 @@ class WarRoom:
         if detected_at:
             data["detected_at"] = format_ts(detected_at)
         label = "[DRILL] " if drill else ""
-        store.append(
-            Kind.DECLARED,
-            f"{label}{sev.value} declared: {title}",
-            actor=actor,
-            data=data,
-            ts=now,
-        )
         room = cls(store, settings, actor=actor, clock=clock, playbooks=playbooks)
+        room._append(Kind.DECLARED, f"{label}{sev.value} declared: {title}", data, ts=now)
         room._load_checklist()
         return room
 
@@ -243,7 +255,9 @@ class WarRoom:
         text = f"Severity {direction} {old.value} -> {sev.value}"
         if reason.strip():
             text += f": {reason.strip()}"
-        out = [self._append(Kind.SEVERITY, text, {"from": old.value, "to": sev.value})]
+        sla = policy_data(self.settings.policy(sev))
+        data = {"from": old.value, "to": sev.value, "policy": sla}
+        out = [self._append(Kind.SEVERITY, text, data)]
         added = self._load_checklist()
         if added:
             out.append(added)
@@ -327,6 +341,7 @@ class WarRoom:
         return self._append(Kind.ACK, f"Acknowledged by {self.actor}{late}")
 
     def escalate(self, to: str) -> Event:
+        self._require_open()
         to = " ".join(to.split())
         if not to:
             raise RoomError("escalate to whom?")
@@ -352,6 +367,19 @@ class WarRoom:
         "alertmanager", "kubernetes") so the timeline never credits a person with it."""
         return self._append(kind, text, data, actor=source)
 
+    def record_once(
+        self,
+        kind: Kind | str,
+        text: str,
+        data: dict[str, Any] | None = None,
+        *,
+        key: str,
+        source: str | None = None,
+    ) -> Event | None:
+        """Record a fact unless one with the same `key` is on the timeline already (another
+        console saw the same alert, or crossed the same deadline): None then."""
+        return self._write(kind, text, data, source, once=key)
+
     def record_action(
         self,
         text: str,
@@ -370,6 +398,21 @@ class WarRoom:
         if revert:
             data["revert"] = revert
         return self._append(Kind.ACTION, text, data)
+
+    def record_outcome(self, action: Event, outcome: str, text: str, waited_s: float) -> Event:
+        """What an action did, seen afterwards: took_effect, no_effect or pending. Credited to
+        whoever did the action."""
+        words = {"took_effect": "took effect", "no_effect": "no effect", "pending": "pending"}
+        what = action.data.get("target") or action.text
+        data = {
+            "action": action.seq,
+            "outcome": outcome,
+            "verb": action.data.get("verb"),
+            "target": action.data.get("target"),
+            "waited_s": waited_s,
+        }
+        line = f"{words.get(outcome, outcome).capitalize()}: {what} (#{action.seq}): {text}"
+        return self._append(Kind.OUTCOME, line, data, actor=action.actor)
 
     def resolve(self, summary: str = "") -> Event:
         self._require_open()

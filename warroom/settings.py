@@ -19,7 +19,10 @@ from typing import Any
 
 from platformdirs import user_config_path, user_data_path
 
+from warroom.checks import HealthConfig, HealthConfigError, parse_health
+from warroom.destinations import Destination, NotifyConfigError, parse_destinations
 from warroom.model import Severity, SeverityPolicy, parse_duration
+from warroom.tomlfile import deep_merge, toml_error_line, toml_line
 
 APP_NAME = "warroom"
 DEFAULTS_NAME = "<shipped defaults>"
@@ -45,6 +48,9 @@ class AlertmanagerSettings:
     bearer_token: str | None = None
     timeout: float = 5.0
     refresh: timedelta = timedelta(seconds=15)
+    # An alert gone after Alertmanager restarted is held this long for Prometheus to send it
+    # again (its resend delay is 1m by default) before it counts as resolved.
+    restart_grace: timedelta = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,10 @@ class KubeSettings:
     mutate_namespaces: tuple[str, ...] = ()  # allow-list for restart/delete; empty: any watched
     read_only_contexts: tuple[str, ...] = ()
     log_lines: int = 500
+    # How long an action is watched before its outcome is written: a delete that has not
+    # shown after this did nothing; a rollout not complete by then is "pending".
+    verify_delete: timedelta = timedelta(seconds=20)
+    verify_rollout: timedelta = timedelta(seconds=90)
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,7 @@ class Settings:
     read_only: bool = False
     warn_before: timedelta = timedelta(minutes=5)
     bell: bool = False
+    lost_after: timedelta = timedelta(seconds=10)  # a source failing this long is "lost"
     keymap: dict[str, str] = field(default_factory=dict)
     prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
     alertmanager: AlertmanagerSettings = field(default_factory=AlertmanagerSettings)
@@ -88,9 +99,9 @@ class Settings:
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     playbooks_dir: Path | None = None
     templates_dir: Path | None = None
-    # Sections parsed by their own modules (health checks, detection rules, destinations);
-    # kept raw here so settings.py does not depend on them.
-    raw: dict[str, Any] = field(default_factory=dict)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    destinations: tuple[Destination, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)  # the merged TOML, as read
 
     def policy(self, severity: Severity | str) -> SeverityPolicy:
         return self.severities[Severity(severity)]
@@ -156,35 +167,15 @@ def load_settings(
             text = path.read_text(encoding="utf-8")
             user = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{path}: {_toml_error_line(exc)}") from None
+            raise SettingsError(f"{path}: {toml_error_line(exc)}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise SettingsError(f"{path}: cannot read settings: {exc}") from None
-        merged = _deep_merge(merged, user)
+        merged = deep_merge(merged, user)
 
     _apply_env(merged, env)
     return _build(
         merged, source, text, data_dir=data_dir, actor=actor, read_only=read_only, env=env
     )
-
-
-def _toml_error_line(exc: tomllib.TOMLDecodeError) -> str:
-    # tomllib says "Invalid value (at line 7, column 12)"; turn it into "line 7: invalid value".
-    msg = str(exc)
-    m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-    if m:
-        what = msg[: m.start()].strip()
-        return f"line {m.group(1)}: {what[:1].lower()}{what[1:]} (column {m.group(2)})"
-    return msg
-
-
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 _ENV_MAP = {
@@ -348,6 +339,7 @@ def _build(
         bearer_token=r.str_("alertmanager.bearer_token"),
         timeout=r.number("alertmanager.timeout", 5.0),
         refresh=r.duration("alertmanager.refresh", "15s"),
+        restart_grace=r.duration("alertmanager.restart_grace", "2m"),
     )
     log_lines = r.whole("kube.log_lines", 500)
     kube = KubeSettings(
@@ -358,6 +350,8 @@ def _build(
         mutate_namespaces=r.str_list("kube.mutate_namespaces"),
         read_only_contexts=r.str_list("kube.read_only_contexts"),
         log_lines=log_lines,
+        verify_delete=r.duration("kube.verify_delete", "20s"),
+        verify_rollout=r.duration("kube.verify_rollout", "90s"),
     )
 
     evidence = EvidenceSettings(
@@ -371,6 +365,20 @@ def _build(
     def opt_path(key: str) -> Path | None:
         value = r.str_(key)
         return Path(value).expanduser() if value else None
+
+    try:
+        health = parse_health(r.get("health"), source)
+    except HealthConfigError as exc:
+        raise r.fail(exc.key, exc.problem) from None
+    try:
+        notify = r.get("notify") or {}
+        destinations = parse_destinations(
+            notify.get("destinations") if isinstance(notify, dict) else notify,
+            source,
+            line_of=lambda key: toml_line(text, key) if text else None,
+        )
+    except NotifyConfigError as exc:
+        raise SettingsError(str(exc)) from None
 
     resolved_dir = data_dir or r.str_("data_dir")
     resolved_actor = actor or r.str_("actor") or _default_actor(env)
@@ -386,6 +394,7 @@ def _build(
         read_only=read_only if read_only is not None else r.bool_("read_only", False),
         warn_before=r.duration("ui.warn_before", "5m"),
         bell=r.bool_("ui.bell", False),
+        lost_after=r.duration("ui.lost_after", "10s"),
         keymap=dict(keymap),
         prometheus=prometheus,
         alertmanager=alertmanager,
@@ -393,6 +402,8 @@ def _build(
         evidence=evidence,
         playbooks_dir=opt_path("incident.playbooks_dir"),
         templates_dir=opt_path("templates_dir"),
+        health=health,
+        destinations=tuple(destinations),
         raw=data,
     )
 
@@ -410,64 +421,3 @@ def _default_actor(env: dict[str, str]) -> str:
 def _error(source: str, line: int | None, key: str, problem: str) -> SettingsError:
     where = f"{source}:{line}" if line else source
     return SettingsError(f"{where}: {key}: {problem}")
-
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
-
-
-def toml_line(text: str, dotted_key: str) -> int | None:
-    """Best-effort line number of `a.b.c` (or `a.list[2].key`) in a TOML text.
-
-    Good enough for error messages: it follows [table] and [[array]] headers and plain keys.
-    """
-    parts = dotted_key.split(".")
-    # "health.checks[2].query" -> table "health.checks", index 2, key "query"
-    index: int | None = None
-    table_parts: list[str] = []
-    leaf = parts[-1]
-    for i, part in enumerate(parts[:-1]):
-        m = re.fullmatch(r"(.+)\[(\d+)\]", part)
-        if m:
-            table_parts = [*parts[:i], m.group(1)]
-            index = int(m.group(2))
-            leaf = ".".join(parts[i + 1 :])
-            break
-    else:
-        table_parts = parts[:-1]
-    m_leaf = re.fullmatch(r"(.+)\[(\d+)\]", leaf)
-    if m_leaf and index is None:
-        table_parts, index, leaf = [*table_parts, m_leaf.group(1)], int(m_leaf.group(2)), ""
-
-    want_table = ".".join(table_parts)
-    current = ""
-    seen_array = -1
-    table_line: int | None = None
-    for n, line in enumerate(text.splitlines(), start=1):
-        h = _HEADER.match(line)
-        if h:
-            current = h.group(2).strip()
-            if current == dotted_key:
-                return n
-            if current == want_table:
-                if h.group(1) == "[[":
-                    seen_array += 1
-                    if index is not None and seen_array == index:
-                        table_line = n
-                elif index is None:
-                    table_line = n
-            continue
-        k = _KEY.match(line)
-        if not k:
-            continue
-        key = k.group(1).strip("\"'")
-        in_table = current == want_table and (index is None or seen_array == index)
-        if in_table and key == leaf:
-            return n
-        # dotted keys written inline: `P0.respond_within = ...` under [severity]
-        full = f"{current}.{key}" if current else key
-        if full == dotted_key:
-            return n
-        if not current and want_table == "" and key == leaf:
-            return n
-    return table_line

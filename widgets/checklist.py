@@ -6,12 +6,12 @@ import contextlib
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
-from warroom.widgets.messages import ToggleRequested
 
 from warroom.sanitize import one_line
+from warroom.widgets.keys import bindings_for
+from warroom.widgets.messages import ToggleRequested
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +28,7 @@ class ChecklistRow:
 
 
 class Checklist(OptionList):
-    BINDINGS = [
-        Binding("space", "toggle", "Toggle item", id="checklist.toggle"),
-    ]
+    BINDINGS = bindings_for("checklist")
 
     DEFAULT_CSS = """
     Checklist { height: 1fr; border: none; padding: 0; }

@@ -3,13 +3,18 @@ then the alerts firing in Alertmanager. Rows are plain data; the app maps snapsh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import DataTable
 
+from warroom.model import utcnow
 from warroom.sanitize import one_line
+from warroom.widgets.cells import Since
+from warroom.widgets.fast_table import FastRowsTable
+from warroom.widgets.keys import bindings_for
 
 STATE_STYLES = {
     "ok": ("OK", "bold green"),
@@ -19,6 +24,7 @@ STATE_STYLES = {
     "error": ("ERROR", "bold red"),
 }
 BLOCKS = "▁▂▃▄▅▆▇█"
+AGE_STEP = 1.0  # seconds between redraws of the alerts' ages
 
 
 def sparkline(values: list[float], width: int = 24) -> str:
@@ -52,14 +58,12 @@ class AlertRow:
     fingerprint: str
     name: str
     severity: str
-    age: str
+    starts_at: datetime | None  # AGE is drawn from it, so it ticks between refreshes
     summary: str
 
 
 class HealthTable(DataTable):
-    BINDINGS = [
-        Binding("enter", "select_cursor", "Series", id="health.series"),
-    ]
+    BINDINGS = bindings_for("health")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
@@ -114,9 +118,10 @@ class HealthTable(DataTable):
         return str(key.value)
 
 
-class AlertsTable(DataTable):
-    def __init__(self, *, id: str | None = None) -> None:
+class AlertsTable(FastRowsTable):
+    def __init__(self, *, id: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(id=id, cursor_type="row")
+        self.clock = clock
         self._rows: dict[str, AlertRow] = {}
 
     def on_mount(self) -> None:
@@ -124,6 +129,18 @@ class AlertsTable(DataTable):
         self.add_column("SEV", key="severity")
         self.add_column("AGE", key="age")
         self.add_column("SUMMARY", key="summary")
+        self.set_interval(AGE_STEP, self.touch, name="alert ages")
+
+    def _cells(self, r: AlertRow) -> dict[str, Text | Since]:
+        age: Text | Since = Text("-", style="dim")
+        if r.starts_at is not None:
+            age = Since(r.starts_at, "{}", "dim", self.clock)
+        return {
+            "name": Text(one_line(r.name), style="bold red"),
+            "severity": Text(one_line(r.severity)),
+            "age": age,
+            "summary": Text(one_line(r.summary)[:120]),
+        }
 
     def set_rows(self, rows: list[AlertRow]) -> None:
         wanted = {r.fingerprint: r for r in rows}
@@ -132,12 +149,7 @@ class AlertsTable(DataTable):
                 self.remove_row(fp)
                 del self._rows[fp]
         for r in rows:
-            cells = {
-                "name": Text(one_line(r.name), style="bold red"),
-                "severity": Text(one_line(r.severity)),
-                "age": Text(r.age, style="dim"),
-                "summary": Text(one_line(r.summary)[:120]),
-            }
+            cells = self._cells(r)
             if r.fingerprint not in self._rows:
                 self.add_row(*cells.values(), key=r.fingerprint)
             elif self._rows[r.fingerprint] != r:

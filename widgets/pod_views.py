@@ -16,9 +16,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Label, Log, Static
-from warroom.widgets.dialogs import DIALOG_CSS, _Modal
 
 from warroom.sanitize import one_line, strip_control
+from warroom.widgets.dialogs import DIALOG_CSS, _Modal
 
 
 class LogScreen(ModalScreen[None]):

@@ -13,31 +13,26 @@ not merely refused: they are not bound at all (k9s's rule).
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, overload
+from typing import Any
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
-from textual._two_way_dict import TwoWayDict
-from textual.binding import Binding
-from textual.cache import LRUCache
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellKey, Row, RowKey
+from textual.widgets.data_table import RowKey
 
-from warroom.model import format_duration, utcnow
+from warroom.model import utcnow
 from warroom.sanitize import one_line
+from warroom.widgets.cells import Since
+from warroom.widgets.fast_table import FastRowsTable
+from warroom.widgets.keys import bindings_for
 
 BAD_STATUS_STYLE = "bold red"
 WARN_STATUS = {"Pending", "ContainerCreating", "PodInitializing", "Terminating", "NotReady"}
 AGE_STEP = 5.0  # seconds between redraws of the visible relative times
-MOVED_CELLS = 4000  # rendered cells kept by content, whatever row they are on
 
 
 @dataclass(frozen=True)
@@ -54,28 +49,6 @@ class PodTableRow:
     labels: tuple[tuple[str, str], ...] = ()
     created_at: datetime | None = None  # AGE is drawn from it, relative to the table's clock
     last_restart_at: datetime | None = None  # RESTARTS gets " (2m ago)" from it
-
-
-@dataclass(frozen=True)
-class Since:
-    """A cell showing the time since `at`, formatted when drawn: `template` gets the
-    duration ("{}" -> "3m05s"). Equal cells compare equal, so unchanged rows stay untouched."""
-
-    at: datetime
-    template: str = "{}"
-    style: str = ""
-    clock: Callable[[], datetime] = field(default=utcnow, compare=False, repr=False)
-
-    @property
-    def plain(self) -> str:
-        return self.template.format(format_duration(self.clock() - self.at))
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Text(self.plain, style=self.style, end="")
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        width = cell_len(self.plain)
-        return Measurement(width, width)
 
 
 class PodAction(Message):
@@ -132,14 +105,8 @@ def sort_key(column: str, r: PodTableRow) -> tuple[Any, ...]:
     return (*key, r.uid)
 
 
-class PodsTable(DataTable):
-    BINDINGS = [
-        Binding("l", "pod('logs')", "Logs", id="pods.logs"),
-        Binding("d", "pod('describe')", "Describe", id="pods.describe"),
-        Binding("e", "pod('evidence')", "Evidence", id="pods.evidence"),
-        Binding("slash", "filter", "Filter", id="pods.filter"),
-        Binding("full_stop", "cycle_sort", "Sort", id="pods.sort"),
-    ]
+class PodsTable(FastRowsTable):
+    BINDINGS = bindings_for("pods", mutating=False)
 
     class FilterRequested(Message):
         pass
@@ -152,13 +119,6 @@ class PodsTable(DataTable):
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         super().__init__(id=id, cursor_type="row")
-        # DataTable keeps 10k rendered cells and 1k lines; redrawn a few times a second, most
-        # are dead versions that the garbage collector walks (measured: 40k segments and
-        # 18k strip caches alive under churn). A screen's worth is enough.
-        self._cell_render_cache.maxsize = 2000
-        self._row_render_cache.maxsize = 200
-        self._line_cache.maxsize = 200
-        self._moved_cells: LRUCache[tuple[Any, ...], list[list[Segment]]] = LRUCache(MOVED_CELLS)
         self.show_namespace = show_namespace
         self.clock = clock
         self.all_rows: dict[str, PodTableRow] = {}
@@ -299,18 +259,8 @@ class PodsTable(DataTable):
             self.update_cell(new.uid, col, cell, update_width=wider)
 
     def _drop_rows(self, uids: list[str]) -> None:
-        """DataTable.remove_row re-indexes every row for each removal (10k dict entries per
-        pod); remove them all, then re-index once (in _reindex), as remove_row does."""
-        for uid in uids:
-            key = self._keys.pop(uid, None)
-            if key is None or key not in self.rows:
-                continue
-            for column_key in self._data[key]:
-                self._updated_cells.discard(CellKey(key, column_key))
-            del self.rows[key]
-            del self._data[key]
-        self._require_update_dimensions = True
-        self.refresh(layout=True)
+        """Remove them all, then re-index once (in _reindex)."""
+        self.drop_rows([key for uid in uids if (key := self._keys.pop(uid, None)) is not None])
 
     def _reindex(self) -> None:
         """Put rows in self._order (DataTable.sort only sees cell values)."""
@@ -320,9 +270,7 @@ class PodsTable(DataTable):
         keep = self.selected_uid() if self._user_moved else None
         # The same re-indexing DataTable.sort() does, driven by our order.
         keys = self._keys
-        self._row_locations = TwoWayDict({keys[k[-1]]: i for i, k in enumerate(self._order)})
-        self._update_count += 1
-        self.refresh()
+        self.order_rows(keys[k[-1]] for k in self._order)
         if keep is not None and keep in self._shown:
             self.move_cursor(row=self.get_row_index(keep))
         elif self._shown:
@@ -343,67 +291,16 @@ class PodsTable(DataTable):
             return
         top = int(self.scroll_y)
         for i in range(top, min(self.row_count, top + self.size.height)):
-            key = self._row_locations.get_key(i)
-            data = self._data.get(key) if key is not None else None
+            key = self.key_at(i)
+            if key is None:
+                continue
             for col in ("restarts", "age"):
-                cell = data.get(col) if data else None  # type: ignore[call-overload]
+                cell = self.cell_at(key, col)
                 if isinstance(cell, Since):
                     column = self.columns[col]  # type: ignore[index]
                     if cell_len(cell.plain) > column.content_width:
-                        self.update_cell(key, col, cell, update_width=True)  # type: ignore[arg-type]
-        self._update_count += 1  # the render caches are keyed by it
-        self.refresh()
-
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> list[list[Segment]]:
-        """A body cell rendered once per content, wherever its row goes. DataTable keys its
-        cell cache by the row and an update counter that every change moves, so each
-        snapshot re-rendered every visible cell (Rich layout of each), and a pod turning
-        unhealthy shifts every row below it. The rendering only depends on the row through
-        the click metadata, which is stamped again here."""
-        if row_index < 0 or column_index < 0:  # header and label cells: DataTable's own
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        cell = self._data[row_key][column_key]  # type: ignore[index]
-        if not isinstance(cell, Text | Since):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        key = (
-            column_key,
-            cell.plain,
-            str(cell.style),
-            base_style,
-            width,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._pseudo_class_state,
-        )
-        meta = Style.from_meta({"row": row_index, "column": column_index})
-        lines = self._moved_cells.get(key)
-        if lines is None:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-            self._moved_cells[key] = lines
-            return lines
-        return [[Segment(t, s + meta if s else meta, c) for t, s, c in line] for line in lines]
-
-    # DataTable rebuilds these two lists of every row whenever _update_count moves (after any
-    # cell update, and to scroll the cursor into view): 10k entries several times a second.
-    # Every row here is one line high, so both are views over the row order instead.
-    @property
-    def ordered_rows(self) -> Sequence[Row]:  # type: ignore[override]
-        return _RowsView(self)
-
-    @property
-    def _y_offsets(self) -> Sequence[tuple[RowKey, int]]:  # type: ignore[override]
-        return _OffsetsView(self)
+                        self.update_cell(key, col, cell, update_width=True)
+        self.touch()
 
     # ----- keys ----------------------------------------------------------------------------
     def selected_uid(self) -> str | None:
@@ -452,50 +349,10 @@ class PodsTable(DataTable):
             self._resort()
 
 
-class _RowsView(Sequence[Row]):
-    """The table's rows in display order, looked up when asked (DataTable.ordered_rows)."""
-
-    def __init__(self, table: DataTable) -> None:
-        self.rows, self.key_at = table.rows, table._row_locations.get_key
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def _at(self, i: int) -> Row:
-        key = self.key_at(i) if 0 <= i < len(self.rows) else None
-        if key is None:
-            raise IndexError(i)
-        return self.rows[key]
-
-    @overload
-    def __getitem__(self, i: int) -> Row: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Row]: ...
-    def __getitem__(self, i: int | slice) -> Row | list[Row]:
-        if isinstance(i, slice):
-            return [self._at(j) for j in range(*i.indices(len(self)))]
-        return self._at(i + len(self) if i < 0 else i)
-
-
-class _OffsetsView(_RowsView):
-    """y -> (row key, line in row) for one-line rows (DataTable._y_offsets)."""
-
-    def __getitem__(self, i: int | slice) -> Any:
-        rows = super().__getitem__(i)
-        return [(r.key, 0) for r in rows] if isinstance(rows, list) else (rows.key, 0)
-
-    def clear(self) -> None:
-        """DataTable.clear() empties its cached list; a view has nothing to empty."""
-
-
 class MutablePodsTable(PodsTable):
     """The pods table with restart and delete bound (never used in read-only mode)."""
 
-    BINDINGS = [
-        *PodsTable.BINDINGS,
-        Binding("r", "pod('restart')", "Restart owner", id="pods.restart"),
-        Binding("ctrl+d", "pod('delete')", "Delete pod", id="pods.delete"),
-    ]
+    BINDINGS = bindings_for("pods", mutating=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Outside the namespace allow-list the mutating keys are not bound for that row.

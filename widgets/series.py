@@ -9,9 +9,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Static
-from warroom.widgets.dialogs import _Modal
 
 from warroom.sanitize import one_line
+from warroom.widgets.dialogs import _Modal
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 

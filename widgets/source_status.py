@@ -1,7 +1,8 @@
 """One line that says plainly what a pane is waiting for or how stale its data is.
 
-"not configured: ...", "connecting to URL", "unreachable since 10:04:05: connection refused",
-"updated 3s ago". Never a fake table: a pane without data says why it has none.
+"not configured: ...", "connecting to URL", "stale since 10:04:05 (12s ago)  Connection refused
+(URL)", "updated 3s ago" for a polled source, "live" for a watch that is connected. Never a
+fake table: a pane without data says why it has none.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from warroom.sanitize import one_line
 
 @dataclass(frozen=True)
 class SourceState:
-    kind: str  # "unconfigured" | "connecting" | "ok" | "stale" | "error"
+    kind: str  # "unconfigured" | "connecting" | "ok" | "live" | "stale" | "error"
     message: str = ""
     since: datetime | None = None  # ok: last success; stale: first failure
     summary: str = ""  # e.g. "3/42 unhealthy in 2 namespaces"
@@ -55,6 +56,11 @@ class SourceStatus(Widget):
             ago = f" ({format_duration(now - s.since)} ago)" if s.since else ""
             t.append(f"stale since {since}{ago}", style="bold white on red")
             t.append(f"  {msg}", style="red")
+        elif s.kind == "live":  # a watch: connected now, nothing to count up
+            if s.summary:
+                t.append(one_line(s.summary), style="bold")
+                t.append("  ")
+            t.append("live", style="bold green")
         elif s.kind == "error":
             t.append("error: ", style="bold red")
             t.append(msg)

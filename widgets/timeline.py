@@ -16,9 +16,10 @@ from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from warroom.widgets.messages import EventSelected, PinRequested
 
 from warroom.sanitize import one_line
+from warroom.widgets.keys import bindings_for
+from warroom.widgets.messages import EventSelected, PinRequested
 
 # A distinct mark and colour per kind, so a scan of the left edge tells the story.
 KIND_MARKS: dict[str, tuple[str, str]] = {
@@ -30,6 +31,7 @@ KIND_MARKS: dict[str, tuple[str, str]] = {
     "pin": ("★", "yellow"),
     "checklist": ("☑", "green"),
     "action": ("»", "bold yellow"),
+    "outcome": ("⇒", "yellow"),
     "ack": ("✓", "green"),
     "escalated": ("↑", "bold red"),
     "detected": ("◎", "magenta"),
@@ -66,8 +68,7 @@ class Timeline(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "first", "First", show=False),
         Binding("end", "last", "Last", show=False),
-        Binding("enter", "open", "Details", id="timeline.details"),
-        Binding("p", "pin", "Pin", id="timeline.pin"),
+        *bindings_for("timeline"),
     ]
 
     DEFAULT_CSS = """

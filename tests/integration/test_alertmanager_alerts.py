@@ -14,7 +14,8 @@ from tests.fixtures.prometheus_servers import (
     PrometheusServer,
     free_port,
 )
-from warroom.sources.alertmanager import AlertmanagerSource, AlertTracker, AlertTransition
+from warroom.signals.alerts import AlertTracker, AlertTransition
+from warroom.sources.alertmanager import AlertmanagerSource
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +65,7 @@ async def test_unreachable_alertmanager_is_a_failed_snapshot() -> None:
     async with AlertmanagerSource(f"http://127.0.0.1:{free_port()}", timeout=2) as src:
         snap = await src.fetch()
     assert not snap.ok and snap.alerts == [] and snap.last_ok_at is None
-    assert snap.error is not None and snap.error.startswith("cannot reach")
+    assert snap.error is not None and snap.error.startswith("Connection refused (http://127.0.0.1:")
 
 
 async def test_not_alertmanager_is_a_failed_snapshot(prometheus_server: PrometheusServer) -> None:

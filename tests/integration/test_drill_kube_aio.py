@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ import pytest
 from kubernetes.aio import client, config, watch
 from kubernetes.aio.client.exceptions import ApiException
 
+from tests.support import until
 from warroom.drill.scenario import load_scenario
 from warroom.drill.tables import pod_status
 from warroom.drill.world import DrillWorld
@@ -23,17 +23,6 @@ async def api_client(world: DrillWorld) -> client.ApiClient:
     cfg = client.Configuration()
     await config.load_kube_config(config_file=str(world.kubeconfig_path), client_configuration=cfg)
     return client.ApiClient(configuration=cfg)
-
-
-async def wait_for(pred, timeout: float = 30.0, what: str = ""):
-    deadline = asyncio.get_running_loop().time() + timeout
-    last = None
-    while asyncio.get_running_loop().time() < deadline:
-        last = await pred()
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}; last: {last!r}")
 
 
 @pytest.fixture
@@ -167,7 +156,7 @@ async def test_statefulset_pod_recreated_with_same_name(world):
                 p if p.metadata.uid != before.metadata.uid and p.status.phase == "Running" else None
             )
 
-        pod = await wait_for(back, what="redis-cart-0 recreated")
+        pod = await until(back, what="redis-cart-0 recreated")
         assert pod.metadata.owner_references[0].kind == "StatefulSet"
 
 

@@ -8,7 +8,7 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
-from tests.fixtures.drill import wait_for
+from tests.support import wait_for
 from warroom.drill.tables import pod_status
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import re
 import pytest
 from kubernetes import client, config
 
-from tests.fixtures.drill import wait_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
 

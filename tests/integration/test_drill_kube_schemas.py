@@ -29,7 +29,7 @@ from kubernetes import client, config
 from kubernetes.client import models
 from kubernetes.client.rest import ApiException
 
-from tests.fixtures.drill import wait_for
+from tests.support import wait_for
 from warroom.drill import openapi_gen
 from warroom.drill.resources import RESOURCES, STORED
 from warroom.drill.scenario import (

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.fixtures.drill import wait_for
+from tests.support import wait_for
 from warroom.drill.scenario import load_scenario
 
 pytestmark = pytest.mark.integration

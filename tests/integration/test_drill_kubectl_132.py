@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fixtures.drill import wait_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
 RO = ("--context", "warroom-drill-readonly")

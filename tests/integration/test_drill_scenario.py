@@ -13,7 +13,7 @@ import pytest
 from kubernetes import client, config, watch
 from prometheus_api_client import PrometheusConnect
 
-from tests.fixtures.drill import wait_for
+from tests.support import wait_for
 from warroom.drill.tables import pod_status
 
 pytestmark = pytest.mark.integration

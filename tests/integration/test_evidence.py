@@ -20,22 +20,25 @@ from kubernetes.aio import client, config
 
 from tests.fixtures.drill import ADMIN_TOKEN, RO_TOKEN
 from tests.fixtures.prometheus_servers import Exporter, PrometheusServer, free_port
+from tests.support import until
 from warroom.actions.evidence import (
     EvidenceCancelled,
     EvidenceLimits,
+    EvidenceRequest,
+    EvidenceSources,
     collect_evidence,
     list_bundles,
     verify_bundles,
 )
+from warroom.checks import CheckSpec
 from warroom.drill.logs import FAKE_BEARER
 from warroom.drill.world import DrillHandle
-from warroom.health import CheckSpec
 from warroom.model import Kind
 from warroom.room import WarRoom
 from warroom.settings import load_settings
 from warroom.sources.alertmanager import AlertmanagerSource
 from warroom.sources.prometheus import PrometheusSource
-from warroom.store import IncidentRepository
+from warroom.store.tinydb import TinyDBRepository
 
 pytestmark = pytest.mark.integration
 NS = "shop"
@@ -46,7 +49,7 @@ NS = "shop"
 def room(tmp_path: Path) -> WarRoom:
     settings = load_settings(env={"USER": "ann"}, data_dir=tmp_path / "data")
     return WarRoom.declare(
-        IncidentRepository(settings.data_dir), settings, title="Checkout down", severity="P1"
+        TinyDBRepository(settings.data_dir), settings, title="Checkout down", severity="P1"
     )
 
 
@@ -59,16 +62,6 @@ def factory_for(handle: DrillHandle, context: str | None = None) -> Callable[[],
         return client.ApiClient(configuration=cfg)
 
     return make
-
-
-async def until(pred: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        got = await pred()
-        if got:
-            return got
-        await asyncio.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 async def restarted_checkout_pods(handle: DrillHandle, n: int) -> list[str]:
@@ -153,17 +146,12 @@ async def test_crashlooping_pod_bundle(
         seen: list[tuple[float, str]] = []
         with PrometheusSource(prometheus_server.url) as prom:
             res = await collect_evidence(
-                store=room.store,
-                room_or_recorder=room,
-                kube_api_client_factory=factory_for(handle),
-                namespace=NS,
-                pod=pod,
-                prometheus=prom,
-                check_specs=specs,
-                alertmanager=am,
-                actor="ann",
+                room,
+                EvidenceRequest(namespace=NS, pod=pod, redact_extra=(ADMIN_TOKEN,)),
+                EvidenceSources(
+                    kube=factory_for(handle), prometheus=prom, checks=specs, alertmanager=am
+                ),
                 progress=lambda f, m: seen.append((f, m)),
-                redact_extra=[ADMIN_TOKEN],
             )
 
     # sealed, recorded, and only the archive is left
@@ -299,16 +287,14 @@ async def test_partial_failures_still_complete(
     with PrometheusSource(dead_prom, timeout=2) as prom:
         async with AlertmanagerSource(dead_am, timeout=2) as am:
             res = await collect_evidence(
-                store=room.store,
-                room_or_recorder=room,
-                kube_api_client_factory=factory_for(handle, "warroom-drill-readonly"),
-                namespace=NS,
-                pod=gone,
-                prometheus=prom,
-                check_specs=[CheckSpec("Up", "up")],
-                alertmanager=am,
-                actor="ann",
-                keep_folder=True,
+                room,
+                EvidenceRequest(namespace=NS, pod=gone, keep_folder=True),
+                EvidenceSources(
+                    kube=factory_for(handle, "warroom-drill-readonly"),
+                    prometheus=prom,
+                    checks=[CheckSpec("Up", "up")],
+                    alertmanager=am,
+                ),
             )
     folder = res.path_tar.with_name(res.path_tar.name.removesuffix(".tar.gz"))
     for path in [folder, *folder.rglob("*")]:
@@ -316,7 +302,7 @@ async def test_partial_failures_still_complete(
     whats = {f["what"]: f["error"] for f in res.failures}
     assert whats[f"pod {NS}/{gone}"].startswith("HTTP 404 NotFound")
     assert f"metrics from {dead_prom}" in whats
-    assert f"alerts from {dead_am}" in whats and "cannot reach" in whats[f"alerts from {dead_am}"]
+    assert f"alerts from {dead_am}" in whats and "Connection refused" in whats[f"alerts from {dead_am}"]
     assert res.manifest["failures"] == res.failures
     assert res.event.data["failures"] == len(res.failures) == 3
     assert res.event.text.endswith("3 failures")
@@ -333,13 +319,9 @@ async def test_incident_wide_is_capped_and_worst_first(
     handle = drill_factory(speed=20.0)
     crashed = await restarted_checkout_pods(handle, 3)
     res = await collect_evidence(
-        store=room.store,
-        room_or_recorder=room,
-        kube_api_client_factory=factory_for(handle),
-        namespace=NS,
-        pod=None,
-        limits=EvidenceLimits(max_pods=2),
-        actor="ann",
+        room,
+        EvidenceRequest(namespace=NS, pod=None, limits=EvidenceLimits(max_pods=2)),
+        EvidenceSources(kube=factory_for(handle)),
     )
     scope = res.manifest["scope"]
     assert len(scope["pods"]) == 2 and set(scope["pods"]) < set(crashed)
@@ -484,21 +466,10 @@ def plain_factory(url: str) -> Callable[[], client.ApiClient]:
 async def collect_from_fake(room: WarRoom, url: str, pod: str, **kw: Any) -> Any:
     """One pod's bundle from the fake API, recorded on the room's timeline as ann."""
     return await collect_evidence(
-        store=room.store,
-        room_or_recorder=room,
-        kube_api_client_factory=plain_factory(url),
-        namespace="prod",
-        pod=pod,
-        actor="ann",
-        **kw,
+        room,
+        EvidenceRequest(namespace="prod", pod=pod, **kw),
+        EvidenceSources(kube=plain_factory(url)),
     )
-
-
-def recorder_of(room: WarRoom) -> Callable[..., Any]:
-    def record(kind: str, text: str, data: dict[str, Any], *, source: str | None = None) -> Any:
-        return room.store.append(kind, text, actor=source or "?", data=data)
-
-    return record
 
 
 @pytest.mark.parametrize(
@@ -514,13 +485,9 @@ async def test_200mb_log_is_capped_while_streaming(
 ) -> None:
     api, url = fake_api
     res = await collect_evidence(
-        store=room.store,
-        room_or_recorder=recorder_of(room),
-        kube_api_client_factory=plain_factory(url),
-        namespace="prod",
-        pod="big",
-        limits=limits,
-        actor="ann",
+        room,
+        EvidenceRequest(namespace="prod", pod="big", limits=limits),
+        EvidenceSources(kube=plain_factory(url)),
     )
     assert api.queries[0]["tailLines"] == str(limits.max_log_lines)
     assert api.queries[0]["limitBytes"] == str(limits.max_log_bytes)
@@ -570,12 +537,9 @@ async def test_forbidden_logs_are_a_failure_not_an_abort(
 ) -> None:
     _, url = fake_api
     res = await collect_evidence(
-        store=room.store,
-        room_or_recorder=room,
-        kube_api_client_factory=plain_factory(url),
-        namespace="prod",
-        pod="locked",
-        actor="ann",
+        room,
+        EvidenceRequest(namespace="prod", pod="locked"),
+        EvidenceSources(kube=plain_factory(url)),
     )
     assert res.failures == [
         {
@@ -601,13 +565,13 @@ async def test_cancel_mid_stream_keeps_nothing(
     presser = asyncio.create_task(press_cancel())
     with pytest.raises(EvidenceCancelled) as info:
         await collect_evidence(
-            store=room.store,
-            room_or_recorder=room,
-            kube_api_client_factory=plain_factory(url),
-            namespace="prod",
-            pod="big",
-            limits=EvidenceLimits(max_log_lines=10**9, max_log_bytes=BIG),
-            actor="ann",
+            room,
+            EvidenceRequest(
+                namespace="prod",
+                pod="big",
+                limits=EvidenceLimits(max_log_lines=10**9, max_log_bytes=BIG),
+            ),
+            EvidenceSources(kube=plain_factory(url)),
             cancel=cancel,
         )
     await presser
@@ -632,13 +596,11 @@ async def test_cancel_while_the_server_is_silent(
     presser = asyncio.create_task(press_cancel())
     with pytest.raises(EvidenceCancelled):
         await collect_evidence(
-            store=room.store,
-            room_or_recorder=room,
-            kube_api_client_factory=plain_factory(url),
-            namespace="prod",
-            pod="stalled",
-            limits=EvidenceLimits(request_timeout=30.0),  # a deaf cancel would end in a bundle
-            actor="ann",
+            room,
+            EvidenceRequest(
+                namespace="prod", pod="stalled", limits=EvidenceLimits(request_timeout=30.0)
+            ),
+            EvidenceSources(kube=plain_factory(url)),
             cancel=cancel,
         )
     await presser
@@ -651,13 +613,13 @@ async def test_task_cancel_mid_stream_keeps_nothing(
     api, url = fake_api
     task = asyncio.create_task(
         collect_evidence(
-            store=room.store,
-            room_or_recorder=room,
-            kube_api_client_factory=plain_factory(url),
-            namespace="prod",
-            pod="big",
-            limits=EvidenceLimits(max_log_lines=10**9, max_log_bytes=BIG),
-            actor="ann",
+            room,
+            EvidenceRequest(
+                namespace="prod",
+                pod="big",
+                limits=EvidenceLimits(max_log_lines=10**9, max_log_bytes=BIG),
+            ),
+            EvidenceSources(kube=plain_factory(url)),
         )
     )
     await api.streaming.wait()
@@ -670,12 +632,9 @@ async def test_task_cancel_mid_stream_keeps_nothing(
 
 async def test_no_sources_configured_still_seals_the_timeline(room: WarRoom) -> None:
     res = await collect_evidence(
-        store=room.store,
-        room_or_recorder=room,
-        kube_api_client_factory=None,
-        namespace="shop",
-        actor="ann",
-        keep_folder=True,
+        room,
+        EvidenceRequest(namespace="shop", keep_folder=True),
+        EvidenceSources(kube=None),
     )
     assert [f["path"] for f in res.manifest["files"]] == ["timeline.json"]
     assert len(res.manifest["skipped"]) == 3 and res.failures == []

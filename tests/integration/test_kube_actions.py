@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
+from tests.support import until
+from warroom.actions import restart
 from warroom.actions.restart import RESTARTED_AT, ActionResult
 from warroom.drill.world import DrillHandle
+from warroom.pods import PodRow, PodsSnapshot
 from warroom.sources.kube import KubeSource
-from warroom.sources.kube_status import PodRow, PodsSnapshot
 
 pytestmark = pytest.mark.integration
-
-
-async def until(pred: Callable[[], Any], what: str, timeout: float = 45.0) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    last = None
-    while loop.time() < deadline:
-        last = pred()
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}; last: {last!r:.600}")
 
 
 class Pods:
@@ -65,7 +53,7 @@ async def test_rollout_restart_heals_the_crashlooping_deployment(drill_factory):
         lambda: [r for r in pods.rows("checkout-api-") if r.status == "CrashLoopBackOff"],
         "checkout-api crash-looping",
     )
-    res = await src.rollout_restart("shop", crashing[0])
+    res = await restart.rollout_restart(src.api, "shop", crashing[0])
     assert res.ok and not res.forbidden
     assert (res.verb, res.resource, res.namespace, res.name) == (
         "patch",
@@ -96,13 +84,13 @@ async def test_rollout_restart_heals_the_crashlooping_deployment(drill_factory):
 
 async def test_restart_targets_and_refusals(admin):
     _, src = admin
-    ok = await src.rollout_restart("shop", "statefulset/redis-cart")
+    ok = await restart.rollout_restart(src.api, "shop", "statefulset/redis-cart")
     assert ok.ok and ok.resource == "statefulsets"
     assert ok.revert_hint == "kubectl rollout undo statefulset/redis-cart -n shop"
-    ok = await src.rollout_restart("shop", ("Deployment", "cart"))
+    ok = await restart.rollout_restart(src.api, "shop", ("Deployment", "cart"))
     assert ok.ok and ok.name == "cart"
 
-    missing = await src.rollout_restart("shop", "daemonset/node-exporter")
+    missing = await restart.rollout_restart(src.api, "shop", "daemonset/node-exporter")
     assert not missing.ok and not missing.forbidden
     assert missing.text == 'not found: daemonsets.apps "node-exporter" not found'
     assert (missing.verb, missing.resource) == ("get", "daemonsets")
@@ -110,18 +98,18 @@ async def test_restart_targets_and_refusals(admin):
     snap = await src.list_once()
     pod = next(r for r in snap.rows_by_uid.values() if r.name.startswith("frontend-"))
     bare = dataclasses.replace(pod, owner_kind="", owner_name="")
-    res = await src.rollout_restart("shop", bare)
+    res = await restart.rollout_restart(src.api, "shop", bare)
     assert not res.ok and res.text.startswith(f"refused: pod {pod.name} has no owner (a bare pod)")
     job = dataclasses.replace(pod, owner_kind="Job", owner_name="nightly-1")
-    res = await src.rollout_restart("shop", job)
+    res = await restart.rollout_restart(src.api, "shop", job)
     assert res.text == (
         f"refused: pod {pod.name} is owned by Job nightly-1; rollout restart applies to "
         "Deployments, StatefulSets and DaemonSets"
     )
     orphan = dataclasses.replace(pod, owner_name="frontend-gone")
-    res = await src.rollout_restart("shop", orphan)
+    res = await restart.rollout_restart(src.api, "shop", orphan)
     assert res.text == 'not found: replicasets.apps "frontend-gone" not found'
-    res = await src.rollout_restart("shop", "job/nightly")
+    res = await restart.rollout_restart(src.api, "shop", "job/nightly")
     assert not res.ok and res.text.startswith("refused: 'job/nightly' is not a Deployment")
 
 
@@ -131,14 +119,14 @@ async def test_paused_deployment_is_refused_with_kubectls_words(admin, kubectl):
     k("rollout", "pause", "deployment/cart")
     theirs = k("rollout", "restart", "deployment/cart", check=False)
     assert theirs.returncode == 1
-    res = await src.rollout_restart("shop", "deployment/cart")
+    res = await restart.rollout_restart(src.api, "shop", "deployment/cart")
     assert not res.ok and not res.forbidden
     assert theirs.stderr.strip() == f"error: {res.text}"
     assert res.text == (
         'deployments.apps "cart" can\'t restart paused deployment (run rollout resume first)'
     )
     k("rollout", "resume", "deployment/cart")
-    assert (await src.rollout_restart("shop", "deployment/cart")).ok
+    assert (await restart.rollout_restart(src.api, "shop", "deployment/cart")).ok
 
 
 async def test_delete_pod_and_the_owner_recreates_it(admin):
@@ -146,11 +134,11 @@ async def test_delete_pod_and_the_owner_recreates_it(admin):
     pods = Pods(src)
     before = await until(lambda: pods.rows("frontend-"), "frontend pods")
     victim = before[0]
-    stale = await src.delete_pod("shop", victim.name, uid="not-its-uid")
+    stale = await restart.delete_pod(src.api, "shop", victim.name, uid="not-its-uid")
     assert not stale.ok and stale.text.startswith("failed: delete pods: 409 Conflict")
-    res = await src.delete_pod("shop", victim.name, uid=victim.uid)
+    res = await restart.delete_pod(src.api, "shop", victim.name, uid=victim.uid)
     assert res.ok and (res.verb, res.resource, res.name) == ("delete", "pods", victim.name)
-    assert res.text == f"deleted pod {victim.name} in shop"
+    assert res.text == f"delete of pod {victim.name} in shop requested"
     assert res.revert_hint == f"the owner recreates it (ReplicaSet {victim.owner_name})"
 
     def replaced() -> bool:
@@ -159,7 +147,7 @@ async def test_delete_pod_and_the_owner_recreates_it(admin):
         return victim.uid not in uids and len(rows) == 3 and all(r.healthy for r in rows)
 
     await until(replaced, "the pod gone and a healthy replacement")
-    missing = await src.delete_pod("shop", victim.name)
+    missing = await restart.delete_pod(src.api, "shop", victim.name)
     assert not missing.ok and missing.text == f'not found: pods "{victim.name}" not found'
     await pods.stop()
 
@@ -169,13 +157,14 @@ async def test_read_only_user_gets_not_allowed(admin):
     ro = KubeSource.from_kubeconfig(str(h.kubeconfig_path), context="warroom-drill-readonly")
     snap = await ro.list_once()  # reading is allowed
     assert snap.ok and len(snap.rows_by_uid) == 11
-    res: ActionResult = await ro.rollout_restart("shop", "deployment/frontend")
+    res: ActionResult = await restart.rollout_restart(ro.api, "shop", "deployment/frontend")
     assert (res.ok, res.forbidden) == (False, True)
     assert res.text == "not allowed: patch deployments in ns/shop"
     pod = next(r for r in snap.rows_by_uid.values() if r.name.startswith("frontend-"))
-    res = await ro.rollout_restart("shop", pod)  # through the ReplicaSet: get is allowed
+    # through the ReplicaSet: get is allowed
+    res = await restart.rollout_restart(ro.api, "shop", pod)
     assert res.text == "not allowed: patch deployments in ns/shop" and res.name == "frontend"
-    res = await ro.delete_pod("shop", pod.name)
+    res = await restart.delete_pod(ro.api, "shop", pod.name)
     assert (res.ok, res.forbidden, res.text) == (False, True, "not allowed: delete pods in ns/shop")
     await ro.aclose()
 
@@ -184,10 +173,10 @@ async def test_actions_never_raise_when_the_server_is_gone(admin):
     h, src = admin
     await src.api()  # the kubeconfig is read; it goes away with the drill
     h.stop()
-    res = await src.rollout_restart("shop", "deployment/cart")
+    res = await restart.rollout_restart(src.api, "shop", "deployment/cart")
     assert not res.ok and not res.forbidden and res.text.startswith("failed: get deployments: ")
-    res = await src.delete_pod("shop", "x")
+    res = await restart.delete_pod(src.api, "shop", "x")
     assert not res.ok and res.text.startswith("failed: get pods: ")
     unconfigured = KubeSource(dataclasses.replace(src.target, config_file="/nonexistent"))
-    res = await unconfigured.rollout_restart("shop", "deployment/cart")
+    res = await restart.rollout_restart(unconfigured.api, "shop", "deployment/cart")
     assert not res.ok and res.text.startswith("failed: patch deployments: ")

@@ -13,8 +13,9 @@ from aiohttp import web
 
 from warroom.drill.scenario import Scenario, load_scenario
 from warroom.drill.world import HOST, DrillWorld
+from warroom.pods import PodRow, PodsSnapshot, summarize
+from warroom.signals.pods import PodTransitionTracker
 from warroom.sources.kube import KubeError, KubeSource, resolve_target
-from warroom.sources.kube_status import PodRow, PodsSnapshot, PodTransitionTracker, summarize
 
 pytestmark = pytest.mark.integration
 

@@ -12,16 +12,13 @@ import httpx
 import pytest
 
 from tests.fixtures.webhook_receiver import WebhookReceiver
-from warroom.actions.notify import (
-    Destination,
-    NotifyConfigError,
-    mask_url,
-    parse_destinations,
-    update_data,
-)
+from warroom.actions.notify import update_data
 from warroom.actions.outbox import TABLE, Outbox
+from warroom.destinations import Destination, NotifyConfigError, mask_url, parse_destinations
 from warroom.model import Event, Kind, utcnow
-from warroom.store import IncidentRepository, IncidentStore
+from warroom.room import WarRoom
+from warroom.settings import load_settings
+from warroom.store.tinydb import TinyDBRepository, TinyDBStore
 from warroom.templates import TemplateContext, render
 
 pytestmark = pytest.mark.integration
@@ -39,12 +36,12 @@ def client() -> httpx.AsyncClient:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> IncidentRepository:
-    return IncidentRepository(tmp_path / "data")
+def repo(tmp_path: Path) -> TinyDBRepository:
+    return TinyDBRepository(tmp_path / "data")
 
 
 @pytest.fixture
-def store(repo: IncidentRepository) -> Iterator[IncidentStore]:
+def store(repo: TinyDBRepository) -> Iterator[TinyDBStore]:
     s = repo.create(repo.new_id())
     yield s
     s.close()
@@ -58,7 +55,7 @@ def dests(receiver: WebhookReceiver, *types: str, **extra: object) -> list[Desti
     return parse_destinations(raw, "test.toml")
 
 
-def post_update(store: IncidentStore, n: int = 2, *, drill: bool = False, **kw: object) -> Event:
+def post_update(store: TinyDBStore, n: int = 2, *, drill: bool = False, **kw: object) -> Event:
     ctx = TemplateContext(
         incident_id=store.incident_id,
         title="Checkout returns 502",
@@ -75,11 +72,17 @@ def post_update(store: IncidentStore, n: int = 2, *, drill: bool = False, **kw: 
     )
 
 
-def system_events(store: IncidentStore) -> list[Event]:
+def room_of(store: TinyDBStore) -> WarRoom:
+    """The incident's use cases over the store: the outbox writes its timeline entries
+    through them."""
+    return WarRoom(store, load_settings(env={"USER": "alice"}))
+
+
+def system_events(store: TinyDBStore) -> list[Event]:
     return [e for e in store.events() if e.kind == Kind.SYSTEM]
 
 
-def everything_stored(store: IncidentStore) -> str:
+def everything_stored(store: TinyDBStore) -> str:
     return json.dumps([store.docs(TABLE), [e.to_dict() for e in store.events()]])
 
 
@@ -154,8 +157,8 @@ def test_mask_url() -> None:
 # -- payloads --------------------------------------------------------------------------------
 
 
-async def test_slack_payload(store: IncidentStore, webhook_receiver: WebhookReceiver) -> None:
-    outbox = Outbox(store, dests(webhook_receiver, "slack"), client_factory=client)
+async def test_slack_payload(store: TinyDBStore, webhook_receiver: WebhookReceiver) -> None:
+    outbox = Outbox(room_of(store), dests(webhook_receiver, "slack"), client_factory=client)
     store_event = store.append(
         Kind.UPDATE, "Hi <!channel> & \x1b[31mred\x1b[0m", actor="alice", data={"update_number": 1}
     )
@@ -171,8 +174,8 @@ async def test_slack_payload(store: IncidentStore, webhook_receiver: WebhookRece
     assert system_events(store) == []  # a clean first-try delivery does not touch the timeline
 
 
-async def test_teams_payload(store: IncidentStore, webhook_receiver: WebhookReceiver) -> None:
-    outbox = Outbox(store, dests(webhook_receiver, "teams"), client_factory=client)
+async def test_teams_payload(store: TinyDBStore, webhook_receiver: WebhookReceiver) -> None:
+    outbox = Outbox(room_of(store), dests(webhook_receiver, "teams"), client_factory=client)
     ev = post_update(store, 3, drill=True, url="https://status.example/inc/1")
     outbox.enqueue(ev)
     [result] = await outbox.deliver_due()
@@ -189,10 +192,10 @@ async def test_teams_payload(store: IncidentStore, webhook_receiver: WebhookRece
 
 
 async def test_generic_webhook_payload_and_headers(
-    store: IncidentStore, webhook_receiver: WebhookReceiver
+    store: TinyDBStore, webhook_receiver: WebhookReceiver
 ) -> None:
     destinations = dests(webhook_receiver, "webhook", headers={"Authorization": "Bearer tok"})
-    outbox = Outbox(store, destinations, client_factory=client)
+    outbox = Outbox(room_of(store), destinations, client_factory=client)
     ev = post_update(store, 2, url="https://status.example/inc/1")
     outbox.enqueue(ev)
     await outbox.deliver_due()
@@ -221,7 +224,7 @@ async def test_generic_webhook_payload_and_headers(
 
 
 async def test_file_sink_appends_blocks(
-    store: IncidentStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    store: TinyDBStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "updates.log"
     destinations = parse_destinations(
@@ -231,7 +234,7 @@ async def test_file_sink_appends_blocks(
         ],
         "test.toml",
     )
-    outbox = Outbox(store, destinations)
+    outbox = Outbox(room_of(store), destinations)
     first, second = post_update(store, 0), post_update(store, 1)
     outbox.enqueue(first)
     outbox.enqueue(second)
@@ -243,11 +246,11 @@ async def test_file_sink_appends_blocks(
     assert "STATUS UPDATE #1" in capsys.readouterr().out
 
 
-async def test_file_sink_error_is_recorded(store: IncidentStore, tmp_path: Path) -> None:
+async def test_file_sink_error_is_recorded(store: TinyDBStore, tmp_path: Path) -> None:
     destinations = parse_destinations(
         [{"name": "log", "type": "file", "path": str(tmp_path / "missing" / "x.log")}], "t.toml"
     )
-    outbox = Outbox(store, destinations)
+    outbox = Outbox(room_of(store), destinations)
     outbox.enqueue(post_update(store))
     [result] = await outbox.deliver_due()
     assert not result.ok and "cannot write" in (result.error or "")
@@ -257,8 +260,8 @@ async def test_file_sink_error_is_recorded(store: IncidentStore, tmp_path: Path)
 # -- outbox: nothing is lost --------------------------------------------------------------
 
 
-async def test_receiver_down_then_up(store: IncidentStore, webhook_receiver: WebhookReceiver):
-    outbox = Outbox(store, dests(webhook_receiver, "slack"), client_factory=client)
+async def test_receiver_down_then_up(store: TinyDBStore, webhook_receiver: WebhookReceiver):
+    outbox = Outbox(room_of(store), dests(webhook_receiver, "slack"), client_factory=client)
     webhook_receiver.down()
     keys = outbox.enqueue(post_update(store))
     assert keys == [f"{store.events()[-1].seq}:slack-incidents"]
@@ -286,12 +289,12 @@ async def test_receiver_down_then_up(store: IncidentStore, webhook_receiver: Web
     assert system_events(store)[-1].data["destination"] == "slack-incidents"
 
 
-async def test_pending_survives_restart(repo: IncidentRepository, webhook_receiver):
+async def test_pending_survives_restart(repo: TinyDBRepository, webhook_receiver):
     store = repo.create(repo.new_id())
     incident_id = store.incident_id
     destinations = dests(webhook_receiver, "webhook")
     webhook_receiver.down()
-    outbox = Outbox(store, destinations, client_factory=client)
+    outbox = Outbox(room_of(store), destinations, client_factory=client)
     ev = post_update(store)
     outbox.enqueue(ev)
     await outbox.deliver_due()
@@ -300,7 +303,7 @@ async def test_pending_survives_restart(repo: IncidentRepository, webhook_receiv
     webhook_receiver.up()
     reopened = repo.open(incident_id)
     try:
-        fresh = Outbox(reopened, destinations, client_factory=client)
+        fresh = Outbox(room_of(reopened), destinations, client_factory=client)
         assert fresh.undelivered_count() == 1
         assert fresh.pending()[0].last_error == "connection refused"
         [result] = await fresh.deliver_due(now=later())
@@ -311,8 +314,8 @@ async def test_pending_survives_restart(repo: IncidentRepository, webhook_receiv
         reopened.close()
 
 
-async def test_http_500_is_retried(store: IncidentStore, webhook_receiver: WebhookReceiver):
-    outbox = Outbox(store, dests(webhook_receiver, "slack"), client_factory=client)
+async def test_http_500_is_retried(store: TinyDBStore, webhook_receiver: WebhookReceiver):
+    outbox = Outbox(room_of(store), dests(webhook_receiver, "slack"), client_factory=client)
     webhook_receiver.respond(500, "no_service")
     outbox.enqueue(post_update(store))
     [r1] = await outbox.deliver_due()
@@ -326,8 +329,10 @@ async def test_http_500_is_retried(store: IncidentStore, webhook_receiver: Webho
     assert first.body == second.body  # the same update, resent unchanged
 
 
-async def test_timeout_is_retried(store: IncidentStore, webhook_receiver: WebhookReceiver):
-    outbox = Outbox(store, dests(webhook_receiver, "webhook", timeout=0.2), client_factory=client)
+async def test_timeout_is_retried(store: TinyDBStore, webhook_receiver: WebhookReceiver):
+    outbox = Outbox(
+        room_of(store), dests(webhook_receiver, "webhook", timeout=0.2), client_factory=client
+    )
     webhook_receiver.respond(200, delay=3)
     outbox.enqueue(post_update(store))
     [r1] = await outbox.deliver_due()
@@ -338,8 +343,10 @@ async def test_timeout_is_retried(store: IncidentStore, webhook_receiver: Webhoo
     assert r2.ok and outbox.undelivered_count() == 0
 
 
-async def test_updates_keep_their_order(store: IncidentStore, webhook_receiver: WebhookReceiver):
-    outbox = Outbox(store, dests(webhook_receiver, "webhook", "slack"), client_factory=client)
+async def test_updates_keep_their_order(store: TinyDBStore, webhook_receiver: WebhookReceiver):
+    outbox = Outbox(
+        room_of(store), dests(webhook_receiver, "webhook", "slack"), client_factory=client
+    )
     webhook_receiver.down()
     for n in (1, 2, 3):
         outbox.enqueue(post_update(store, n))
@@ -357,9 +364,11 @@ async def test_updates_keep_their_order(store: IncidentStore, webhook_receiver: 
 
 
 async def test_max_attempts_gives_up_visibly_and_retry_now(
-    store: IncidentStore, webhook_receiver: WebhookReceiver
+    store: TinyDBStore, webhook_receiver: WebhookReceiver
 ):
-    outbox = Outbox(store, dests(webhook_receiver, "slack"), client_factory=client, max_attempts=2)
+    outbox = Outbox(
+        room_of(store), dests(webhook_receiver, "slack"), client_factory=client, max_attempts=2
+    )
     webhook_receiver.respond(503)
     outbox.enqueue(post_update(store))
     await outbox.deliver_due()
@@ -376,9 +385,11 @@ async def test_max_attempts_gives_up_visibly_and_retry_now(
 
 
 async def test_enqueue_is_idempotent_and_only_for_updates(
-    store: IncidentStore, webhook_receiver: WebhookReceiver
+    store: TinyDBStore, webhook_receiver: WebhookReceiver
 ) -> None:
-    outbox = Outbox(store, dests(webhook_receiver, "slack", "teams"), client_factory=client)
+    outbox = Outbox(
+        room_of(store), dests(webhook_receiver, "slack", "teams"), client_factory=client
+    )
     ev = post_update(store)
     assert outbox.enqueue(ev) == outbox.enqueue(ev)
     assert len(outbox.pending()) == 2 and outbox.undelivered_count() == 1
@@ -387,11 +398,11 @@ async def test_enqueue_is_idempotent_and_only_for_updates(
         outbox.enqueue(note)
 
 
-async def test_removed_destination_keeps_item(store: IncidentStore, webhook_receiver):
-    Outbox(store, dests(webhook_receiver, "slack"), client_factory=client).enqueue(
+async def test_removed_destination_keeps_item(store: TinyDBStore, webhook_receiver):
+    Outbox(room_of(store), dests(webhook_receiver, "slack"), client_factory=client).enqueue(
         post_update(store)
     )
-    outbox = Outbox(store, [], client_factory=client)  # config changed across a restart
+    outbox = Outbox(room_of(store), [], client_factory=client)  # config changed across a restart
     assert await outbox.deliver_due() == []
     [item] = outbox.pending()
     assert item.last_error == "destination no longer configured"
@@ -401,10 +412,10 @@ async def test_removed_destination_keeps_item(store: IncidentStore, webhook_rece
 
 
 async def test_webhook_url_never_stored_or_shown(
-    store: IncidentStore, webhook_receiver: WebhookReceiver
+    store: TinyDBStore, webhook_receiver: WebhookReceiver
 ) -> None:
     destinations = dests(webhook_receiver, "slack", "webhook")
-    outbox = Outbox(store, destinations, client_factory=client)
+    outbox = Outbox(room_of(store), destinations, client_factory=client)
     outbox.enqueue(post_update(store))
     # A receiver that echoes the URL back in its error body, past the length we keep of it.
     echoed = webhook_receiver.url("/slack/" + SECRET)
@@ -425,9 +436,9 @@ async def test_webhook_url_never_stored_or_shown(
 
 
 async def test_drill_marker_survives_editing(
-    store: IncidentStore, webhook_receiver: WebhookReceiver
+    store: TinyDBStore, webhook_receiver: WebhookReceiver
 ) -> None:
-    outbox = Outbox(store, dests(webhook_receiver, "slack"), client_factory=client)
+    outbox = Outbox(room_of(store), dests(webhook_receiver, "slack"), client_factory=client)
     ev = store.append(Kind.UPDATE, "All good now", actor="alice", data={"drill": True})
     outbox.enqueue(ev)
     await outbox.deliver_due()
@@ -435,7 +446,7 @@ async def test_drill_marker_survives_editing(
 
 
 async def test_two_consoles_deliver_an_update_once(
-    repo: IncidentRepository, webhook_receiver: WebhookReceiver
+    repo: TinyDBRepository, webhook_receiver: WebhookReceiver
 ) -> None:
     """Two consoles on one incident (two stores, two outboxes, as two processes have) both
     run their delivery pass: the claim under the store lock lets only one of them send."""
@@ -446,8 +457,8 @@ async def test_two_consoles_deliver_an_update_once(
     try:
         destinations = dests(webhook_receiver, "webhook")
         webhook_receiver.delay = 0.5  # both passes overlap the send
-        a = Outbox(first, destinations, client_factory=client, actor="ann")
-        b = Outbox(second, destinations, client_factory=client, actor="bo")
+        a = Outbox(room_of(first), destinations, client_factory=client, actor="ann")
+        b = Outbox(room_of(second), destinations, client_factory=client, actor="bo")
         a.enqueue(post_update(first))
         results = await asyncio.gather(a.deliver_due(), b.deliver_due())
         assert sorted(len(r) for r in results) == [0, 1]
@@ -461,16 +472,16 @@ async def test_two_consoles_deliver_an_update_once(
 
 
 async def test_a_lease_left_by_a_dead_console_expires(
-    repo: IncidentRepository, webhook_receiver: WebhookReceiver
+    repo: TinyDBRepository, webhook_receiver: WebhookReceiver
 ) -> None:
     first = repo.create(repo.new_id())
     second = repo.open(first.incident_id)
     try:
         destinations = dests(webhook_receiver, "webhook")
-        dead = Outbox(first, destinations, client_factory=client, actor="ann")
+        dead = Outbox(room_of(first), destinations, client_factory=client, actor="ann")
         dead.enqueue(post_update(first))
         assert dead._claim(dead.pending()[0], utcnow())  # then killed before it could send
-        alive = Outbox(second, destinations, client_factory=client, actor="bo")
+        alive = Outbox(room_of(second), destinations, client_factory=client, actor="bo")
         assert await alive.deliver_due() == []  # the lease holds: not sent twice
         assert webhook_receiver.requests == []
         [result] = await alive.deliver_due(now=later())  # lease expired: bo sends it

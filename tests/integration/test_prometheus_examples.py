@@ -8,7 +8,8 @@ import tomllib
 import pytest
 
 from tests.fixtures.prometheus_servers import PrometheusServer
-from warroom.health import CheckState, RuleEvaluator, parse_checks, parse_rules
+from warroom.checks import CheckState, parse_checks, parse_rules
+from warroom.health import RuleEvaluator
 from warroom.sources.prometheus import PrometheusSource
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ import pytest
 
 from tests.clock import FixedClock
 from warroom.settings import KubeSettings, Settings, load_settings
-from warroom.store import IncidentRepository
+from warroom.store.tinydb import TinyDBRepository
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def repo(settings: Settings) -> IncidentRepository:
-    return IncidentRepository(settings.data_dir)
+def repo(settings: Settings) -> TinyDBRepository:
+    return TinyDBRepository(settings.data_dir)
 
 
 def mid_incident(repo, settings, clock):

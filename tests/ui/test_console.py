@@ -1,27 +1,15 @@
 """The console driven by keys (Pilot), asserting on the store, not only on the screen."""
 
+from tests.support import UI_SIZE as SIZE
+from tests.support import settle, store_kinds
+from warroom.console.app import WarRoomApp
+from warroom.model import Kind
+from warroom.room import WarRoom
 from warroom.widgets.checklist import Checklist
 from warroom.widgets.header import IncidentHeader
 from warroom.widgets.timeline import Timeline
 
-from warroom.app import WarRoomApp
-from warroom.model import Kind
-from warroom.room import WarRoom
-
 from .conftest import mid_incident
-
-SIZE = (140, 44)
-
-
-async def settle(app, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def store_kinds(repo, incident_id):
-    with repo.open(incident_id, read_only=True) as s:
-        return [e.kind for e in s.events()], s.events()
 
 
 async def test_declare_dialog_declares(repo, settings, clock) -> None:
@@ -74,7 +62,8 @@ async def test_severity_status_role_note_keys(repo, settings, clock) -> None:
     # P0 and P1 share the critical playbook: no checklist items are added.
     tail = events[-4:]
     assert [e.kind for e in tail] == [Kind.SEVERITY, Kind.STATUS, Kind.ROLE, Kind.NOTE]
-    assert tail[0].data == {"from": "P1", "to": "P0"}
+    assert {k: tail[0].data[k] for k in ("from", "to")} == {"from": "P1", "to": "P0"}
+    assert tail[0].data["policy"]["respond_within"] == 15 * 60  # P0: the SLA it brings
     assert tail[1].data == {"from": "identified", "to": "monitoring"}
     assert tail[2].data["role"] == "scribe" and tail[2].data["name"] == "Cy Diaz"
     assert tail[3].text == "rolled back to 1.41" and tail[3].actor == "ann"
@@ -112,25 +101,44 @@ async def test_pin_toggle_and_event_details(repo, settings, clock) -> None:
     assert toggles[-1].data["op"] == ("undone" if before else "done")
 
 
-async def test_help_lists_every_key_and_palette_runs_actions(repo, settings, clock) -> None:
-    room = mid_incident(repo, settings, clock)
-    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+async def test_help_lists_every_key_of_the_table(repo, settings, clock) -> None:
+    """Help is generated from the key table, as bound now: every key (pane keys included)
+    with its text, and a keymap rebind shows the new key."""
+    import dataclasses
+
+    from warroom.widgets.keys import KEYS
+
+    s = dataclasses.replace(settings, keymap={"note": "N", "pods.filter": "F"})
+    room = mid_incident(repo, s, clock)
+    app = WarRoomApp(s, repo=repo, room=room, clock=clock, follow=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("question_mark")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "HelpScreen"
-        await pilot.press("escape")
-        await pilot.pause()
+        shown = {e.group: (e.keys, e.description) for e in app.screen.entries}
+        for k in KEYS:
+            assert shown[k.binding_id][1] == k.help, k.id
+        assert shown["warroom.note"][0] == "N"
+        assert shown["pods.filter"][0] == "F"
+        assert shown["pods.sort"][0] == "."
+        assert shown["warroom.promql"][0] == ":"
+
+
+async def test_palette_runs_the_action(repo, settings, clock) -> None:
+    room = WarRoom.declare(repo, settings, title="Palette", severity="P2", clock=clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Acknowledge")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await settle(app, pilot)
-    # mid_incident already acknowledged: the palette ran the use case and it refused politely.
-    kinds, _ = store_kinds(repo, room.incident_id)
+    kinds, events = store_kinds(repo, room.incident_id)
     assert kinds.count(Kind.ACK) == 1
+    assert events[-1].kind == Kind.ACK and events[-1].actor == "ann"
 
 
 async def test_palette_adds_a_note(repo, settings, clock) -> None:

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from warroom.app_drill import DrillApp, play_script
-from warroom.drill.cli import declare_drill, drill_settings
+from tests.support import UI_SIZE as SIZE
+from warroom.cli.drill import declare_drill, drill_settings
+from warroom.console.app import WarRoomApp
+from warroom.console.drill_script import play_script
 from warroom.drill.recorder import DrillRecorder
 from warroom.drill.report import score_drill, to_markdown
 from warroom.drill.script import load_script
 from warroom.model import Kind, parse_ts
 from warroom.projection import project
 from warroom.report import metrics
-
-from .test_console import SIZE
 
 pytestmark = pytest.mark.integration
 SCRIPTS = Path(__file__).parent.parent / "drill_scripts"
@@ -32,8 +32,8 @@ async def play(drill_factory, settings, repo, name: str):
     world = drill_factory(scenario=script.scenario, speed=SPEED, wall_timestamps=True)
     s = drill_settings(settings, world)
     room = declare_drill(repo, s, world)
-    app = DrillApp(s, repo=repo, room=room, world=world)
-    recorder = DrillRecorder(room, world, on_recorded=app.drill_recorded)
+    app = WarRoomApp(s, repo=repo, room=room, world=world)
+    recorder = DrillRecorder(room, world, on_recorded=app.timeline_changed)
     recorder.start()
     async with app.run_test(size=SIZE) as pilot:
         run = await play_script(app, pilot, script, world.world.clock.elapsed)
@@ -122,10 +122,21 @@ async def test_node_loss_won_by_force_deleting_the_stuck_pod(drill_factory, sett
 
 
 async def test_node_loss_lost_by_a_graceful_delete(drill_factory, settings, repo) -> None:
-    result, events, reactions, _ = await play(drill_factory, settings, repo, "node-loss-lose")
+    result, events, reactions, report = await play(drill_factory, settings, repo, "node-loss-lose")
     assert reactions == ["restarted cart pods cannot reach redis either"]
     verbs = [e.data["verb"] for e in events if e.kind == Kind.ACTION]
     assert verbs == ["delete-pod", "rollout-restart"]  # both through the console
+    # The plain delete was accepted and changed nothing: the record says so, and no
+    # mitigation is ticked for it.
+    delete = next(e for e in events if e.kind == Kind.ACTION and e.data["verb"] == "delete-pod")
+    [outcome] = [e for e in events if e.kind == Kind.OUTCOME and e.data["action"] == delete.seq]
+    assert outcome.data["outcome"] == "no_effect"
+    assert "still" in outcome.text and "force delete" in outcome.text
+    ticks = [
+        e for e in events if e.kind == Kind.CHECKLIST and e.data.get("by_event") == outcome.seq
+    ]
+    assert ticks == []
+    assert "No effect: pods/shop/redis-cart-0" in report
     assert passed(result) == {
         **dict.fromkeys(ALL_PASS, False),
         "ack": True,

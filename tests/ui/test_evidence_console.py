@@ -11,20 +11,21 @@ import tarfile
 from pathlib import Path
 
 import pytest
+
+from tests.support import UI_SIZE as SIZE
+from tests.support import pilot_until as wait_until
+from warroom.actions.evidence import verify_bundles
+from warroom.cli.drill import drill_settings
+from warroom.console.app import WarRoomApp
+from warroom.model import Kind
+from warroom.room import WarRoom
+from warroom.settings import EvidenceSettings
 from warroom.widgets.dialogs import ConfirmScreen
 from warroom.widgets.evidence_progress import PROGRESS_STEPS, EvidenceProgress
 from warroom.widgets.pods_pane import PodsTable
 from warroom.widgets.timeline import Timeline
 
-from warroom.actions.evidence import verify_bundles
-from warroom.app import WarRoomApp
-from warroom.drill.cli import drill_settings
-from warroom.model import Kind
-from warroom.room import WarRoom
-from warroom.settings import EvidenceSettings
-
-from .test_console import SIZE
-from .test_pods_console import checkout_rows, wait_until
+from .test_pods_console import checkout_rows
 
 pytestmark = pytest.mark.integration
 
@@ -140,7 +141,7 @@ async def test_e_again_offers_to_stop_and_a_stop_keeps_nothing(
     )
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: len(app.pod_rows) >= 10)
+            await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
             await pilot.press("3", "e")
             bar = app.main.query_one(EvidenceProgress)
             await wait_until(pilot, lambda: len(held) >= 2, 30)
@@ -183,7 +184,7 @@ async def test_focus_then_e_typed_in_one_burst_collects_the_pod(drill_factory, s
     drill = drill_factory(speed=1.0)
     app, room = console(drill, settings, repo)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: len(app.pod_rows) >= 10)
+        await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
         await pilot.press("3")
         for key in ("2", "e"):  # queued back to back, as the terminal driver delivers them
             app.post_message(events.Key(key, key))

@@ -1,23 +1,25 @@
 """The health pane in the console: fixed-data snapshot, and the real Prometheus and
 Alertmanager (Debian packages) driving it, with alerts reaching the timeline."""
 
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.prometheus_servers import ALERT_NAME, GAUGE
+from tests.support import UI_SIZE as SIZE
+from tests.support import pilot_until as wait_until
+from tests.support import settle
+from warroom.alerts import Alert, AlertSnapshot
+from warroom.checks import CheckSpec, CheckState
+from warroom.console.app import WarRoomApp
+from warroom.health import CheckResult, HealthSnapshot
+from warroom.model import Kind
+from warroom.settings import load_settings
 from warroom.widgets.health_pane import AlertsTable, HealthTable
 from warroom.widgets.source_status import SourceStatus
 
-from tests.fixtures.prometheus_servers import ALERT_NAME, GAUGE
-from warroom.app import WarRoomApp
-from warroom.health import CheckResult, CheckSpec, CheckState, HealthSnapshot
-from warroom.model import Kind
-from warroom.settings import load_settings
-from warroom.sources.alertmanager import Alert, AlertSnapshot, AlertTracker
-
 from .conftest import mid_incident
-from .test_console import SIZE, settle
 
 CHECKS_TOML = """
 [kube]
@@ -99,22 +101,12 @@ def test_health_pane_snapshot(snap_compare, repo, settings, clock, tmp_path: Pat
 
     async def feed(pilot) -> None:
         await pilot.pause()
-        app._apply_health(fixed_snapshot(clock.now))
-        app._alert_tracker = AlertTracker()
-        app._apply_alerts(fixed_alerts(clock.now))
+        app.health.apply_health(fixed_snapshot(clock.now))
+        app.health.apply_alerts(fixed_alerts(clock.now))
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=feed)
-
-
-async def wait_until(pilot, predicate, timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.25)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.mark.integration

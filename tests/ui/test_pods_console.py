@@ -1,57 +1,44 @@
 """The pods pane in the console against the drill Kubernetes API through the real client:
 list, restart from a pod row with confirmation, RBAC 403 recorded, read-only has no keys."""
 
-import time
-
 import pytest
-from warroom.widgets.pods_pane import MutablePodsTable, PodsTable
-from warroom.widgets.source_status import SourceStatus
 
-from warroom.app import WarRoomApp
-from warroom.drill.cli import drill_settings
+from tests.support import UI_SIZE as SIZE
+from tests.support import pilot_until as wait_until
+from tests.support import settle_actions as settle
+from warroom.cli.drill import drill_settings
+from warroom.console.app import WarRoomApp
 from warroom.model import Kind
 from warroom.room import WarRoom
-
-from .test_console import SIZE
+from warroom.widgets.pods_pane import MutablePodsTable, PodsTable
+from warroom.widgets.source_status import SourceStatus
 
 pytestmark = pytest.mark.integration
 
 
-async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.2)
-    raise AssertionError("condition not met in time")
-
-
-async def settle(app, pilot) -> None:
-    """Wait for use cases and actions; the pods watch worker runs for the app's lifetime."""
-    from textual.worker import WorkerState
-
-    await pilot.pause()
-    for _ in range(200):
-        busy = [
-            w
-            for w in app.workers
-            if w.group in ("store", "action")
-            and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
-        ]
-        if not busy:
-            break
-        await pilot.pause(0.05)
-    await pilot.pause()
-
-
-def console(drill, settings, repo, *, context: str | None = None, read_only: bool = False):
+def console(
+    drill,
+    settings,
+    repo,
+    *,
+    context: str | None = None,
+    read_only: bool = False,
+    read_only_contexts: tuple[str, ...] = (),
+    mutate_namespaces: tuple[str, ...] = (),
+):
     import dataclasses
 
     s = drill_settings(settings, drill)
+    kube = dataclasses.replace(
+        s.kube,
+        context=context,
+        read_only_contexts=read_only_contexts,
+        mutate_namespaces=mutate_namespaces,
+    )
     s = dataclasses.replace(
         s,
         read_only=read_only,
-        kube=dataclasses.replace(s.kube, context=context),
+        kube=kube,
         prometheus=dataclasses.replace(s.prometheus, url=None),
         alertmanager=dataclasses.replace(s.alertmanager, url=None),
     )
@@ -60,7 +47,7 @@ def console(drill, settings, repo, *, context: str | None = None, read_only: boo
 
 
 def checkout_rows(app):
-    return [r for r in app.pod_rows.values() if r.name.startswith("checkout-api")]
+    return [r for r in app.pods.rows.values() if r.name.startswith("checkout-api")]
 
 
 async def test_restart_from_a_pod_row_heals_the_deployment(drill_factory, settings, repo) -> None:
@@ -68,10 +55,10 @@ async def test_restart_from_a_pod_row_heals_the_deployment(drill_factory, settin
     app, room = console(drill, settings, repo)
     async with app.run_test(size=SIZE) as pilot:
         table = app.main.query_one(PodsTable)
-        await wait_until(pilot, lambda: len(app.pod_rows) >= 10)
+        await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
         assert isinstance(table, MutablePodsTable)
         status = app.main.query_one("#pods-status", SourceStatus)
-        assert status.state.kind == "ok" and "in 1 namespace" in status.state.summary
+        assert status.state.kind == "live" and "in 1 namespace" in status.state.summary
 
         def crashing() -> bool:
             return any(r.status in ("CrashLoopBackOff", "Error") for r in checkout_rows(app))
@@ -111,7 +98,7 @@ async def test_forbidden_restart_is_shown_and_recorded(drill_factory, settings, 
     drill = drill_factory(speed=1.0)
     app, room = console(drill, settings, repo, context="warroom-drill-readonly")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: len(app.pod_rows) >= 10)
+        await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
         await pilot.press("2", "r")
         await pilot.pause()
         await pilot.press("tab", "enter")
@@ -127,13 +114,50 @@ async def test_forbidden_restart_is_shown_and_recorded(drill_factory, settings, 
 async def test_read_only_mode_binds_no_restart(drill, settings, repo) -> None:
     app, room = console(drill, settings, repo, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: len(app.pod_rows) >= 10)
+        await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
         table = app.main.query_one(PodsTable)
         assert not isinstance(table, MutablePodsTable)
         await pilot.press("2")
         assert "r" not in app.screen.active_bindings
         assert "ctrl+d" not in app.screen.active_bindings
         await pilot.press("r", "ctrl+d")
+        await pilot.pause()
+        assert app.screen is app.main
+    assert not [e for e in room.store.events() if e.kind == Kind.ACTION]
+
+
+async def test_read_only_context_binds_no_restart(drill, settings, repo) -> None:
+    """The drill kubeconfig's current context is listed in kube.read_only_contexts (the
+    settings name no context): the console is read-only, decided from the context in use."""
+    app, room = console(drill, settings, repo, read_only_contexts=("warroom-drill",))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
+        assert app.session.read_only
+        assert not isinstance(app.main.query_one(PodsTable), MutablePodsTable)
+        await pilot.press("2", "r", "ctrl+d")
+        await pilot.pause()
+        assert app.screen is app.main
+        assert app.pods.refusal("shop") == "Read-only: no restarts or deletes here."
+    assert not [e for e in room.store.events() if e.kind == Kind.ACTION]
+
+
+async def test_namespace_outside_the_allow_list_is_not_changed(drill, settings, repo) -> None:
+    """kube.mutate_namespaces names another namespace: on a shop pod restart and delete are
+    not bound, and the action itself refuses, whichever way it is reached."""
+    app, room = console(drill, settings, repo, mutate_namespaces=("payments",))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
+        table = app.main.query_one(PodsTable)
+        assert isinstance(table, MutablePodsTable)  # not read-only: the allow-list decides
+        await pilot.press("2")
+        await pilot.pause()
+        assert "r" not in app.screen.active_bindings and "ctrl+d" not in app.screen.active_bindings
+        await pilot.press("r", "ctrl+d")
+        await pilot.pause()
+        assert app.screen is app.main
+        assert app.pods.refusal("shop") == "namespace shop is not in kube.mutate_namespaces"
+        row = app.pods.rows[table.selected_uid()]
+        app.pods.on_pod_action("restart", row)  # as the palette or a script would
         await pilot.pause()
         assert app.screen is app.main
     assert not [e for e in room.store.events() if e.kind == Kind.ACTION]
@@ -147,11 +171,11 @@ async def test_watch_changes_reach_the_table_as_deltas(
     h = drill_factory(scenario=quiet_scenario, extra_pods=1000)
     app, _ = console(h, settings, repo)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: len(app.pod_rows) > 1000)
+        await wait_until(pilot, lambda: len(app.pods.rows) > 1000)
         table = app.main.query_one(PodsTable)
         cleared = []
         table.clear = lambda *a, **k: cleared.append(1)  # type: ignore[method-assign]
-        pods = sorted(app.pod_rows.values(), key=lambda r: r.name)
+        pods = sorted(app.pods.rows.values(), key=lambda r: r.name)
         changed, gone, kept = pods[-1], pods[-2], pods[-3]
         kept_cells = table.get_row(kept.uid)
 
@@ -167,11 +191,11 @@ async def test_watch_changes_reach_the_table_as_deltas(
         h.call(act)
         await wait_until(
             pilot,
-            lambda: gone.uid not in table.rows and not app.pod_rows[changed.uid].healthy,
+            lambda: gone.uid not in table.rows and not app.pods.rows[changed.uid].healthy,
         )
         await pilot.pause()
         assert cleared == []
         assert table.get_row_index(changed.uid) == 0  # unhealthy first
         assert table.get_row(changed.uid)[2].plain == "0/1"
         assert all(a is b for a, b in zip(table.get_row(kept.uid), kept_cells, strict=True))
-        assert table.row_count == len(app.pod_rows)
+        assert table.row_count == len(app.pods.rows)

@@ -1,6 +1,7 @@
 """The pods table on its own: diffing by uid, unhealthy first, filter, sort, read-only keys."""
 
 from textual.app import App, ComposeResult
+
 from warroom.widgets.pods_pane import MutablePodsTable, PodAction, PodsTable, PodTableRow, matches
 
 

@@ -4,7 +4,7 @@ Regenerate after an intended change with `pytest tests/ui --snapshot-update`, th
 SVGs (rsvg-convert turns them into PNGs) before committing them.
 """
 
-from warroom.app import WarRoomApp
+from warroom.console.app import WarRoomApp
 
 from .conftest import mid_incident
 

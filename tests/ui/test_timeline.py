@@ -1,9 +1,9 @@
 """The timeline widget on its own: growing without re-laying out the screen."""
 
 from textual.app import App, ComposeResult
-from warroom.widgets.timeline import Timeline, TimelineRow
 
 from warroom.model import Kind
+from warroom.widgets.timeline import Timeline, TimelineRow
 
 
 def rows(start: int, n: int) -> list[TimelineRow]:

@@ -4,15 +4,16 @@ receiver through the outbox, countdown reset, deadline crossing."""
 from pathlib import Path
 
 from textual.widgets import TextArea
-from warroom.widgets.header import IncidentHeader
 
-from warroom.app import WarRoomApp
+from tests.support import UI_SIZE as SIZE
+from tests.support import settle
+from warroom.console.app import WarRoomApp
 from warroom.model import Kind
 from warroom.room import WarRoom
 from warroom.settings import load_settings
+from warroom.widgets.header import IncidentHeader
 
 from .conftest import mid_incident
-from .test_console import SIZE, settle
 
 
 def settings_with_hook(tmp_path: Path, url: str, data_dir: Path):
@@ -61,12 +62,12 @@ async def test_first_update_is_a_notification_and_reaches_the_receiver(
 
 
 async def test_second_update_and_resolution_templates(repo, settings, clock) -> None:
-    from warroom.updates import compose
+    from warroom.actions.updates import compose
 
     room = mid_incident(repo, settings, clock)
     kind, _ = compose(room, clock.now)
     assert kind == "notification"
-    from warroom.updates import post
+    from warroom.actions.updates import post
 
     post(room, "first", kind, clock.now, None)
     room.change_status("monitoring", "rolled back")
@@ -97,7 +98,7 @@ async def test_receiver_down_shows_undelivered_then_delivers(
         assert "1 update undelivered" in app.main.query_one(IncidentHeader).render().plain
         webhook_receiver.up()
         clock.advance(minutes=5)  # past the retry backoff
-        app._deliver()
+        app.updates.deliver()
         await settle(app, pilot)
         assert webhook_receiver.wait_for(1)
         assert app.main.query_one(IncidentHeader).data.undelivered == 0
@@ -109,7 +110,7 @@ async def test_overdue_update_writes_a_deadline_event_once(repo, settings, clock
     app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        app._check_deadlines()
+        app.incident.check_deadlines()
         await settle(app, pilot)
     deadlines = [e for e in room.store.events() if e.kind == Kind.DEADLINE]
     assert len(deadlines) == 1

@@ -5,7 +5,7 @@ import pytest
 
 from tests.clock import FixedClock
 from warroom.settings import Settings, load_settings
-from warroom.store import IncidentRepository
+from warroom.store.tinydb import TinyDBRepository
 
 
 @pytest.fixture
@@ -19,8 +19,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def repo(settings: Settings) -> IncidentRepository:
-    return IncidentRepository(settings.data_dir)
+def repo(settings: Settings) -> TinyDBRepository:
+    return TinyDBRepository(settings.data_dir)
 
 
 @pytest.fixture

@@ -7,15 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from warroom.health import (
-    CheckSpec,
-    CheckState,
-    HealthConfigError,
-    describe,
-    evaluate,
-    format_value,
-    parse_checks,
-)
+from warroom.checks import CheckSpec, CheckState, HealthConfigError, format_value, parse_checks
+from warroom.health import describe, evaluate
 
 SRC = "/etc/warroom.toml"
 

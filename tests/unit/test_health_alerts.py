@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from warroom.sources.alertmanager import AlertSnapshot, AlertTracker, parse_alert
+from warroom.alerts import AlertSnapshot, parse_alert
+from warroom.signals.alerts import AlertTracker
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -66,7 +67,10 @@ def test_tracker_reports_initial_fired_resolved() -> None:
     out = tr.update(snap(30, raw("b", "Latency")))
     assert kinds(out) == [("resolved", "a", False)]
     assert out[0].at == T0 + timedelta(seconds=30)
-    assert out[0].text == "alert HighErrors [critical] resolved: HighErrors on shop"
+    assert out[0].text == (
+        "alert HighErrors [critical] resolved: HighErrors on shop (gone from Alertmanager)"
+    )
+    assert out[0].inferred  # nothing but its absence says it resolved
     assert [a.fingerprint for a in tr.active] == ["b"]
 
 

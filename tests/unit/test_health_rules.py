@@ -6,18 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from warroom.health import (
-    CheckResult,
+from warroom.checks import (
     CheckSpec,
     CheckState,
     Condition,
     DetectionRule,
     HealthConfigError,
-    HealthSnapshot,
-    RuleEvaluator,
-    evaluate,
     parse_rules,
 )
+from warroom.health import CheckResult, HealthSnapshot, RuleEvaluator, evaluate
 from warroom.model import Severity
 
 SRC = "warroom.toml"
@@ -142,8 +139,8 @@ def test_nodata_and_missing_checks_do_not_hold() -> None:
 def test_error_state_never_satisfies_a_condition() -> None:
     c_state, c_op = Condition("e", state=CheckState.WARN), Condition("e", op=">", value=0.0)
     broken = CheckResult(ERRORS, 1.0, CheckState.ERROR, "timeout")
-    assert not c_state.holds(broken)
-    assert not c_op.holds(broken)
+    assert not c_state.holds(broken.state, broken.value)
+    assert not c_op.holds(broken.state, broken.value)
 
 
 def test_failed_snapshot_neither_starts_nor_ends_an_episode() -> None:

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from warroom.health import (
-    CheckResult,
-    CheckSpec,
-    CheckState,
-    CheckTracker,
-    HealthSnapshot,
-    HealthTracker,
-)
+from warroom.checks import CheckSpec, CheckState
+from warroom.health import CheckResult, CheckTracker, HealthSnapshot, HealthTracker
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 OK, WARN, CRIT = CheckState.OK, CheckState.WARN, CheckState.CRIT

@@ -133,3 +133,20 @@ def test_an_impact_learnt_afterwards_moves_detection_to_the_first_signal(declare
     assert m.mtta == timedelta(0)  # acknowledged before the failure: nothing to wait for
     assert m.mttr == timedelta(minutes=4, seconds=15)
     assert "| MTTD (time to detect) | 20s |" in to_markdown(room.store.events(), clock.now)
+
+
+def test_due_times_follow_a_severity_change_in_the_export(declare, clock, settings) -> None:
+    """Declared P3 (respond within 24h), raised to P1 (1h): the export, the console's state and
+    a projection of the events alone give one due time, P1's."""
+    from warroom.projection import project
+
+    room = declare(title="Slow checkout", severity="P3")
+    declared = clock.now
+    clock.advance(minutes=4)
+    room.change_severity("P1", "errors spreading")
+    p1 = settings.policy("P1").respond_within
+    exported = {i["id"]: i["due_at"] for i in json.loads(to_json(room.events))["incident"]["checklist"]}
+    expected = (declared + p1).isoformat(timespec="milliseconds")
+    assert exported["ic-assigned"] == expected
+    assert project(room.events).checklist["ic-assigned"].due_at == declared + p1
+    assert room.state.checklist["ic-assigned"].due_at == declared + p1

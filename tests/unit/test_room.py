@@ -160,8 +160,9 @@ def test_two_rooms_on_one_incident_see_each_other(declare, repo, settings) -> No
 
 
 def test_events_tick_the_items_they_do(declare, clock) -> None:
-    """`done_when` items: the evidence bundle ticks "evidence preserved", a successful action
-    "mitigation applied", an update "first notification"; a failed action ticks nothing."""
+    """`done_when` items: the evidence bundle ticks "evidence preserved"; "mitigation applied"
+    is ticked by an action's outcome that took effect, not by the action being sent, and not
+    by one that changed nothing; a failed action ticks nothing."""
     room = declare(severity="P1")
     items = room.state.checklist
     clock.advance(minutes=1)
@@ -182,15 +183,35 @@ def test_events_tick_the_items_they_do(declare, clock) -> None:
         "item": "evidence-preserved",
         "by_event": ev.seq,
     }
-    room.record_action(
+    delete = room.record_action(
+        "delete of pod redis-cart-0 in shop requested",
+        verb="delete-pod",
+        target="pods/shop/redis-cart-0",
+        ok=True,
+    )
+    assert not items["mitigation-applied"].done  # sent is not done
+    room.record_outcome(delete, "no_effect", "still Terminating on node n3, same pod", 20.0)
+    assert not items["mitigation-applied"].done  # and a no-op is no mitigation
+    restart = room.record_action(
         "rollout restart deployments/shop/checkout-api",
         verb="rollout-restart",
         target="deployments/shop/checkout-api",
         ok=True,
         duration_s=0.2,
     )
+    outcome = room.record_outcome(restart, "took_effect", "3 replicas updated and available", 12)
+    assert outcome.text.startswith("Took effect: deployments/shop/checkout-api (#")
     assert items["mitigation-applied"].done and items["mitigation-applied"].by == "ann"
+    assert room.state.outcomes == {delete.seq: "no_effect", restart.seq: "took_effect"}
     n = len(room.store.events())
     room.record(Kind.EVIDENCE, "Evidence bundle again", {"sha256": "cd"})
     assert len(room.store.events()) == n + 1  # already ticked: no second tick
     assert room.store.verify().ok
+
+
+def test_escalation_is_refused_once_resolved(declare) -> None:
+    room = declare()
+    room.resolve("fixed")
+    with pytest.raises(RoomError, match="resolved"):
+        room.escalate("L2 payments team")
+    assert not [e for e in room.events if e.kind == Kind.ESCALATED]

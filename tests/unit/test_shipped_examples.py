@@ -3,9 +3,7 @@ uncomments them and loads them, so the documentation cannot rot."""
 
 from pathlib import Path
 
-from warroom.app_health import load_health_config
 from warroom.settings import load_settings, shipped_defaults_text
-from warroom.updates import destinations
 
 
 def uncommented_examples() -> str:
@@ -20,7 +18,7 @@ def test_the_shipped_examples_load(tmp_path: Path) -> None:
     s = load_settings(cfg, env={"USER": "ann"}, data_dir=tmp_path)
     assert s.prometheus.url and s.alertmanager.url
     assert s.kube.mutate_namespaces == ("shop",)
-    health = load_health_config(s)
+    health = s.health
     assert [c.name for c in health.specs] == [
         "Checkout error ratio",
         "Checkout p99 latency",
@@ -28,4 +26,4 @@ def test_the_shipped_examples_load(tmp_path: Path) -> None:
     ]
     assert health.specs[2].direction == "below"
     assert [r.name for r in health.rules] == ["checkout burning"]
-    assert {d.type for d in destinations(s)} == {"slack", "file"}
+    assert {d.type for d in s.destinations} == {"slack", "file"}

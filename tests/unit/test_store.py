@@ -1,4 +1,4 @@
-"""IncidentStore and IncidentRepository: chain, following the files, tampering, torn writes,
+"""TinyDBStore and TinyDBRepository: chain, following the files, tampering, torn writes,
 hostile ids, read-only, side documents, compaction. Multi-process tests: test_store_crash.py."""
 
 from __future__ import annotations
@@ -15,38 +15,31 @@ import pytest
 from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
-from warroom import store as store_module
 from warroom.model import Event, event_hash, format_ts
-from warroom.store import (
-    GENESIS,
-    ChainReport,
-    IncidentNotFound,
-    IncidentRepository,
-    IncidentStore,
-    ReadOnlyStore,
-    StoreError,
-)
+from warroom.store import GENESIS, ChainReport, IncidentNotFound, ReadOnlyStore, StoreError
+from warroom.store import journal as store_module
+from warroom.store.tinydb import TinyDBRepository, TinyDBStore
 
 T0 = datetime(2026, 11, 22, 22, 36, 5, tzinfo=UTC)
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> IncidentRepository:
-    return IncidentRepository(tmp_path / "data")
+def repo(tmp_path: Path) -> TinyDBRepository:
+    return TinyDBRepository(tmp_path / "data")
 
 
-def filled(repo: IncidentRepository, n: int = 5, incident_id: str = "INC-1") -> IncidentStore:
+def filled(repo: TinyDBRepository, n: int = 5, incident_id: str = "INC-1") -> TinyDBStore:
     store = repo.create(incident_id)
     for i in range(1, n + 1):
         store.append("note", f"note {i}", actor="ann", data={"i": i}, ts=T0 + timedelta(i))
     return store
 
 
-def journal_lines(store: IncidentStore) -> list[dict]:
+def journal_lines(store: TinyDBStore) -> list[dict]:
     return [json.loads(x) for x in store.journal_path.read_bytes().splitlines()]
 
 
-def snapshot(store: IncidentStore) -> dict:
+def snapshot(store: TinyDBStore) -> dict:
     return json.loads(store.path.read_text())
 
 
@@ -55,7 +48,7 @@ def rehash(doc: dict) -> dict:
 
 
 # ----- append -------------------------------------------------------------------------------
-def test_append_builds_the_chain(repo: IncidentRepository) -> None:
+def test_append_builds_the_chain(repo: TinyDBRepository) -> None:
     store = repo.create("INC-1")
     a = store.append("declared", "Checkout errors", actor="ann", data={"severity": "P1"}, ts=T0)
     b = store.append("note", "looking at the db", actor="bo")
@@ -75,7 +68,7 @@ def test_append_builds_the_chain(repo: IncidentRepository) -> None:
     assert store.events() == [a, b]
 
 
-def test_append_stores_what_it_hashes(repo: IncidentRepository) -> None:
+def test_append_stores_what_it_hashes(repo: TinyDBRepository) -> None:
     store = repo.create("INC-1")
     naive = datetime(2026, 1, 2, 3, 4, 5)
     cet = datetime(2026, 1, 2, 4, 4, 5, tzinfo=timezone(timedelta(hours=1)))
@@ -83,15 +76,15 @@ def test_append_stores_what_it_hashes(repo: IncidentRepository) -> None:
     b = store.append("note", "y", actor="ann", ts=cet)
     assert a.data == {"pods": ["a", "b"], "7": "seven"}  # as JSON gives it back
     assert a.ts == b.ts == format_ts(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
-    on_disk = IncidentRepository(repo.data_dir).open("INC-1").events()
+    on_disk = TinyDBRepository(repo.data_dir).open("INC-1").events()
     assert on_disk == [a, b]
     assert all(event_hash(e.body()) == e.hash for e in on_disk)
 
 
-def test_append_is_on_disk_when_it_returns(repo: IncidentRepository) -> None:
+def test_append_is_on_disk_when_it_returns(repo: TinyDBRepository) -> None:
     store = filled(repo, 3)
     # No close(): a second, independent repository sees all three from the files alone.
-    other = IncidentRepository(repo.data_dir).open("INC-1", read_only=True)
+    other = TinyDBRepository(repo.data_dir).open("INC-1", read_only=True)
     assert [e.text for e in other.events()] == ["note 1", "note 2", "note 3"]
     assert [(r["t"], r["id"]) for r in journal_lines(store)] == [
         ("events", str(i)) for i in (1, 2, 3)
@@ -99,7 +92,7 @@ def test_append_is_on_disk_when_it_returns(repo: IncidentRepository) -> None:
 
 
 def test_append_writes_one_journal_line_and_leaves_the_snapshot_alone(
-    repo: IncidentRepository,
+    repo: TinyDBRepository,
 ) -> None:
     store = filled(repo, 200)
     before = os.stat(store.path)
@@ -116,7 +109,7 @@ def test_append_writes_one_journal_line_and_leaves_the_snapshot_alone(
     assert json.loads(added) == {"t": "events", "id": "201", "doc": ev.to_dict()}
 
 
-def test_append_from_threads_shares_one_chain(repo: IncidentRepository) -> None:
+def test_append_from_threads_shares_one_chain(repo: TinyDBRepository) -> None:
     store = repo.create("INC-1")
 
     def work(t: int) -> None:
@@ -129,7 +122,7 @@ def test_append_from_threads_shares_one_chain(repo: IncidentRepository) -> None:
     assert store.verify() == ChainReport(True, 160, None, None)
 
 
-def test_two_store_objects_append_to_one_chain(repo: IncidentRepository) -> None:
+def test_two_store_objects_append_to_one_chain(repo: TinyDBRepository) -> None:
     one = repo.create("INC-1")
     two = repo.open("INC-1")
     for i in range(6):
@@ -139,7 +132,7 @@ def test_two_store_objects_append_to_one_chain(repo: IncidentRepository) -> None
     assert one.verify().ok
 
 
-def test_data_that_is_not_json_is_refused_before_writing(repo: IncidentRepository) -> None:
+def test_data_that_is_not_json_is_refused_before_writing(repo: TinyDBRepository) -> None:
     store = filled(repo, 1)
     with pytest.raises(TypeError):
         store.append("note", "x", actor="ann", data={"when": object()})
@@ -147,7 +140,7 @@ def test_data_that_is_not_json_is_refused_before_writing(repo: IncidentRepositor
 
 
 # ----- reading ------------------------------------------------------------------------------
-def test_events_since_seq(repo: IncidentRepository) -> None:
+def test_events_since_seq(repo: TinyDBRepository) -> None:
     store = filled(repo, 5)
     assert [e.seq for e in store.events()] == [1, 2, 3, 4, 5]
     assert [e.seq for e in store.events(since_seq=3)] == [4, 5]
@@ -155,7 +148,7 @@ def test_events_since_seq(repo: IncidentRepository) -> None:
     assert store.events(since_seq=99) == []
 
 
-def test_events_and_last_follow_other_writers(repo: IncidentRepository) -> None:
+def test_events_and_last_follow_other_writers(repo: TinyDBRepository) -> None:
     reader = repo.create("INC-1")
     assert reader.events() == [] and reader.last() is None
     writer = repo.open("INC-1")
@@ -164,7 +157,7 @@ def test_events_and_last_follow_other_writers(repo: IncidentRepository) -> None:
     assert reader.events() == [ev]
 
 
-def test_refresh_hands_out_each_event_once(repo: IncidentRepository) -> None:
+def test_refresh_hands_out_each_event_once(repo: TinyDBRepository) -> None:
     store = filled(repo, 2)
     other = repo.open("INC-1")
     assert [e.seq for e in store.refresh()] == [1, 2]  # nothing handed out yet
@@ -179,7 +172,7 @@ def test_refresh_hands_out_each_event_once(repo: IncidentRepository) -> None:
 
 
 def test_refresh_is_a_stat_when_nothing_changed(
-    repo: IncidentRepository, monkeypatch: pytest.MonkeyPatch
+    repo: TinyDBRepository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = filled(repo, 3)
     store.refresh()
@@ -195,7 +188,7 @@ def test_refresh_is_a_stat_when_nothing_changed(
     assert store.get_doc("outbox", "x") is None
 
 
-def test_reader_follows_across_compaction_by_another_process(repo: IncidentRepository) -> None:
+def test_reader_follows_across_compaction_by_another_process(repo: TinyDBRepository) -> None:
     writer = filled(repo, 10)
     reader = repo.open("INC-1", read_only=True)
     assert len(reader.refresh()) == 10
@@ -208,7 +201,7 @@ def test_reader_follows_across_compaction_by_another_process(repo: IncidentRepos
 
 
 def test_inline_compaction_when_the_journal_outgrows_the_snapshot(
-    repo: IncidentRepository,
+    repo: TinyDBRepository,
 ) -> None:
     store = repo.create("INC-1")
     reader = repo.open("INC-1", read_only=True)
@@ -225,7 +218,7 @@ def test_inline_compaction_when_the_journal_outgrows_the_snapshot(
     assert repo.open("INC-1").verify() == ChainReport(True, 100, None, None)
 
 
-def test_tinydb_is_the_query_engine(repo: IncidentRepository) -> None:
+def test_tinydb_is_the_query_engine(repo: TinyDBRepository) -> None:
     store = filled(repo, 4)
     store.append("ack", "acked", actor="bo")
     found = store.table("events").search(Query().kind == "ack")
@@ -238,7 +231,7 @@ def test_tinydb_is_the_query_engine(repo: IncidentRepository) -> None:
 
 
 # ----- side documents -----------------------------------------------------------------------
-def test_side_docs_upsert_get_and_list(repo: IncidentRepository) -> None:
+def test_side_docs_upsert_get_and_list(repo: TinyDBRepository) -> None:
     store = filled(repo, 1)
     assert store.get_doc("outbox", "2:slack") is None
     assert store.docs("outbox") == {}
@@ -251,12 +244,12 @@ def test_side_docs_upsert_get_and_list(repo: IncidentRepository) -> None:
         "3:teams": {"state": "pending", "attempts": 0, "tags": ["a"]},
     }
     assert [d["attempts"] for d in store.query("outbox", state="pending")] == [0]
-    other = IncidentRepository(repo.data_dir).open("INC-1")
+    other = TinyDBRepository(repo.data_dir).open("INC-1")
     assert other.get_doc("outbox", "2:slack") == {"state": "delivered", "attempts": 1}
     assert other.verify().ok and len(other.events()) == 1  # not part of the chain
 
 
-def test_side_docs_are_copies(repo: IncidentRepository) -> None:
+def test_side_docs_are_copies(repo: TinyDBRepository) -> None:
     store = filled(repo, 1)
     store.put_doc("cache", "k", {"tags": ["a"]})
     got = store.get_doc("cache", "k")
@@ -265,7 +258,7 @@ def test_side_docs_are_copies(repo: IncidentRepository) -> None:
     assert store.get_doc("cache", "k") == {"tags": ["a"]}
 
 
-def test_side_docs_survive_compaction_and_reopen(repo: IncidentRepository) -> None:
+def test_side_docs_survive_compaction_and_reopen(repo: TinyDBRepository) -> None:
     store = filled(repo, 2)
     store.put_doc("outbox", "1:file", {"state": "pending"})
     store.compact()
@@ -276,7 +269,7 @@ def test_side_docs_survive_compaction_and_reopen(repo: IncidentRepository) -> No
     assert snapshot(again)["outbox"] == {"1:file": {"state": "pending"}}
 
 
-def test_events_cannot_be_put(repo: IncidentRepository) -> None:
+def test_events_cannot_be_put(repo: TinyDBRepository) -> None:
     store = filled(repo, 2)
     forged = store.events()[1].to_dict()
     with pytest.raises(StoreError):
@@ -285,7 +278,7 @@ def test_events_cannot_be_put(repo: IncidentRepository) -> None:
 
 
 # ----- read-only ----------------------------------------------------------------------------
-def test_read_only_refuses_writes_and_touches_nothing(repo: IncidentRepository) -> None:
+def test_read_only_refuses_writes_and_touches_nothing(repo: TinyDBRepository) -> None:
     filled(repo, 2).close()
     before = {p.name: p.stat().st_mtime_ns for p in repo.dir.iterdir()}
     reader = repo.open("INC-1", read_only=True)
@@ -302,7 +295,7 @@ def test_read_only_refuses_writes_and_touches_nothing(repo: IncidentRepository) 
 
 
 # ----- torn writes --------------------------------------------------------------------------
-def test_torn_last_line_is_ignored_then_cut(repo: IncidentRepository) -> None:
+def test_torn_last_line_is_ignored_then_cut(repo: TinyDBRepository) -> None:
     store = filled(repo, 3)
     doc = dict(store.events()[-1].to_dict(), seq=4, text="never finished")
     line = json.dumps({"t": "events", "id": "4", "doc": doc}).encode()
@@ -325,7 +318,7 @@ def test_torn_last_line_is_ignored_then_cut(repo: IncidentRepository) -> None:
     assert repo.open("INC-1").verify() == ChainReport(True, 4, None, None)
 
 
-def test_torn_line_on_an_empty_journal(repo: IncidentRepository) -> None:
+def test_torn_line_on_an_empty_journal(repo: TinyDBRepository) -> None:
     store = repo.create("INC-1")
     store.journal_path.write_bytes(b'{"t": "events", "id": "1", "do')
     again = repo.open("INC-1")
@@ -334,7 +327,7 @@ def test_torn_line_on_an_empty_journal(repo: IncidentRepository) -> None:
     assert len(journal_lines(again)) == 1
 
 
-def test_damaged_middle_line_is_skipped_never_cut(repo: IncidentRepository) -> None:
+def test_damaged_middle_line_is_skipped_never_cut(repo: TinyDBRepository) -> None:
     store = filled(repo, 4)
     lines = store.journal_path.read_bytes().splitlines(keepends=True)
     lines[1] = b"\x00garbage}\n"
@@ -347,7 +340,7 @@ def test_damaged_middle_line_is_skipped_never_cut(repo: IncidentRepository) -> N
     assert store.journal_path.read_bytes().splitlines()[1] == b"\x00garbage}"  # kept as evidence
 
 
-def test_an_unreadable_snapshot_is_a_clear_error(repo: IncidentRepository) -> None:
+def test_an_unreadable_snapshot_is_a_clear_error(repo: TinyDBRepository) -> None:
     store = filled(repo, 1)
     store.path.write_text('{"events": {"1": ')
     with pytest.raises(StoreError, match="damaged"):
@@ -355,7 +348,7 @@ def test_an_unreadable_snapshot_is_a_clear_error(repo: IncidentRepository) -> No
 
 
 # ----- verify -------------------------------------------------------------------------------
-def tamper_snapshot(store: IncidentStore, edit) -> ChainReport:
+def tamper_snapshot(store: TinyDBStore, edit) -> ChainReport:
     """Compact, edit the TinyDB file as plain JSON, verify through a fresh reader."""
     store.compact()
     data = snapshot(store)
@@ -364,12 +357,12 @@ def tamper_snapshot(store: IncidentStore, edit) -> ChainReport:
     return store.verify()
 
 
-def test_verify_ok_and_empty(repo: IncidentRepository) -> None:
+def test_verify_ok_and_empty(repo: TinyDBRepository) -> None:
     assert repo.create("INC-0").verify() == ChainReport(True, 0, None, None)
     assert filled(repo, 5).verify() == ChainReport(True, 5, None, None)
 
 
-def test_verify_names_an_altered_event(repo: IncidentRepository) -> None:
+def test_verify_names_an_altered_event(repo: TinyDBRepository) -> None:
     def edit(events: dict) -> dict:
         events["3"]["text"] = "nothing happened"
         return events
@@ -378,7 +371,7 @@ def test_verify_names_an_altered_event(repo: IncidentRepository) -> None:
     assert report == ChainReport(False, 3, "event 3 was altered (hash mismatch)", 3)
 
 
-def test_verify_names_an_altered_event_in_the_journal(repo: IncidentRepository) -> None:
+def test_verify_names_an_altered_event_in_the_journal(repo: TinyDBRepository) -> None:
     store = filled(repo, 5)
     text = store.journal_path.read_text().replace('"actor":"ann"', '"actor":"eve"', 1)
     store.journal_path.write_text(text)
@@ -390,7 +383,7 @@ def test_verify_names_an_altered_event_in_the_journal(repo: IncidentRepository) 
     )
 
 
-def test_verify_reads_the_disk_not_the_cache(repo: IncidentRepository) -> None:
+def test_verify_reads_the_disk_not_the_cache(repo: TinyDBRepository) -> None:
     store = filled(repo, 5)
     assert store.verify().ok
     text = store.journal_path.read_text().replace("note 4", "note X")
@@ -398,7 +391,7 @@ def test_verify_reads_the_disk_not_the_cache(repo: IncidentRepository) -> None:
     assert store.verify().problem == "event 4 was altered (hash mismatch)"
 
 
-def test_verify_names_a_removed_event(repo: IncidentRepository) -> None:
+def test_verify_names_a_removed_event(repo: TinyDBRepository) -> None:
     def edit(events: dict) -> dict:
         del events["3"]
         return events
@@ -408,7 +401,7 @@ def test_verify_names_a_removed_event(repo: IncidentRepository) -> None:
 
 
 def test_verify_names_a_removed_event_with_the_rest_renumbered(
-    repo: IncidentRepository,
+    repo: TinyDBRepository,
 ) -> None:
     def edit(events: dict) -> dict:
         # Remove 3, renumber 4 and 5 and recompute their hashes: only the link gives it away.
@@ -423,7 +416,7 @@ def test_verify_names_a_removed_event_with_the_rest_renumbered(
     assert "removed or inserted before 3" in report.problem
 
 
-def test_verify_names_an_inserted_event(repo: IncidentRepository) -> None:
+def test_verify_names_an_inserted_event(repo: TinyDBRepository) -> None:
     def edit(events: dict) -> dict:
         # A forged event 3, correctly hashed and linked to 2, added under a new id.
         events["6"] = rehash(dict(events["3"], text="forged"))
@@ -435,7 +428,7 @@ def test_verify_names_an_inserted_event(repo: IncidentRepository) -> None:
 
 
 def test_verify_names_an_event_inserted_with_the_rest_renumbered(
-    repo: IncidentRepository,
+    repo: TinyDBRepository,
 ) -> None:
     def edit(events: dict) -> dict:
         forged = rehash(dict(events["3"], text="forged"))  # seq 3, links to 2
@@ -451,7 +444,7 @@ def test_verify_names_an_event_inserted_with_the_rest_renumbered(
     assert "inserted before 4" in report.problem
 
 
-def test_verify_names_an_event_moved_to_another_id(repo: IncidentRepository) -> None:
+def test_verify_names_an_event_moved_to_another_id(repo: TinyDBRepository) -> None:
     def edit(events: dict) -> dict:
         events["9"] = events.pop("5")
         return events
@@ -462,7 +455,7 @@ def test_verify_names_an_event_moved_to_another_id(repo: IncidentRepository) -> 
 
 
 def test_verify_names_the_last_event_rewritten_in_the_journal(
-    repo: IncidentRepository,
+    repo: TinyDBRepository,
 ) -> None:
     store = filled(repo, 5)
     forged = rehash(dict(store.events()[-1].to_dict(), text="rewritten"))
@@ -473,7 +466,7 @@ def test_verify_names_the_last_event_rewritten_in_the_journal(
 
 
 def test_verify_names_a_malformed_event_and_the_store_still_opens(
-    repo: IncidentRepository,
+    repo: TinyDBRepository,
 ) -> None:
     def edit(events: dict) -> dict:
         events["2"] = ["not", "an", "event"]
@@ -485,7 +478,7 @@ def test_verify_names_a_malformed_event_and_the_store_still_opens(
     assert [e.seq for e in repo.open("INC-1").events()] == [1, 3]
 
 
-def test_verify_reports_the_first_problem(repo: IncidentRepository) -> None:
+def test_verify_reports_the_first_problem(repo: TinyDBRepository) -> None:
     def edit(events: dict) -> dict:
         events["4"]["text"] = "later edit"
         del events["2"]
@@ -496,7 +489,7 @@ def test_verify_reports_the_first_problem(repo: IncidentRepository) -> None:
 
 
 def test_replayed_journal_after_a_kill_during_compaction_is_benign(
-    repo: IncidentRepository,
+    repo: TinyDBRepository,
 ) -> None:
     store = filled(repo, 5)
     journal = store.journal_path.read_bytes()
@@ -508,7 +501,7 @@ def test_replayed_journal_after_a_kill_during_compaction_is_benign(
     assert again.append("note", "six", actor="ann").seq == 6
 
 
-def test_append_never_overwrites_a_moved_event(repo: IncidentRepository) -> None:
+def test_append_never_overwrites_a_moved_event(repo: TinyDBRepository) -> None:
     store = filled(repo, 3)
     store.compact()
     data = snapshot(store)
@@ -522,7 +515,7 @@ def test_append_never_overwrites_a_moved_event(repo: IncidentRepository) -> None
 
 # ----- files, close, compaction -------------------------------------------------------------
 def test_close_compacts_into_a_stock_tinydb_file(
-    repo: IncidentRepository, monkeypatch: pytest.MonkeyPatch
+    repo: TinyDBRepository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store_module, "COMPACT_ON_CLOSE_BYTES", 1000)
     with filled(repo, 20) as store:
@@ -539,7 +532,7 @@ def test_close_compacts_into_a_stock_tinydb_file(
     assert repo.open("INC-1").events() == events
 
 
-def test_close_keeps_a_small_journal_and_is_idempotent(repo: IncidentRepository) -> None:
+def test_close_keeps_a_small_journal_and_is_idempotent(repo: TinyDBRepository) -> None:
     store = filled(repo, 3)
     snap = store.path.read_bytes()
     store.close()
@@ -552,7 +545,7 @@ def test_close_keeps_a_small_journal_and_is_idempotent(repo: IncidentRepository)
         store.append("note", "late", actor="ann")
 
 
-def test_compaction_leaves_no_temp_files_and_cleans_old_ones(repo: IncidentRepository) -> None:
+def test_compaction_leaves_no_temp_files_and_cleans_old_ones(repo: TinyDBRepository) -> None:
     store = filled(repo, 3)
     stale = repo.dir / ".INC-1.k3j2h1g0.tmp"  # from a compaction killed midway
     stale.write_text("{")
@@ -564,7 +557,7 @@ def test_compaction_leaves_no_temp_files_and_cleans_old_ones(repo: IncidentRepos
     assert repo.ids() == ["INC-1"]
 
 
-def test_files_are_private(repo: IncidentRepository) -> None:
+def test_files_are_private(repo: TinyDBRepository) -> None:
     store = filled(repo, 1)
     assert oct(repo.dir.stat().st_mode & 0o777) == "0o700"
     for p in (store.path, store.journal_path, store.lock_path):
@@ -573,7 +566,7 @@ def test_files_are_private(repo: IncidentRepository) -> None:
     assert oct(store.path.stat().st_mode & 0o777) == "0o600"
 
 
-def test_evidence_dir_is_created_on_first_use(repo: IncidentRepository) -> None:
+def test_evidence_dir_is_created_on_first_use(repo: TinyDBRepository) -> None:
     store = filled(repo, 1)
     expected = repo.data_dir / "incidents" / "INC-1.evidence"
     assert not expected.exists()
@@ -584,7 +577,7 @@ def test_evidence_dir_is_created_on_first_use(repo: IncidentRepository) -> None:
 
 
 # ----- repository and ids -------------------------------------------------------------------
-def test_new_id_from_utc_time_with_suffixes(repo: IncidentRepository) -> None:
+def test_new_id_from_utc_time_with_suffixes(repo: TinyDBRepository) -> None:
     assert repo.new_id(now=T0) == "INC-20261122-223605"
     repo.create("INC-20261122-223605")
     assert repo.new_id(now=T0) == "INC-20261122-223605-2"
@@ -597,7 +590,7 @@ def test_new_id_from_utc_time_with_suffixes(repo: IncidentRepository) -> None:
     assert repo.new_id().startswith(f"INC-{datetime.now(UTC):%Y%m%d}")
 
 
-def test_new_id_refuses_a_hostile_prefix(repo: IncidentRepository) -> None:
+def test_new_id_refuses_a_hostile_prefix(repo: TinyDBRepository) -> None:
     for prefix in ("../x", "a/b", "", ".hidden"):
         with pytest.raises(ValueError):
             repo.new_id(prefix, now=T0)
@@ -623,7 +616,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("bad", HOSTILE)
-def test_hostile_ids_are_refused(repo: IncidentRepository, bad: str, tmp_path: Path) -> None:
+def test_hostile_ids_are_refused(repo: TinyDBRepository, bad: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         repo.create(bad)
     with pytest.raises(ValueError):
@@ -631,25 +624,25 @@ def test_hostile_ids_are_refused(repo: IncidentRepository, bad: str, tmp_path: P
     with pytest.raises(ValueError):
         repo.open(bad, read_only=True)
     with pytest.raises(ValueError):
-        IncidentStore(repo.dir, bad)
+        TinyDBStore(repo.dir, bad)
     outside = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     assert all(p.parts[:2] == ("data", "incidents") for p in outside if len(p.parts) > 1)
 
 
-def test_longest_safe_id_is_accepted(repo: IncidentRepository) -> None:
+def test_longest_safe_id_is_accepted(repo: TinyDBRepository) -> None:
     longest = "I" + "x" * 79
     repo.create(longest).append("note", "ok", actor="ann")
     assert repo.ids() == [longest]
 
 
-def test_create_refuses_an_existing_id(repo: IncidentRepository) -> None:
+def test_create_refuses_an_existing_id(repo: TinyDBRepository) -> None:
     filled(repo, 2)
     with pytest.raises(FileExistsError):
         repo.create("INC-1")
     assert len(repo.open("INC-1").events()) == 2  # untouched
 
 
-def test_create_refuses_an_id_whose_journal_survived(repo: IncidentRepository) -> None:
+def test_create_refuses_an_id_whose_journal_survived(repo: TinyDBRepository) -> None:
     store = filled(repo, 2)
     store.path.unlink()  # the snapshot lost, its events still in the journal
     with pytest.raises(FileExistsError):
@@ -657,13 +650,13 @@ def test_create_refuses_an_id_whose_journal_survived(repo: IncidentRepository) -
     assert repo.new_id(now=T0) != "INC-1"
 
 
-def test_concurrent_create_of_one_id_has_one_winner(repo: IncidentRepository) -> None:
+def test_concurrent_create_of_one_id_has_one_winner(repo: TinyDBRepository) -> None:
     barrier = threading.Barrier(8)
 
     def attempt(_: int) -> str:
         barrier.wait()
         try:
-            IncidentRepository(repo.data_dir).create("INC-RACE").close()
+            TinyDBRepository(repo.data_dir).create("INC-RACE").close()
             return "created"
         except FileExistsError:
             return "exists"
@@ -674,7 +667,7 @@ def test_concurrent_create_of_one_id_has_one_winner(repo: IncidentRepository) ->
     assert repo.ids() == ["INC-RACE"]
 
 
-def test_open_unknown_id(repo: IncidentRepository) -> None:
+def test_open_unknown_id(repo: TinyDBRepository) -> None:
     with pytest.raises(IncidentNotFound):
         repo.open("INC-20990101-000000")
     repo.create("INC-1")
@@ -683,7 +676,7 @@ def test_open_unknown_id(repo: IncidentRepository) -> None:
     assert issubclass(IncidentNotFound, StoreError)
 
 
-def test_ids_oldest_first_and_only_incidents(repo: IncidentRepository) -> None:
+def test_ids_oldest_first_and_only_incidents(repo: TinyDBRepository) -> None:
     assert repo.ids() == []  # no folder yet
     for incident_id in (
         "INC-20261122-223605-10",
@@ -706,7 +699,7 @@ def test_ids_oldest_first_and_only_incidents(repo: IncidentRepository) -> None:
     ]
 
 
-def test_chain_links_hold_after_many_appends_and_reopen(repo: IncidentRepository) -> None:
+def test_chain_links_hold_after_many_appends_and_reopen(repo: TinyDBRepository) -> None:
     filled(repo, 300).close()
     evs = repo.open("INC-1").events()
     assert evs[0].prev == GENESIS

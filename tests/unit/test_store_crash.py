@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from warroom.store import IncidentRepository
+from warroom.store.tinydb import TinyDBRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = """
 import sys
 from pathlib import Path
-from warroom.store import IncidentRepository
-store = IncidentRepository(Path(sys.argv[1])).open(sys.argv[2])
+from warroom.store.tinydb import TinyDBRepository
+store = TinyDBRepository(Path(sys.argv[1])).open(sys.argv[2])
 store.storage.compact_inline_bytes = int(sys.argv[3])  # small: kills land mid-compaction too
 i = 0
 while True:
@@ -49,7 +49,7 @@ def acknowledged(out: bytes) -> list[int]:
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    repo = IncidentRepository(tmp_path)
+    repo = TinyDBRepository(tmp_path)
     incident = "INC-CRASH"
     repo.create(incident).close()
     rng = random.Random(20261122)
@@ -103,8 +103,8 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path: Path) ->
 CONCURRENT = """
 import sys
 from pathlib import Path
-from warroom.store import IncidentRepository
-store = IncidentRepository(Path(sys.argv[1])).open(sys.argv[2])
+from warroom.store.tinydb import TinyDBRepository
+store = TinyDBRepository(Path(sys.argv[1])).open(sys.argv[2])
 sys.stdout.write("ready\\n"); sys.stdout.flush()
 sys.stdin.readline()  # start together
 for i in range(200):
@@ -115,7 +115,7 @@ store.close()
 
 @pytest.mark.slow
 def test_four_processes_append_to_one_incident(tmp_path: Path) -> None:
-    repo = IncidentRepository(tmp_path)
+    repo = TinyDBRepository(tmp_path)
     repo.create("INC-BUSY").close()
     procs = [
         subprocess.Popen(

@@ -8,21 +8,16 @@ from pathlib import Path
 import pytest
 
 from warroom.model import event_hash
-from warroom.store import (
-    GENESIS,
-    IncidentNotFound,
-    IncidentRepository,
-    ReadOnlyStore,
-    verify_chain,
-)
+from warroom.store import GENESIS, IncidentNotFound, ReadOnlyStore, verify_chain
+from warroom.store.tinydb import TinyDBRepository
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> IncidentRepository:
-    return IncidentRepository(tmp_path)
+def repo(tmp_path: Path) -> TinyDBRepository:
+    return TinyDBRepository(tmp_path)
 
 
-def filled(repo: IncidentRepository, n: int = 5):
+def filled(repo: TinyDBRepository, n: int = 5):
     store = repo.create(repo.new_id())
     for i in range(n):
         store.append("note", f"note {i}", actor="ann", data={"i": i})

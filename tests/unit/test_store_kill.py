@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from warroom.store import IncidentRepository
+from warroom.store.tinydb import TinyDBRepository
 
 WRITER = """
 import sys
 from pathlib import Path
-from warroom.store import IncidentRepository
-store = IncidentRepository(Path(sys.argv[1])).open(sys.argv[2])
+from warroom.store.tinydb import TinyDBRepository
+store = TinyDBRepository(Path(sys.argv[1])).open(sys.argv[2])
 i = 0
 while True:
     i += 1
@@ -28,7 +28,7 @@ while True:
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments(tmp_path: Path) -> None:
-    repo = IncidentRepository(tmp_path)
+    repo = TinyDBRepository(tmp_path)
     incident = repo.new_id()
     repo.create(incident).close()
     rng = random.Random(1234)

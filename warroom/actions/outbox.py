@@ -23,13 +23,15 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
-from warroom.actions.notify import Destination, Message, send
+from warroom.actions.notify import Message, send
+from warroom.destinations import Destination
 from warroom.model import Event, Kind, format_ts, parse_ts, utcnow
+from warroom.room import WarRoom
 
 if TYPE_CHECKING:
     import httpx  # imported when delivering: its __init__ pulls in rich (see notify.py)
@@ -37,31 +39,6 @@ if TYPE_CHECKING:
 TABLE = "outbox"
 CLAIM_MARGIN_S = 30.0  # a claim outlives the destination's timeout by this much
 State = Literal["pending", "delivered", "failed"]  # failed: gave up after max_attempts
-
-
-class OutboxStore(Protocol):
-    """The part of IncidentStore the outbox uses."""
-
-    incident_id: str
-
-    def append(
-        self,
-        kind: str,
-        text: str,
-        *,
-        actor: str,
-        data: dict[str, Any] | None = None,
-        ts: datetime | None = None,
-    ) -> Event: ...
-    def put_doc(self, table: str, key: str, doc: dict[str, Any]) -> None: ...
-    def get_doc(self, table: str, key: str) -> dict[str, Any] | None: ...
-    def docs(self, table: str) -> dict[str, dict[str, Any]]: ...
-    def update_doc(
-        self,
-        table: str,
-        key: str,
-        change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
-    ) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -120,8 +97,8 @@ def item_key(seq: int, destination: str) -> str:
 class Outbox:
     def __init__(
         self,
-        store: OutboxStore,
-        destinations: list[Destination],
+        room: WarRoom,
+        destinations: Sequence[Destination],
         *,
         client_factory: Callable[[], httpx.AsyncClient] | None = None,
         max_attempts: int | None = None,
@@ -133,7 +110,8 @@ class Outbox:
     ) -> None:
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1 (or None: retry forever)")
-        self.store = store
+        self.room = room
+        self.store = room.store
         self.destinations = {d.name: d for d in destinations}
         self.client_factory = client_factory or _default_client
         self.max_attempts = max_attempts
@@ -360,7 +338,7 @@ class Outbox:
         }
         if error:
             data["error"] = error
-        self.store.append(Kind.SYSTEM, text, actor=self.actor, data=data)
+        self.room.record(Kind.SYSTEM, text, data, source=self.actor)
 
 
 def _default_client() -> httpx.AsyncClient:

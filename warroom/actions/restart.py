@@ -15,12 +15,19 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from warroom.sources.kube import KubeError, error_text, read_json
-from warroom.sources.kube_status import PodRow
+from warroom.pods import PodRow, controller_of
+from warroom.sources.kube_api import (
+    WORKLOADS,
+    KubeError,
+    NoWorkload,
+    error_text,
+    owning_workload,
+    read_json,
+)
 
 if TYPE_CHECKING:
     from kubernetes.aio.client import ApiClient
@@ -28,12 +35,6 @@ if TYPE_CHECKING:
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 STRATEGIC = "application/strategic-merge-patch+json"
 TIMEOUT = 30.0
-# kind -> (resource, AppsV1Api method suffix)
-WORKLOADS = {
-    "Deployment": ("deployments", "deployment"),
-    "StatefulSet": ("statefulsets", "stateful_set"),
-    "DaemonSet": ("daemonsets", "daemon_set"),
-}
 ALIASES = {
     "deployment": "Deployment",
     "deployments": "Deployment",
@@ -61,6 +62,9 @@ class ActionResult:
     duration_s: float
     revert_hint: str = ""
     forbidden: bool = False
+    # What the object was right after the call, for verifying its effect: the pod's uid and
+    # whether it was already being deleted; the workload's kind and new generation.
+    seen: dict[str, Any] = field(default_factory=dict)
 
 
 class _Refused(Exception):
@@ -78,7 +82,12 @@ class _Step:
         self.verb, self.resource, self.name = verb, resource, name
 
     def result(
-        self, ok: bool, text: str, revert: str = "", forbidden: bool = False
+        self,
+        ok: bool,
+        text: str,
+        revert: str = "",
+        forbidden: bool = False,
+        seen: dict[str, Any] | None = None,
     ) -> ActionResult:
         return ActionResult(
             ok,
@@ -90,10 +99,11 @@ class _Step:
             round(time.monotonic() - self.t0, 3),
             revert,
             forbidden,
+            seen or {},
         )
 
     def failed(self, e: Exception) -> ActionResult:
-        if isinstance(e, _Refused):
+        if isinstance(e, _Refused | NoWorkload):
             return self.result(False, str(e))
         if isinstance(e, KubeError) and e.status == 403:
             text = f"not allowed: {self.verb} {self.resource} in ns/{self.namespace}"
@@ -123,44 +133,6 @@ def parse_target(target: RestartTarget) -> tuple[str, str]:
     return kind, name
 
 
-def _controller(obj: dict[str, Any]) -> tuple[str, str]:
-    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
-    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-    return (ref.get("kind") or "", ref.get("name") or "") if ref else ("", "")
-
-
-async def resolve_owner(
-    api: ApiClient, namespace: str, pod: PodRow, step: _Step
-) -> tuple[str, str]:
-    """The workload a rollout restart of this pod means; _Refused with the reason if none."""
-    kind, name = pod.owner_kind, pod.owner_name
-    only = "rollout restart applies to Deployments, StatefulSets and DaemonSets"
-    if not kind:
-        raise _Refused(
-            f"refused: pod {pod.name} has no owner (a bare pod); {only}. Deleting it would "
-            "not bring it back"
-        )
-    if kind == "ReplicaSet":
-        from kubernetes.aio import client
-
-        step.at("get", "replicasets", name)
-        rs = await read_json(
-            await client.AppsV1Api(api).read_namespaced_replica_set_without_preload_content(
-                name, namespace, _request_timeout=TIMEOUT
-            )
-        )
-        owner_kind, owner_name = _controller(rs)
-        if owner_kind != "Deployment":
-            raise _Refused(
-                f"refused: pod {pod.name} belongs to ReplicaSet {name}, which no Deployment "
-                f"manages; {only}"
-            )
-        return owner_kind, owner_name
-    if kind in WORKLOADS:
-        return kind, name
-    raise _Refused(f"refused: pod {pod.name} is owned by {kind} {name}; {only}")
-
-
 async def rollout_restart(
     api: ApiClient | ApiGetter,
     namespace: str,
@@ -176,7 +148,10 @@ async def rollout_restart(
 
         if isinstance(target, PodRow):
             c = await _client(api)
-            kind, name = await resolve_owner(c, namespace, target, step)
+            if target.owner_kind == "ReplicaSet":
+                step.at("get", "replicasets", target.owner_name)
+            owner = (target.owner_kind, target.owner_name) if target.owner_kind else None
+            kind, name = await owning_workload(c, namespace, target.name, owner)
         else:
             kind, name = parse_target(target)
             step.at("patch", WORKLOADS[kind][0], name)
@@ -196,16 +171,18 @@ async def rollout_restart(
         stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
         patch = getattr(apps, f"patch_namespaced_{method}_without_preload_content")
-        await read_json(
+        patched = await read_json(
             await patch(name, namespace, body, _content_type=STRATEGIC, _request_timeout=TIMEOUT)
         )
     except Exception as e:
         return step.failed(e)
     ref = f"{kind.lower()}/{name}"
+    generation = int((patched.get("metadata") or {}).get("generation") or 0)
     return step.result(
         True,
         f"rollout restart {ref} in {namespace} (restartedAt {stamp})",
         f"kubectl rollout undo {ref} -n {namespace}",
+        seen={"kind": kind, "generation": generation},
     )
 
 
@@ -224,7 +201,7 @@ async def delete_pod(
                 name, namespace, _request_timeout=TIMEOUT
             )
         )
-        kind, owner = _controller(pod)
+        kind, owner = controller_of(pod) or ("", "")
         step.at("delete", "pods", name)
         kw: dict[str, Any] = {}
         if uid:
@@ -240,4 +217,11 @@ async def delete_pod(
         revert = f"the owner recreates it ({kind} {owner})"
     else:
         revert = "bare pod: recreate from the spec captured in the timeline"
-    return step.result(True, f"deleted pod {name} in {namespace}", revert)
+    meta = pod.get("metadata") or {}
+    seen = {
+        "uid": str(meta.get("uid") or ""),
+        "deleting": bool(meta.get("deletionTimestamp")),  # already terminating before we asked
+        "node": str((pod.get("spec") or {}).get("nodeName") or ""),
+    }
+    # "requested": whether it took effect is for verify.py to see, not for the API's 200 to say
+    return step.result(True, f"delete of pod {name} in {namespace} requested", revert, seen=seen)

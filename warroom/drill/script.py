@@ -19,7 +19,8 @@
 a script replays the same story at any --speed. Steps run in order; a step never runs before
 its time, and waits for what it needs (the pods of a workload, the main screen) for up to
 STEP_TIMEOUT wall seconds. After the last step the console closes (unless a step quit it).
-Named actions go through the console's own keys and dialogs (app_drill.py runs them).
+Named actions go through the console's own keys and dialogs (warroom/console/drill_script.py
+runs them).
 """
 
 from __future__ import annotations

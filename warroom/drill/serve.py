@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from warroom.drill.prom_real import RealServersUnavailable
 from warroom.drill.scenario import ScenarioError, list_scenarios
 from warroom.drill.world import DrillWorld
 
@@ -27,6 +28,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="timestamps follow the wall clock (not start + elapsed * speed)",
     )
+    p.add_argument(
+        "--prometheus",
+        choices=("builtin", "real"),
+        default="builtin",
+        help="real: the installed Prometheus and Alertmanager scrape the drill (real PromQL)",
+    )
     p.add_argument("--extra-pods", type=int, default=0, help="inflate the cluster by N pods")
     p.add_argument("--list", action="store_true", help="list scenarios and exit")
     args = p.parse_args(argv)
@@ -44,6 +51,7 @@ async def serve(args: argparse.Namespace) -> None:
         kubeconfig_path=args.kubeconfig,
         extra_pods=args.extra_pods,
         wall_timestamps=args.wall_timestamps,
+        prometheus=args.prometheus,
     )
     await world.start()
     done = asyncio.Event()
@@ -54,6 +62,8 @@ async def serve(args: argparse.Namespace) -> None:
     print(f"scenario:     {sc.name} ({sc.title}), speed x{world.speed:g}")
     print(f"kubernetes:   {world.kube_url}  (namespace {world.namespace})")
     print(f"prometheus:   {world.prom_url}")
+    if world.real_prometheus_url:
+        print(f"  (the real Prometheus behind it: {world.real_prometheus_url})")
     print(f"alertmanager: {world.alertmanager_url}")
     print(f"kubeconfig:   {world.kubeconfig_path}")
     print(f"  export KUBECONFIG={world.kubeconfig_path}")
@@ -72,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}\t{title}")
             return 0
         asyncio.run(serve(args))
-    except ScenarioError as e:
+    except (ScenarioError, RealServersUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

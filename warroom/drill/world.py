@@ -21,12 +21,14 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from warroom.drill.am_api import AlertmanagerServer
 from warroom.drill.clock import Scheduler, WorldClock
 from warroom.drill.cluster import Cluster
 from warroom.drill.engine import Engine, Happening
 from warroom.drill.kube_server import KubeServer, User
 from warroom.drill.kubeconfig import kubeconfig_dict, write_kubeconfig
-from warroom.drill.prom_server import AlertmanagerServer, PromServer
+from warroom.drill.prom_api import PromServer
+from warroom.drill.prom_real import RealFront, RealStack, exporter_app
 from warroom.drill.scenario import Scenario, load_scenario
 from warroom.drill.tls import ServerCert, TLSUnavailable, make_server_cert
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"  # never anything else: the drill is for this machine only
 SHUTDOWN_TIMEOUT = 1.0
 T = TypeVar("T")
+PROMETHEUS_MODES = ("builtin", "real")
 
 
 class DrillWorld:
@@ -53,7 +56,10 @@ class DrillWorld:
         start_time: datetime | None = None,
         tls: bool = True,
         wall_timestamps: bool = False,
+        prometheus: str = "builtin",
     ) -> None:
+        if prometheus not in PROMETHEUS_MODES:
+            raise ValueError(f"prometheus must be one of {', '.join(PROMETHEUS_MODES)}")
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.speed = speed
         self.token = token or secrets.token_urlsafe(24)
@@ -67,6 +73,11 @@ class DrillWorld:
         self._start_time = start_time
         self.tls = tls
         self.wall_timestamps = wall_timestamps
+        # "builtin": the drill's own Prometheus/Alertmanager APIs; "real": the Debian binaries
+        # scraping the drill (prom_real), real PromQL everywhere.
+        self.prometheus = prometheus
+        self.real: RealStack | None = None
+        self.real_prometheus_url = ""
         self.cert: ServerCert | None = None
         self._tmpdir: str | None = None
         self._runners: list[web.AppRunner] = []
@@ -118,14 +129,28 @@ class DrillWorld:
             self.kube_url = self.kube.url = await self._serve(self.kube.app(), ctx)
             # the `kubernetes` Service's endpoint is this API server, as on a real cluster
             self.cluster.endpoints.set_apiserver(*self.addresses[-1])
-            self.prom_url = self.prom.url = await self._serve(self.prom.app())
-            self.alertmanager_url = self.am.url = await self._serve(self.am.app())
+            if self.prometheus == "real":
+                await self._serve_real_prometheus()
+            else:
+                self.prom_url = self.prom.url = await self._serve(self.prom.app())
+                self.alertmanager_url = self.am.url = await self._serve(self.am.app())
+                self.prom.alertmanager_url = self.alertmanager_url
         except BaseException:
             await self.stop()
             raise
         self.engine.start()
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="drill-scheduler"))
         self.kubeconfig_path = self._write_kubeconfig()
+
+    async def _serve_real_prometheus(self) -> None:
+        assert self._tmpdir is not None
+        exporter = await self._serve(exporter_app(self.prom.catalog, self.engine))
+        self.real = RealStack(self.prom.catalog, self.engine, Path(self._tmpdir) / "real")
+        await self.real.start(exporter.removeprefix("http://"))
+        front = RealFront(self.prom.catalog, self.real.prometheus_url)
+        self.prom_url = front.url = await self._serve(front.app())
+        self.alertmanager_url = self.real.alertmanager_url
+        self.real_prometheus_url = self.real.prometheus_url
 
     async def _serve(self, app: web.Application, ssl_context: ssl.SSLContext | None = None) -> str:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
@@ -165,6 +190,9 @@ class DrillWorld:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self.real is not None:
+            await asyncio.to_thread(self.real.stop)
+            self.real = None
         await asyncio.gather(*(r.cleanup() for r in self._runners), return_exceptions=True)
         self._runners.clear()
         if self._tmpdir:

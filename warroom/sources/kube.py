@@ -17,32 +17,26 @@ import dataclasses
 import importlib
 import json
 import logging
-import os
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from warroom.model import utcnow
-from warroom.sources.kube_status import (
-    PodDetails,
-    PodRow,
-    PodsSnapshot,
-    merge_deltas,
-    pod_details,
-    pod_row,
+from warroom.pods import PodDetails, PodRow, PodsSnapshot, merge_deltas, pod_details, pod_row
+from warroom.sources.kube_api import (
+    REQUEST_TIMEOUT,
+    KubeError,
+    error_text,
+    read_body,
+    read_json,
+    status_error,
 )
+from warroom.sources.kube_stream import Backoff, Expired, Stream, WatchStats
+from warroom.sources.kubeconfig import KubeConfigError, KubeTarget, resolve_target
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from kubernetes.aio.client import ApiClient, Configuration
-
-    from warroom.actions.restart import ActionResult, RestartTarget
 
 __all__ = [
     "ALL",
@@ -59,51 +53,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 ALL = "*"
-SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
-REQUEST_TIMEOUT = 60.0
 LIST_TIMEOUT = 300.0  # a full list of a big cluster on a struggling API server
-
-
-class KubeConfigError(ValueError):
-    pass
-
-
-class KubeError(Exception):
-    """A non-2xx answer of the API server, with the message of its Status body."""
-
-    def __init__(self, status: int, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.reason, self.message = status, reason, message
-
-    def __str__(self) -> str:
-        return f"{self.status} {self.reason}: {self.message}" if self.reason else self.message
-
-
-def error_text(e: BaseException) -> str:
-    """One line for a failed call: the API's message, or the connection problem."""
-    if isinstance(e, KubeError):
-        return str(e)
-    if isinstance(e, TimeoutError):
-        return "timed out"
-    return str(e) or type(e).__name__
-
-
-async def read_body(resp: Any) -> bytes:
-    """Body of an aiohttp response from a `*_without_preload_content` call; KubeError if not
-    2xx (those methods do not check the status)."""
-    try:
-        data = await resp.read()
-    finally:
-        resp.release()
-    if not 200 <= resp.status < 300:
-        raise status_error(resp.status, resp.reason or "", data)
-    return bytes(data)
-
-
-async def read_json(resp: Any) -> Any:
-    data = await read_body(resp)
-    return json.loads(data) if data else {}
 
 
 def _parse_list(data: bytes) -> tuple[dict[str, PodRow], str]:
@@ -114,181 +65,6 @@ def _parse_list(data: bytes) -> tuple[dict[str, PodRow], str]:
         row = pod_row(item)
         rows[row.uid] = row
     return rows, str((body.get("metadata") or {}).get("resourceVersion") or "")
-
-
-def status_error(status: int, reason: str, data: bytes) -> KubeError:
-    try:
-        body = json.loads(data)
-    except ValueError:
-        return KubeError(status, reason, data.decode("utf-8", "replace").strip()[:500])
-    if not isinstance(body, dict):
-        return KubeError(status, reason, str(body)[:500])
-    return KubeError(
-        int(body.get("code") or status), str(body.get("reason") or reason), str(body.get("message"))
-    )
-
-
-# --- configuration -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class KubeTarget:
-    config_file: str | None  # a path or a KUBECONFIG path list; None when in-cluster
-    context: str
-    server: str
-    namespace: str  # the context's namespace ("default" when it names none)
-    in_cluster: bool = False
-
-
-def _named(items: Any) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for it in items or []:
-        if isinstance(it, dict) and it.get("name") and it["name"] not in out:
-            out[str(it["name"])] = it
-    return out
-
-
-def resolve_target(
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    env: Mapping[str, str] | None = None,
-    home: Path | None = None,
-) -> KubeTarget:
-    """Which cluster, context and namespace kubectl would use (KubeConfigError otherwise)."""
-    env = os.environ if env is None else env
-    if kubeconfig:
-        if not Path(kubeconfig).expanduser().is_file():
-            raise KubeConfigError(f"kubeconfig {kubeconfig} does not exist")
-        paths, spec = [Path(kubeconfig).expanduser()], kubeconfig
-    elif env.get("KUBECONFIG"):
-        spec = env["KUBECONFIG"]
-        paths = [Path(p).expanduser() for p in spec.split(os.pathsep) if p]
-        paths = [p for p in paths if p.is_file()]
-    else:
-        default = (home or Path.home()) / ".kube" / "config"
-        paths, spec = ([default] if default.is_file() else []), str(default)
-    if not paths:
-        if env.get("KUBERNETES_SERVICE_HOST") and env.get("KUBERNETES_SERVICE_PORT"):
-            return _in_cluster(env)
-        raise KubeConfigError(
-            f"no kubeconfig found (looked at {spec}); set KUBECONFIG or use --kubeconfig"
-        )
-    clusters: dict[str, dict[str, Any]] = {}
-    contexts: dict[str, dict[str, Any]] = {}
-    current = ""
-    for p in paths:  # kubectl's merge: the first file to define a name wins
-        try:
-            doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise KubeConfigError(f"kubeconfig {p}: {e}") from None
-        if not isinstance(doc, dict):
-            raise KubeConfigError(f"kubeconfig {p}: not a mapping")
-        for k, v in _named(doc.get("clusters")).items():
-            clusters.setdefault(k, v)
-        for k, v in _named(doc.get("contexts")).items():
-            contexts.setdefault(k, v)
-        current = current or str(doc.get("current-context") or "")
-    name = context or current
-    if not name:
-        raise KubeConfigError("current-context is not set in the kubeconfig; pass --context")
-    if name not in contexts:
-        raise KubeConfigError(f'context "{name}" not found in the kubeconfig')
-    ctx = contexts[name].get("context") or {}
-    cluster = (clusters.get(str(ctx.get("cluster") or "")) or {}).get("cluster") or {}
-    if not cluster.get("server"):
-        raise KubeConfigError(f'context "{name}": cluster "{ctx.get("cluster")}" has no server')
-    return KubeTarget(spec, name, str(cluster["server"]), str(ctx.get("namespace") or "default"))
-
-
-def _in_cluster(env: Mapping[str, str]) -> KubeTarget:
-    host, port = env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    try:
-        ns = (SA_DIR / "namespace").read_text().strip() or "default"
-    except OSError:
-        ns = "default"
-    return KubeTarget(None, "in-cluster", f"https://{host}:{port}", ns, in_cluster=True)
-
-
-# --- watch state -------------------------------------------------------------------------------
-
-
-class _Expired(Exception):
-    """410 Gone: our resourceVersion was compacted away; list again."""
-
-
-@dataclass
-class WatchStats:
-    """Counters for tests and benchmarks."""
-
-    lists: int = 0
-    watches: int = 0
-    expired: int = 0
-    errors: int = 0
-    events: int = 0
-    snapshots: int = 0
-
-
-class _Stream:
-    """List + watch of one namespace (None = all namespaces)."""
-
-    def __init__(self, namespace: str | None) -> None:
-        self.namespace = namespace
-        self.rows: dict[str, PodRow] = {}
-        self.rv = ""
-        # The delta since the last snapshot; `full` until the first snapshot has been taken.
-        self.full = True
-        self.changed: set[str] = set()
-        self.removed: set[str] = set()
-        self.tried = False  # the first list finished, well or not
-        self.listed = False
-        self.live = False
-        self.stale_since: datetime | None = None
-        self.error: str | None = None
-
-    def put(self, row: PodRow) -> bool:
-        """Store a pod; False if it equals what we had (e.g. only an annotation moved)."""
-        if self.rows.get(row.uid) == row:
-            return False
-        self.rows[row.uid] = row
-        self.changed.add(row.uid)
-        self.removed.discard(row.uid)
-        return True
-
-    def drop(self, uid: str) -> bool:
-        if self.rows.pop(uid, None) is None:
-            return False
-        self.removed.add(uid)
-        self.changed.discard(uid)
-        return True
-
-    def replace(self, rows: dict[str, PodRow]) -> None:
-        """A (re)list: the delta against what we had, keeping unchanged rows as they were."""
-        for uid in [u for u in self.rows if u not in rows]:
-            self.drop(uid)
-        for row in rows.values():
-            self.put(row)
-
-    def lost(self, error: str) -> None:
-        self.tried, self.live, self.error = True, False, error
-        if self.listed and self.stale_since is None:
-            self.stale_since = utcnow()
-
-
-class Backoff:
-    """Exponential with jitter: 0.5 s, 1 s, 2 s ... capped at `cap`, each times [0.5, 1)."""
-
-    def __init__(self, first: float = 0.5, cap: float = 10.0) -> None:
-        self.first, self.cap, self.n = first, cap, 0
-
-    def next(self) -> float:
-        delay = min(self.cap, self.first * 2**self.n)
-        self.n += 1
-        return delay * random.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self.n = 0
 
 
 # --- the source --------------------------------------------------------------------------------
@@ -395,10 +171,10 @@ class KubeSource:
 
     # --- list + watch --------------------------------------------------------------------------
 
-    def _streams(self) -> list[_Stream]:
+    def _streams(self) -> list[Stream]:
         if self.all_namespaces:
-            return [_Stream(None)]
-        return [_Stream(ns) for ns in self._namespaces]
+            return [Stream(None)]
+        return [Stream(ns) for ns in self._namespaces]
 
     async def watch_pods(
         self, on_snapshot: Callable[[PodsSnapshot], None], *, interval: float = 0.25
@@ -480,7 +256,7 @@ class KubeSource:
     def _error_snapshot(self, error: str) -> PodsSnapshot:
         return PodsSnapshot(False, {}, "", error, None, utcnow())
 
-    def _snapshot(self, streams: list[_Stream]) -> PodsSnapshot:
+    def _snapshot(self, streams: list[Stream]) -> PodsSnapshot:
         if len(streams) == 1:
             rows, rv = dict(streams[0].rows), streams[0].rv
         else:
@@ -515,7 +291,7 @@ class KubeSource:
             removed=frozenset(removed),
         )
 
-    async def _run(self, api: ApiClient, s: _Stream, changed: asyncio.Event) -> None:
+    async def _run(self, api: ApiClient, s: Stream, changed: asyncio.Event) -> None:
         """One namespace forever: list; watch from the list's rv; on a dropped stream resume
         from the last rv (cheap) after a backoff; on 410 Gone list again."""
         backoff = Backoff()
@@ -532,7 +308,7 @@ class KubeSource:
                     await asyncio.sleep(backoff.next())  # a server closing at once: no spin
                 else:
                     backoff.reset()
-            except _Expired:
+            except Expired:
                 self.stats.expired += 1
                 relist, cached = True, False  # after a 410, a consistent list (not the cache)
             except Exception as e:
@@ -542,7 +318,7 @@ class KubeSource:
                 changed.set()
                 await asyncio.sleep(backoff.next())
 
-    def _list_fn(self, api: ApiClient, s: _Stream) -> Callable[..., Any]:
+    def _list_fn(self, api: ApiClient, s: Stream) -> Callable[..., Any]:
         from kubernetes.aio import client
 
         core = client.CoreV1Api(api)
@@ -551,7 +327,7 @@ class KubeSource:
         ns = s.namespace
         return lambda **kw: core.list_namespaced_pod_without_preload_content(ns, **kw)
 
-    async def _list(self, api: ApiClient, s: _Stream, *, cached: bool) -> None:
+    async def _list(self, api: ApiClient, s: Stream, *, cached: bool) -> None:
         # resourceVersion=0 lets the API server answer from its watch cache, as informers do:
         # no etcd read of every pod while the cluster is already in trouble.
         kw: dict[str, Any] = {"resource_version": "0"} if cached else {}
@@ -564,7 +340,7 @@ class KubeSource:
         s.stale_since, s.error = None, None
         self.stats.lists += 1
 
-    async def _watch(self, api: ApiClient, s: _Stream, changed: asyncio.Event) -> None:
+    async def _watch(self, api: ApiClient, s: Stream, changed: asyncio.Event) -> None:
         """One watch request; returns when the server ends it (timeoutSeconds) or it idles."""
         timeout = int(self.watch_timeout * random.uniform(0.8, 1.0)) or 1
         resp = await self._list_fn(api, s)(
@@ -577,7 +353,7 @@ class KubeSource:
         try:
             if resp.status != 200:
                 err = status_error(resp.status, resp.reason or "", await resp.read())
-                raise _Expired() if err.status == 410 else err
+                raise Expired() if err.status == 410 else err
             self.stats.watches += 1
             if not s.live:
                 s.live, s.stale_since, s.error = True, None, None
@@ -595,12 +371,12 @@ class KubeSource:
         finally:
             resp.close()
 
-    def _apply(self, s: _Stream, line: bytes) -> bool:
+    def _apply(self, s: Stream, line: bytes) -> bool:
         ev = json.loads(line)
         etype, obj = ev.get("type"), ev.get("object") or {}
         if etype == "ERROR":
             if obj.get("code") == 410:
-                raise _Expired()
+                raise Expired()
             raise KubeError(
                 int(obj.get("code") or 500), str(obj.get("reason") or ""), str(obj.get("message"))
             )
@@ -705,17 +481,3 @@ class KubeSource:
             )
         )
         return pod_details(obj, evs.get("items") or [])
-
-    # --- actions (warroom/actions/restart.py) ----------------------------------------------------
-
-    async def rollout_restart(self, namespace: str, target: RestartTarget) -> ActionResult:
-        from warroom.actions import restart
-
-        return await restart.rollout_restart(self.api, namespace, target)  # never raises
-
-    async def delete_pod(
-        self, namespace: str, name: str, *, uid: str | None = None
-    ) -> ActionResult:
-        from warroom.actions import restart
-
-        return await restart.delete_pod(self.api, namespace, name, uid=uid)

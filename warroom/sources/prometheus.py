@@ -24,8 +24,10 @@ import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
-from warroom.health import CheckResult, CheckSpec, HealthSnapshot, evaluate
+from warroom.checks import CheckSpec
+from warroom.health import CheckResult, HealthSnapshot, evaluate
 from warroom.model import utcnow
+from warroom.sources.http_errors import reason_of
 
 SPARK_MINUTES = 30
 SPARK_POINTS = 60
@@ -188,9 +190,11 @@ class PrometheusSource:
         try:
             return fn(self._client())
         except requests.Timeout:
-            raise PrometheusError(f"timeout after {self.timeout:g}s", fatal=True) from None
+            raise PrometheusError(
+                f"timed out after {self.timeout:g}s ({self.url})", fatal=True
+            ) from None
         except requests.ConnectionError as e:
-            raise PrometheusError(f"cannot reach {self.url}: {_reason(e)}", fatal=True) from None
+            raise PrometheusError(f"{_reason(e)} ({self.url})", fatal=True) from None
         except PrometheusApiClientException as e:
             raise _api_error(str(e)) from None
         except requests.JSONDecodeError:
@@ -294,13 +298,11 @@ def _api_error(text: str) -> PrometheusError:
     return PrometheusError(f"{etype}: {msg}", fatal=etype not in _ROW_ERROR_TYPES)
 
 
-_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")]+")
-
-
 def _reason(e: Exception) -> str:
-    m = _ERRNO.search(str(e))
-    if m:
-        return m.group(0)
+    """'connection refused', 'name or service not known', ...: the reason, not the wrapper."""
+    found = reason_of(str(e))
+    if found:
+        return found
     return "connection failed" if "SSL" not in str(e) else "TLS error"
 
 

@@ -1,0 +1,102 @@
+"""Status updates: prefill the right template from the timeline, record it, queue delivery.
+
+The update is written to the timeline first (a Kind.UPDATE event resets the cadence clock),
+then one outbox entry per destination is created in the store, then delivery is attempted:
+an update can fail to arrive, but it can never be lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from warroom.actions.notify import update_data
+from warroom.actions.outbox import Outbox
+from warroom.model import Event, Kind, Role, format_duration
+from warroom.room import RoomError, WarRoom
+from warroom.templates import TemplateContext, choose_template, render
+
+# What counts as "action taken" when summarising the time since the last update.
+_ACTION_KINDS = {Kind.ACTION, Kind.STATUS, Kind.SEVERITY, Kind.ESCALATED, Kind.EVIDENCE}
+
+
+def actions_since_last_update(room: WarRoom) -> list[str]:
+    events = room.events
+    last = max((e.seq for e in events if e.kind == Kind.UPDATE), default=0)
+    out = []
+    for e in events:
+        if e.seq > last and (e.kind in _ACTION_KINDS or e.data.get("section") == "resolution"):
+            out.append(f"{e.time.strftime('%H:%M')} {room.state.text_of(e)}")
+    return out[-12:]
+
+
+def context(room: WarRoom, now: datetime) -> TemplateContext:
+    st = room.state
+    policy = room.policy
+    sections = st.sections
+    next_at = now + policy.update_every if not st.resolved else None
+    return TemplateContext(
+        incident_id=room.incident_id,
+        title=st.title,
+        severity=st.severity.value,
+        status=st.status.value,
+        severity_name=policy.name,
+        declared_at=st.declared_at,
+        detected_at=st.detected_at,
+        impact="; ".join(sections.get("impact", [])),
+        update_number=st.updates_sent + 1,
+        actions_since_last_update=actions_since_last_update(room),
+        next_steps=sections.get("next", []) or "",
+        next_update_at=next_at,
+        resolved_at=st.resolved_at,
+        duration=(st.resolved_at or now) - st.declared_at if st.declared_at else None,
+        root_cause="; ".join(sections.get("root_cause", [])),
+        resolution="; ".join(sections.get("resolution", [])) or _resolved_summary(room),
+        prevention=sections.get("prevention", []) or "",
+        commander=st.roles.get(Role.COMMANDER, ""),
+        is_drill=st.drill,
+        expected_resolution=(
+            (st.declared_at + policy.resolve_within).strftime("%Y-%m-%d %H:%M UTC")
+            if st.declared_at and not st.resolved
+            else ""
+        ),
+        written_at=now,
+    )
+
+
+def _resolved_summary(room: WarRoom) -> str:
+    ev = next((e for e in reversed(room.events) if e.kind == Kind.RESOLVED), None)
+    return str(ev.data.get("summary", "")) if ev else ""
+
+
+def compose(room: WarRoom, now: datetime, templates_dir: Any = None) -> tuple[str, str]:
+    """(template kind, prefilled text) for the incident's current state."""
+    st = room.state
+    kind = choose_template(first_update_sent=st.updates_sent > 0, resolved=st.resolved)
+    return kind, render(kind, context(room, now), templates_dir=templates_dir)
+
+
+def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Outbox | None) -> Event:
+    """Record the update on the timeline and queue it for every destination."""
+    text = text.strip()
+    if not text:
+        raise RoomError("an empty update says nothing")
+    ctx = context(room, now)
+    data = update_data(ctx, kind)
+    label = {"notification": "Notification", "resolution": "Resolution notice"}.get(
+        kind, f"Status update #{ctx.update_number}"
+    )
+    data["label"] = label
+    # The event's text is the update itself: the outbox sends exactly what the timeline holds.
+    ev = room.record(Kind.UPDATE, text, data)
+    if outbox is not None:
+        outbox.enqueue(ev)
+    return ev
+
+
+def describe_next(room: WarRoom, now: datetime) -> str:
+    due = room.state.next_update_due(room.policy.update_every)
+    if due is None:
+        return "no further updates due"
+    left = due - now
+    return f"next update due {due.strftime('%H:%M')} ({format_duration(left)})"

@@ -1,0 +1,114 @@
+"""What every entry point needs before it does anything: settings with the command line's
+overrides, logging, the repository, the incident to open, and the one read-only decision.
+
+The CLI verbs, `warroom` (the console) and `warroom drill` all start here, so a setting means
+the same thing whichever way warroom was started.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from typing import Any
+
+from warroom.errors import UsageError, WarroomError
+from warroom.room import WarRoom
+from warroom.settings import Settings, SettingsError, load_settings
+from warroom.store import DamagedIncident, IncidentNotFound, IncidentRepository, IncidentStore
+from warroom.store import open_repository as _open_repository
+
+log = logging.getLogger("warroom")
+
+
+def settings_from(args: Any) -> Settings:
+    """Settings for parsed command-line arguments: --config, --data-dir, --as, --read-only,
+    --kubeconfig, --context and --namespace win over the file and the environment."""
+    try:
+        settings = load_settings(
+            getattr(args, "config", None),
+            data_dir=getattr(args, "data_dir", None),
+            actor=getattr(args, "actor", None),
+            read_only=True if getattr(args, "read_only", False) else None,
+        )
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    return with_kube_overrides(settings, args)
+
+
+def with_kube_overrides(settings: Settings, args: Any) -> Settings:
+    kube = settings.kube
+    changes: dict[str, Any] = {}
+    if getattr(args, "kubeconfig", None):
+        changes["kubeconfig"] = args.kubeconfig
+    if getattr(args, "context", None):
+        changes["context"] = args.context
+    if getattr(args, "namespace", None):
+        changes["namespaces"] = tuple(args.namespace)
+    if not changes:
+        return settings
+    return dataclasses.replace(settings, kube=dataclasses.replace(kube, **changes))
+
+
+def setup_logging(settings: Settings) -> None:
+    """warroom.log in the data dir; WARROOM_LOG_LEVEL (default INFO)."""
+    level = os.environ.get("WARROOM_LOG_LEVEL", "INFO").upper()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(settings.data_dir / "warroom.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(getattr(logging, level, logging.INFO))
+
+
+def repository(settings: Settings) -> IncidentRepository:
+    return _open_repository(settings.data_dir)
+
+
+def open_store(
+    settings: Settings,
+    incident_id: str,
+    read_only: bool = False,
+    repo: IncidentRepository | None = None,
+) -> IncidentStore:
+    """The incident's store, or one clear WarroomError for an unknown, unsafe or damaged id."""
+    try:
+        return (repo or repository(settings)).open(incident_id, read_only=read_only)
+    except IncidentNotFound:
+        raise WarroomError(f"no incident {incident_id!r} in {settings.incidents_dir}") from None
+    except DamagedIncident as exc:
+        raise WarroomError(str(exc)) from None
+    except ValueError as exc:  # the store's message names the id and the rule
+        raise WarroomError(str(exc)) from None
+
+
+def open_room(
+    settings: Settings, incident_id: str | None, repo: IncidentRepository | None = None
+) -> WarRoom | None:
+    """The named incident, else the newest open one, else None."""
+    repo = repo or repository(settings)
+    incident_id = incident_id or repo.newest_open()
+    if not incident_id:
+        return None
+    return WarRoom(open_store(settings, incident_id, repo=repo), settings)
+
+
+def read_only_for(settings: Settings, context: str | None) -> bool:
+    """Read-only: asked for (--read-only, settings), or the cluster context in use is listed in
+    kube.read_only_contexts. `context` is the one actually in use (the kubeconfig's current
+    context when settings name none), so what is shown and what is refused agree."""
+    if settings.read_only:
+        return True
+    return bool(context) and context in settings.kube.read_only_contexts
+
+
+def kube_context(settings: Settings) -> str | None:
+    """The context the console will use: the configured one, else the kubeconfig's current
+    one (read with PyYAML, no client import); None without a usable kubeconfig."""
+    if not settings.kube.enabled:
+        return settings.kube.context
+    from warroom.sources.kubeconfig import KubeConfigError, resolve_target
+
+    try:
+        return resolve_target(settings.kube.kubeconfig, settings.kube.context).context
+    except (KubeConfigError, OSError):
+        return settings.kube.context

@@ -1,0 +1,69 @@
+"""`warroom`: the console, and the verbs around it. Every verb loads settings the same way
+(bootstrap) and turns our own errors into one line on stderr with a non-zero exit (2 for bad
+configuration or usage, 1 for a refused or failed operation)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+_T0 = time.perf_counter()  # start-up time is logged once the first frame is drawn
+
+
+def _run(args: argparse.Namespace) -> int:
+    from warroom.bootstrap import settings_from
+    from warroom.console.run import run_console
+
+    return run_console(settings_from(args), getattr(args, "incident", None), started=_T0)
+
+
+def _drill(args: argparse.Namespace) -> int:
+    from warroom.cli.drill import run_drill
+
+    return run_drill(args, started=_T0)
+
+
+def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
+    from warroom.cli import incident, records
+
+    return {
+        "run": _run,
+        "drill": _drill,
+        "declare": incident.declare,
+        "note": incident.note,
+        "ack": incident.ack,
+        "status": incident.status,
+        "severity": incident.severity,
+        "role": incident.role,
+        "resolve": incident.resolve,
+        "update": incident.update,
+        "list": incident.list_incidents,
+        "export": records.export,
+        "verify": records.verify,
+        "evidence": records.evidence,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from warroom.cli.parser import build_parser
+    from warroom.errors import EXIT_FAIL, EXIT_USAGE, WarroomError
+    from warroom.playbooks import PlaybookError
+    from warroom.room import RoomError
+
+    args = build_parser().parse_args(argv)
+    verb = args.verb or "run"
+    try:
+        return _handlers()[verb](args)
+    except WarroomError as exc:
+        print(f"warroom: {exc}", file=sys.stderr)
+        return exc.code
+    except PlaybookError as exc:
+        print(f"warroom: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RoomError as exc:
+        print(f"warroom: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,140 @@
+"""Verbs that change an incident: declare, note, ack, status, severity, role, resolve, update;
+and `list`. Each opens the incident through bootstrap and runs one WarRoom use case."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from warroom.bootstrap import open_room, repository, settings_from
+from warroom.errors import UsageError, WarroomError
+from warroom.model import Event, format_duration, parse_ts, utcnow
+from warroom.projection import project
+from warroom.room import WarRoom
+from warroom.sanitize import one_line
+
+
+def _joined(args: argparse.Namespace, name: str) -> str:
+    return " ".join(getattr(args, name) or [])
+
+
+@contextmanager
+def opened_room(args: argparse.Namespace) -> Iterator[WarRoom]:
+    """The incident the verb acts on (--incident, else the newest open one), closed after."""
+    settings = settings_from(args)
+    room = open_room(settings, getattr(args, "incident", None))
+    if room is None:
+        raise WarroomError(
+            "no open incident: declare one with `warroom declare` or name --incident"
+        )
+    try:
+        yield room
+    finally:
+        room.store.close()
+
+
+def with_room(args: argparse.Namespace, use_case: Callable[[WarRoom], Event]) -> int:
+    with opened_room(args) as room:
+        ev = use_case(room)
+        print(f"{room.incident_id} #{ev.seq} {ev.text}")
+    return 0
+
+
+def declare(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    started = None
+    if args.started:
+        try:
+            started = parse_ts(args.started)
+        except ValueError:
+            raise UsageError(f"--started: not an ISO 8601 time: {args.started!r}") from None
+    room = WarRoom.declare(
+        repository(settings),
+        settings,
+        title=args.title,
+        severity=args.severity,
+        category=args.category,
+        started_at=started,
+    )
+    print(room.incident_id)
+    room.store.close()
+    return 0
+
+
+def note(args: argparse.Namespace) -> int:
+    return with_room(args, lambda r: r.add_note(_joined(args, "text")))
+
+
+def ack(args: argparse.Namespace) -> int:
+    return with_room(args, lambda r: r.acknowledge())
+
+
+def status(args: argparse.Namespace) -> int:
+    return with_room(args, lambda r: r.change_status(args.status, _joined(args, "note")))
+
+
+def severity(args: argparse.Namespace) -> int:
+    return with_room(args, lambda r: r.change_severity(args.severity, _joined(args, "reason"))[0])
+
+
+def role(args: argparse.Namespace) -> int:
+    return with_room(args, lambda r: r.assign_role(args.role, _joined(args, "name")))
+
+
+def resolve(args: argparse.Namespace) -> int:
+    return with_room(args, lambda r: r.resolve(_joined(args, "summary")))
+
+
+def update(args: argparse.Namespace) -> int:
+    from warroom.actions.outbox import Outbox
+    from warroom.actions.updates import post
+
+    settings = settings_from(args)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    with opened_room(args) as room:
+        st = room.state
+        kind = "resolution" if st.resolved else ("update" if st.updates_sent else "notification")
+        dests = settings.destinations
+        outbox = Outbox(room, dests, actor=settings.actor) if dests else None
+        ev = post(room, text, kind, utcnow(), outbox)
+        print(f"{room.incident_id} #{ev.seq} {kind} recorded")
+        if outbox is None:
+            print("no destinations configured ([[notify.destinations]]): recorded only")
+            return 0
+        for r in asyncio.run(outbox.deliver_due()):
+            state = "delivered" if r.ok else f"queued ({r.error})"
+            print(f"  {r.destination}: {state}")
+        left = outbox.undelivered_count()
+        if left:
+            print(f"{left} update(s) undelivered: the console or the next `warroom update` retries")
+    return 0
+
+
+def list_incidents(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    repo = repository(settings)
+    rows = []
+    for incident_id in repo.ids():
+        try:
+            with repo.open(incident_id, read_only=True) as store:
+                st = project(store.events())
+        except Exception as exc:  # one unreadable file must not hide the others
+            rows.append((incident_id, "?", "unreadable", "-", f"({one_line(str(exc))})"))
+            continue
+        if args.open and st.resolved:
+            continue
+        end = st.resolved_at or utcnow()
+        age = format_duration(end - st.declared_at) if st.declared_at else "-"
+        title = ("[DRILL] " if st.drill else "") + one_line(st.title)
+        rows.append((incident_id, st.severity.value, st.status.value, age, title))
+    if not rows:
+        which = "open incidents" if args.open else "incidents"
+        print(f"no {which} in {settings.incidents_dir}")
+        return 0
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+    return 0

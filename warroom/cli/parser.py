@@ -1,0 +1,129 @@
+"""The command line: `warroom [run] | declare | note | ack | status | severity | role |
+resolve | update | list | export | verify | evidence | drill`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from warroom import __version__
+
+
+def common_options(p: argparse.ArgumentParser, sub: bool = False) -> None:
+    # On subcommands the defaults are suppressed, so `warroom --as ann note x` keeps "ann".
+    kw: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        **kw,
+        help="settings file (default: $WARROOM_CONFIG, else warroom.toml in the user config dir)",
+    )
+    p.add_argument(
+        "--data-dir", metavar="DIR", **kw, help="where incidents live ($WARROOM_DATA_DIR)"
+    )
+    p.add_argument("--as", dest="actor", metavar="NAME", **kw, help="who you are (default: $USER)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warroom",
+        description="A terminal war room for the commander of a live incident.",
+    )
+    parser.add_argument("--version", action="version", version=f"warroom {__version__}")
+    common_options(parser)
+    parser.add_argument(
+        "--incident", metavar="ID", help="open this incident (default: newest open)"
+    )
+    parser.add_argument("--read-only", action="store_true", help="no destructive keys at all")
+    parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig (default: $KUBECONFIG)")
+    parser.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    parser.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        metavar="NS",
+        help="namespace to watch (repeat; '*' for all)",
+    )
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
+
+    def verb(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        common_options(p, sub=True)
+        return p
+
+    p = verb("run", "open the war-room console (the default)")
+    p.add_argument("--incident", metavar="ID", default=argparse.SUPPRESS)
+    p.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS)
+    p.add_argument("--kubeconfig", metavar="FILE", default=argparse.SUPPRESS)
+    p.add_argument("--context", metavar="NAME", default=argparse.SUPPRESS)
+    p.add_argument("--namespace", "-n", action="append", metavar="NS", default=argparse.SUPPRESS)
+
+    p = verb("declare", "declare an incident and print its id")
+    p.add_argument("--title", required=True)
+    p.add_argument("--severity", required=True, help="P0 (critical) .. P3 (low)")
+    p.add_argument("--category", default="application")
+    p.add_argument("--started", metavar="TIME", help="when impact began (ISO 8601, UTC)")
+
+    # Verbs on one incident (the newest open one unless --incident): positional words.
+    for name, help_, words in (
+        (
+            "note",
+            "add a note ('TODO: ...', 'Root cause: ...' file it for the post-mortem)",
+            [("text", "+")],
+        ),
+        ("ack", "acknowledge the incident", []),
+        (
+            "status",
+            "change status: investigating, identified, monitoring, resolved",
+            [("status", None), ("note", "*")],
+        ),
+        ("severity", "change severity", [("severity", None), ("reason", "*")]),
+        (
+            "role",
+            "assign a role: commander, tech_lead, comms_lead, security_officer, scribe",
+            [("role", None), ("name", "*")],
+        ),
+        ("resolve", "resolve the incident", [("summary", "*")]),
+    ):
+        p = verb(name, help_)
+        p.add_argument("--incident", metavar="ID")
+        for word, nargs in words:
+            p.add_argument(word, nargs=nargs)
+
+    p = verb("update", "post a status update to the configured destinations (outbox)")
+    p.add_argument("--incident", metavar="ID")
+    p.add_argument("--text", required=True, help="the update text ('-' reads stdin)")
+
+    p = verb("list", "list incidents")
+    p.add_argument("--open", action="store_true", help="only unresolved ones")
+
+    p = verb("export", "write the post-mortem (Markdown or JSON)")
+    p.add_argument("incident", metavar="ID")
+    p.add_argument("--format", choices=("md", "json"), default="md")
+    p.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
+
+    p = verb("verify", "check the timeline's hash chain (and evidence bundles)")
+    p.add_argument("incident", metavar="ID")
+
+    p = verb("evidence", "list an incident's evidence bundles with their hashes")
+    p.add_argument("incident", metavar="ID")
+
+    p = verb("drill", "run a simulated incident against a loopback cluster")
+    p.add_argument("scenario", nargs="?", default=None)
+    p.add_argument("--list", action="store_true", help="list scenarios")
+    p.add_argument("--speed", type=float, default=None, help="scenario time multiplier (default 1)")
+    p.add_argument(
+        "--script", metavar="FILE", help="replay responder steps headless (CI), then report"
+    )
+    p.add_argument(
+        "--report",
+        metavar="ID",
+        help="write the scored drill report of drill ID and print its path",
+    )
+    p.add_argument(
+        "--prometheus",
+        choices=("builtin", "real"),
+        default="builtin",
+        help="real: the installed Prometheus and Alertmanager scrape the simulation (any PromQL)",
+    )
+    return parser

@@ -1,0 +1,293 @@
+"""The drill script player.
+
+`play_script` replays a drill script (warroom/drill/script.py) through a Textual Pilot: the
+same keys and dialogs a person would use (k, s + choose, u + ctrl+s, 2 + r + confirm, ...),
+so a scripted run exercises the real console, never a shortcut into the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList
+from textual.worker import WorkerState
+
+from warroom.console.work import BUSY_GROUPS
+from warroom.drill.scoring import workload_of
+from warroom.drill.script import STEP_TIMEOUT, Script, Step
+from warroom.model import Kind, format_duration
+from warroom.sanitize import strip_control
+from warroom.widgets.keys import first_key, spec
+from warroom.widgets.messages import ToggleRequested
+from warroom.widgets.pods_pane import PodsTable
+
+log = logging.getLogger("warroom")
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+
+
+class ScriptFailed(RuntimeError):
+    """A script step could not be carried out (what it waited for never came)."""
+
+
+@dataclass
+class ScriptRun:
+    """What a played script did, for the terminal and for tests."""
+
+    lines: list[str] = field(default_factory=list)
+    failed: str | None = None
+
+
+async def play_script(
+    app: Any, pilot: Pilot, script: Script, scenario_now: Callable[[], float]
+) -> ScriptRun:
+    """Run every step at its scenario time, then close the console. Never raises for a step
+    that fails: the run stops there, says why, and the console closes (the report follows)."""
+    run = ScriptRun()
+    player = _Player(app, pilot)
+    where = "start"
+    try:
+        await player.until(
+            lambda: app.room is not None and app.screen is app.main, "the main screen"
+        )
+        for step in script.steps:
+            where = step.where
+            while scenario_now() < step.at:
+                await pilot.pause(min(0.1, max(0.01, (step.at - scenario_now()) / app.world.speed)))
+            detail = await player.perform(step)
+            run.lines.append(f"t+{format_duration(scenario_now())} {step.describe()}{detail}")
+            if step.action == "quit":
+                return run
+        await player.settle()
+    except ScriptFailed as e:
+        run.failed = f"{where}: {e}"
+        run.lines.append(f"t+{format_duration(scenario_now())} FAILED {run.failed}")
+    except Exception as e:  # a bug must not leave a headless console running forever
+        log.exception("drill script crashed")
+        run.failed = f"{where}: {type(e).__name__}: {e}"
+        run.lines.append(f"FAILED {run.failed}")
+    if app.is_running:
+        app.exit(0 if run.failed is None else 1)
+    return run
+
+
+class _Player:
+    def __init__(self, app: Any, pilot: Pilot) -> None:
+        self.app, self.pilot = app, pilot
+
+    # ----- waiting ---------------------------------------------------------------------------
+    async def until(
+        self, predicate: Callable[[], Any], what: str, timeout: float = STEP_TIMEOUT
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = predicate()
+            if got:
+                return got
+            await self.pilot.pause(0.05)
+        raise ScriptFailed(f"gave up waiting for {what} after {timeout:g}s")
+
+    async def settle(self) -> None:
+        """Until the use cases and cluster actions started so far have finished."""
+
+        def idle() -> bool:
+            return not any(
+                w.group in BUSY_GROUPS and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                for w in self.app.workers
+            )
+
+        await self.pilot.pause()
+        await self.until(idle, "running actions to finish", 90)
+        await self.pilot.pause()
+
+    async def main_screen(self) -> None:
+        await self.until(
+            lambda: self.app.screen is self.app.main, "the main screen (a dialog is open)"
+        )
+
+    async def dialog(self, name: str) -> Any:
+        return await self.until(
+            lambda: type(self.app.screen).__name__ == name and self.app.screen, name
+        )
+
+    def key(self, action_id: str) -> str:
+        return first_key(spec(action_id), self.app.session.settings.keymap)
+
+    def count(self, kind: str) -> int:
+        room = self.app.room
+        return sum(1 for e in room.events if e.kind == kind) if room else 0
+
+    # ----- steps -----------------------------------------------------------------------------
+    async def perform(self, step: Step) -> str:
+        if step.action == "key":
+            await self.pilot.press(*step.keys)
+            await self.settle()
+            return ""
+        if step.action == "wait":
+            return ""
+        if step.action == "kubectl":
+            return await self.kubectl(step.args)
+        await self.main_screen()
+        handler = getattr(self, f"do_{step.action}")
+        result = await handler(step.args)
+        if step.action != "quit":
+            await self.settle()
+        return result or ""
+
+    async def do_ack(self, _: str) -> None:
+        await self.pilot.press(self.key("ack"))
+
+    async def _choose(self, key: str, option: str) -> None:
+        await self.pilot.press(key)
+        screen = await self.dialog("ChoiceScreen")
+        options = screen.query_one(OptionList)
+        try:
+            options.highlighted = options.get_option_index(option)
+        except Exception:
+            await self.pilot.press("escape")
+            raise ScriptFailed(f"no choice {option!r} in the dialog") from None
+        await self.pilot.press("enter")
+
+    async def do_severity(self, args: str) -> None:
+        await self._choose(self.key("severity"), args.upper())
+
+    async def do_status(self, args: str) -> None:
+        await self._choose(self.key("status"), args.lower())
+
+    async def _prompt(self, text: str) -> None:
+        screen = await self.dialog("PromptScreen")
+        screen.query_one(Input).value = text
+        await self.pilot.press("enter")
+
+    async def do_note(self, args: str) -> None:
+        await self.pilot.press(self.key("note"))
+        await self._prompt(args)
+
+    async def do_resolve(self, args: str) -> None:
+        await self._choose(self.key("status"), "resolved")
+        await self._prompt(args)
+
+    async def do_update(self, _: str) -> None:
+        before = self.count(Kind.UPDATE)
+        await self.pilot.press(self.key("update"))
+        await self.dialog("ComposerScreen")
+        await self.pilot.press("ctrl+s")
+        await self.until(
+            lambda: self.count(Kind.UPDATE) > before, "the status update on the timeline"
+        )
+
+    async def do_toggle(self, args: str) -> str:
+        room = self.app.room
+        items = list(room.state.checklist.values()) if room else []
+        if args != "all":
+            items = [i for i in items if args in (i.phase, i.id)]
+            if not items:
+                raise ScriptFailed(f"no checklist phase or item {args!r}")
+        todo = [i.id for i in items if not i.done]
+        for item_id in todo:
+            self.app.post_message(ToggleRequested(item_id))  # what space on the checklist posts
+        await self.settle()
+        return f": {len(todo)} item(s)"
+
+    async def do_quit(self, _: str) -> None:
+        await self.settle()  # let the last use cases land before the console closes
+        await self.pilot.press(self.key("quit"))
+        await self.pilot.pause(0.1)
+        if type(self.app.screen).__name__ == "ConfirmScreen":  # work in flight: quit anyway
+            await self.pilot.press("tab", "enter")
+
+    async def do_evidence(self, pod: str) -> str:
+        """`e` on the pod's row collects that pod; `e` on the timeline, incident-wide."""
+        before = self.count(Kind.EVIDENCE)
+        if pod:
+            await self._select_pod(lambda r: r.name == pod, pod)
+        else:
+            await self.pilot.press("3")
+        await self.pilot.press(self.key("evidence"))
+        await self.until(lambda: self.count(Kind.EVIDENCE) > before, "the evidence bundle", 120)
+        return ""
+
+    async def _select_pod(self, match: Callable[[Any], bool], what: str) -> Any:
+        app = self.app
+        await self.pilot.press("2")
+
+        def pick() -> Any:
+            # An unhealthy pod first, as a person would pick it.
+            rows = sorted(
+                (r for r in app.pods.rows.values() if match(r)), key=lambda r: (r.healthy, r.name)
+            )
+            return rows[0] if rows else None
+
+        row = await self.until(pick, f"a pod of {what} in the pods pane")
+        table = app.main.query_one(PodsTable)
+        await self.until(
+            lambda: row.uid in app.pods.rows and _has_row(table, row.uid),
+            f"pod {row.name} in the table",
+        )
+        table.move_cursor(row=table.get_row_index(row.uid))
+        await self.pilot.pause()
+        return row
+
+    def _of(self, ref: str) -> Callable[[Any], bool]:
+        ns = self.app.world.scenario.namespace
+        ref = ref.lower()
+        return lambda r: r.name == ref or workload_of(f"pods/{ns}/{r.name}", [ref]) == ref
+
+    async def _mutate(self, key: str, target: str) -> str:
+        before = self.count(Kind.ACTION)
+        for _ in range(5):
+            row = await self._select_pod(self._of(target), target)
+            await self.pilot.press(key)
+            screen = await self.dialog("ConfirmScreen")
+            # The table may re-sort between moving the cursor and the key: the dialog names
+            # the pod it will act on, so check it as a person would, and try again if wrong.
+            if f"pod:       {row.name}\n" in screen.body:
+                break
+            await self.pilot.press("escape")
+            await self.main_screen()
+        else:
+            raise ScriptFailed(f"could not put the cursor on a pod of {target}")
+        await self.pilot.press("tab", "enter")  # Cancel is focused: tab to the action, enter
+        await self.until(lambda: self.count(Kind.ACTION) > before, "the action on the timeline", 60)
+        last = [e for e in self.app.room.events if e.kind == Kind.ACTION][-1]
+        return f": {row.name}: {last.text}"
+
+    async def do_restart(self, target: str) -> str:
+        return await self._mutate("r", target)
+
+    async def do_delete(self, target: str) -> str:
+        return await self._mutate("ctrl+d", target)
+
+    async def kubectl(self, args: str) -> str:
+        if not shutil.which(KUBECTL):
+            raise ScriptFailed(f"kubectl is not installed ({KUBECTL})")
+        cmd = [KUBECTL, "--kubeconfig", str(self.app.world.kubeconfig_path), *shlex.split(args)]
+        proc = await asyncio.create_subprocess_exec(
+            *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        except TimeoutError:
+            proc.kill()
+            raise ScriptFailed(f"kubectl {args}: timed out") from None
+        # kubectl prints what the server says: keep it one inert line on the terminal
+        text = strip_control(out.decode(errors="replace").strip().replace("\n", " | "))[:300]
+        if proc.returncode != 0:
+            raise ScriptFailed(f"kubectl {args}: exit {proc.returncode}: {text}")
+        await self.pilot.pause(0.5)  # the drill recorder writes its ACTION from the world thread
+        return f": {text}"
+
+
+def _has_row(table: PodsTable, uid: str) -> bool:
+    try:
+        table.get_row_index(uid)
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,213 @@
+"""The incident's own keys: declare, note, severity, status, roles, ack, escalate, export, pin,
+tick, event details; and the SLA deadlines that pass while the console is open.
+
+Every change is a WarRoom use case run in a worker; dialogs ask first, with the current value.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from textual.app import App
+
+from warroom.console.messages import RoomOpened
+from warroom.console.session import Session
+from warroom.console.work import run_use_case
+from warroom.model import Role, Severity, Status
+from warroom.report import export_path, write_export
+from warroom.room import WarRoom
+from warroom.signals import deadline_facts, record
+from warroom.widgets.dialogs import (
+    ChoiceScreen,
+    Declaration,
+    DeclareScreen,
+    EventScreen,
+    PromptScreen,
+)
+
+log = logging.getLogger("warroom")
+
+
+class IncidentActions:
+    def __init__(self, app: App, session: Session) -> None:
+        self.app = app
+        self.session = session
+        self._deadlines_told: set[str] = set()  # deadlines this console already announced
+
+    def need_room(self) -> WarRoom | None:
+        room = self.session.room
+        if room is None:
+            self.app.notify("No incident is open.", severity="warning")
+        return room
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        run_use_case(self.app, fn)
+
+    # ----- declaring -------------------------------------------------------------------------
+    def ask_declare(self) -> None:
+        settings = self.session.settings
+        sevs = [(s.value, settings.policy(s).name) for s in Severity]
+        self.app.push_screen(DeclareScreen(sevs, list(settings.categories)), self._declared)
+
+    def _declared(self, decl: Declaration | None) -> None:
+        if decl is None:
+            self.app.exit(0)
+            return
+        s = self.session
+
+        def declare() -> None:
+            room = WarRoom.declare(
+                s.repo,
+                s.settings,
+                title=decl.title,
+                severity=decl.severity,
+                category=decl.category,
+                clock=s.clock,
+            )
+            self.app.post_message(RoomOpened(room))
+
+        run_use_case(self.app, declare, group="declare")
+
+    # ----- the keys --------------------------------------------------------------------------
+    def note(self) -> None:
+        room = self.need_room()
+        if room is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text:
+                self._run(partial(room.add_note, text))
+
+        self.app.push_screen(
+            PromptScreen("Add a note", "what happened? (TODO: / Root cause: / Impact: ...)"), done
+        )
+
+    def severity(self) -> None:
+        room = self.need_room()
+        if room is None:
+            return
+        settings = self.session.settings
+        choices = [(s.value, f"{s.value}  {settings.policy(s).name}") for s in Severity]
+
+        def picked(value: str | None) -> None:
+            if value and value != room.state.severity.value:
+                self._run(partial(room.change_severity, value))
+
+        self.app.push_screen(ChoiceScreen("Severity", choices, room.state.severity.value), picked)
+
+    def status(self) -> None:
+        room = self.need_room()
+        if room is None:
+            return
+        choices = [(s.value, s.value) for s in Status]
+
+        def resolved(text: str | None) -> None:
+            if text is not None:
+                self._run(partial(room.resolve, text))
+
+        def picked(value: str | None) -> None:
+            if not value or value == room.state.status.value:
+                return
+            if value == Status.RESOLVED.value:
+                prompt = PromptScreen(
+                    "Resolve: summary (optional)", "what fixed it?", allow_empty=True
+                )
+                self.app.push_screen(prompt, resolved)
+            else:
+                self._run(partial(room.change_status, value))
+
+        self.app.push_screen(ChoiceScreen("Status", choices, room.state.status.value), picked)
+
+    def role(self) -> None:
+        room = self.need_room()
+        if room is None:
+            return
+        choices = [(r.value, f"{r.label}: {room.state.roles.get(r, '-')}") for r in Role]
+
+        def picked(role: str | None) -> None:
+            if not role:
+                return
+            current = room.state.roles.get(Role(role), "")
+
+            def named(name: str | None) -> None:
+                if name is not None and name != current:
+                    self._run(partial(room.assign_role, role, name))
+
+            prompt = PromptScreen(
+                f"Who is {Role(role).label}? (empty unassigns)",
+                "name",
+                value=current,
+                allow_empty=True,
+            )
+            self.app.push_screen(prompt, named)
+
+        self.app.push_screen(ChoiceScreen("Assign a role", choices), picked)
+
+    def ack(self) -> None:
+        room = self.need_room()
+        if room is not None:
+            self._run(room.acknowledge)
+
+    def escalate(self) -> None:
+        room = self.need_room()
+        if room is None:
+            return
+
+        def to(who: str | None) -> None:
+            if who:
+                self._run(partial(room.escalate, who))
+
+        self.app.push_screen(PromptScreen("Escalate to", "team, person or level"), to)
+
+    def export(self) -> None:
+        room = self.need_room()
+        if room is None:
+            return
+        s = self.session
+
+        def export() -> None:
+            path = export_path(s.settings.data_dir, room.incident_id)
+            write_export(room.store.events(), path, now=s.clock())
+            self.app.call_from_thread(
+                self.app.notify, f"Post-mortem written to {path}", title="Export"
+            )
+
+        run_use_case(self.app, export, group="export")
+
+    # ----- widget intents --------------------------------------------------------------------
+    def pin(self, seq: int) -> None:
+        room = self.need_room()
+        if room is not None:
+            self._run(partial(room.pin, seq))
+
+    def toggle(self, item_id: str) -> None:
+        room = self.need_room()
+        if room is not None:
+            self._run(partial(room.toggle_item, item_id))
+
+    def show_event(self, seq: int) -> None:
+        room = self.need_room()
+        ev = room.event(seq) if room else None
+        if room is not None and ev is not None:
+            self.app.push_screen(EventScreen(ev.to_dict(), room.state.edits.get(ev.seq)))
+
+    # ----- deadlines -------------------------------------------------------------------------
+    def check_deadlines(self) -> None:
+        """Crossing a deadline writes one timeline event (once per incident, whichever console
+        sees it first) and raises a notification on this console."""
+        room = self.session.writable_room
+        if room is None:
+            return
+        facts = deadline_facts(room.state, room.policy, self.session.clock())
+        new = [f for f in facts if f.once not in self._deadlines_told]
+        if not new:
+            return
+        for f in new:
+            self._deadlines_told.add(f.once or "")
+            self.app.notify(f.text, severity="error", title="Deadline", timeout=10)
+            if self.session.settings.bell:
+                self.app.bell()
+        self._run(partial(record, room, new))

@@ -1,0 +1,80 @@
+"""The war-room screen: header; health | pods on top; timeline | checklist below; the evidence
+progress line and the footer. Its widgets are made in the constructor, so the features that
+feed them can be given them before the screen is mounted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from warroom.widgets.checklist import Checklist
+from warroom.widgets.evidence_progress import EvidenceProgress
+from warroom.widgets.header import IncidentHeader
+from warroom.widgets.health_pane import AlertsTable, HealthTable
+from warroom.widgets.keys import bindings_for
+from warroom.widgets.panes import Pane
+from warroom.widgets.pods_pane import MutablePodsTable, PodsTable
+from warroom.widgets.source_status import SourceStatus
+from warroom.widgets.timeline import Timeline
+
+
+class MainScreen(Screen):
+    BINDINGS = bindings_for("app")
+
+    CSS = """
+    #top, #bottom { height: 1fr; }
+    #timeline-pane { width: 2fr; }
+    #health-table { height: 2fr; }
+    #alerts-status { border-top: solid $primary-darken-3; height: 2; }
+    #alerts-table { height: 1fr; }
+    #checklist-pane { width: 1fr; }
+    """
+
+    def __init__(
+        self, clock: Callable[[], datetime], *, read_only: bool, on_ready: Callable[[], None]
+    ) -> None:
+        super().__init__()
+        self.on_ready = on_ready
+        self.header = IncidentHeader(clock, id="header")
+        self.health_status = SourceStatus(clock, id="health-status")
+        # Tables appear with their first data: until then the status line says why.
+        self.health_table = HealthTable(id="health-table")
+        self.health_table.display = False
+        self.alerts_status = SourceStatus(clock, id="alerts-status")
+        self.alerts_table = AlertsTable(id="alerts-table", clock=clock)
+        self.alerts_table.display = False
+        self.pods_status = SourceStatus(clock, id="pods-status")
+        # Read-only binds no mutating key at all (k9s's rule), rather than refusing it.
+        table_class = PodsTable if read_only else MutablePodsTable
+        self.pods_table = table_class(id="pods-table", clock=clock)
+        self.pods_table.display = False
+        self.timeline = Timeline(id="timeline")
+        self.checklist = Checklist(id="checklist")
+        self.progress = EvidenceProgress(id="evidence-progress")
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        with Horizontal(id="top"):
+            with Pane(1, "Health", id="health-pane"):
+                yield self.health_status
+                yield self.health_table
+                yield self.alerts_status
+                yield self.alerts_table
+            with Pane(2, "Pods", id="pods-pane"):
+                yield self.pods_status
+                yield self.pods_table
+        with Horizontal(id="bottom"):
+            with Pane(3, "Timeline", id="timeline-pane"):
+                yield self.timeline
+            with Pane(4, "Checklist", id="checklist-pane"):
+                yield self.checklist
+        yield self.progress
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.on_ready()

@@ -1,0 +1,138 @@
+"""The incident on screen: the timeline, the header and the checklist follow the room's events.
+
+`sync()` hands the widgets the events they have not seen yet and the state those imply; it is
+called after every use case, when another writer's events are read, and once a second for
+the clocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from warroom.console.session import Session
+from warroom.model import Event, Kind
+from warroom.widgets.checklist import Checklist, ChecklistRow
+from warroom.widgets.header import HeaderData, IncidentHeader
+from warroom.widgets.timeline import Timeline, TimelineRow
+
+
+class IncidentView:
+    def __init__(
+        self,
+        session: Session,
+        header: IncidentHeader,
+        timeline: Timeline,
+        checklist: Checklist,
+    ) -> None:
+        self.session = session
+        self.header, self.timeline, self.checklist = header, timeline, checklist
+        self._shown = 0  # events already handed to the timeline
+        # What other features add to the header (set by the app once they exist).
+        self.note: Callable[[], str] = lambda: ""
+        self.undelivered: Callable[[], int] = lambda: 0
+
+    def restart(self) -> None:
+        """Another incident: the timeline starts over from its first event."""
+        self._shown = 0
+        self.timeline.clear_rows()
+        self.sync()
+
+    def sync(self) -> None:
+        room = self.session.room
+        if room is None:
+            return
+        events = room.events
+        new = events[self._shown :]
+        self._shown = len(events)
+        state = room.state
+        rows = []
+        for ev in new:
+            if ev.kind == Kind.PIN:
+                target = int(ev.data.get("target", 0))
+                self.timeline.update_row(target, pinned=target in state.pinned)
+            elif ev.kind == Kind.EDIT:
+                target = int(ev.data.get("target", 0))
+                self.timeline.update_row(target, text=state.edits.get(target, ""), edited=True)
+            rows.append(self._row(ev))
+        self.timeline.add_rows(rows)
+        self.sync_header()
+        self.sync_checklist()
+
+    def _row(self, ev: Event) -> TimelineRow:
+        state = self.session.room.state if self.session.room else None
+        return TimelineRow(
+            seq=ev.seq,
+            time=ev.time.strftime("%H:%M:%S"),
+            kind=ev.kind,
+            actor=ev.actor,
+            text=state.text_of(ev) if state else ev.text,
+            pinned=bool(state and ev.seq in state.pinned),
+            edited=bool(state and ev.seq in state.edits),
+        )
+
+    def sync_header(self) -> None:
+        room = self.session.room
+        if room is None:
+            return
+        st = room.state
+        policy = room.policy
+        settings = self.session.settings
+        unacked = st.acked_at is None and not st.resolved
+        declared = st.declared_at
+        data = HeaderData(
+            incident_id=st.incident_id or room.incident_id,
+            title=st.title,
+            severity=st.severity.value,
+            severity_name=policy.name,
+            status=st.status.value,
+            declared_at=declared,
+            resolved_at=st.resolved_at,
+            roles={r.label: n for r, n in st.roles.items()},
+            next_update_at=st.next_update_due(policy.update_every),
+            respond_by=(declared + policy.respond_within) if unacked and declared else None,
+            escalate_by=(
+                declared + policy.escalate_after
+                if unacked and declared and st.escalated_at is None
+                else None
+            ),
+            drill=st.drill,
+            read_only=settings.read_only,
+            warn_before=settings.warn_before,
+            note=self.note(),
+            undelivered=self.undelivered(),
+        )
+        self.header.show(data)
+
+    def sync_checklist(self) -> None:
+        room = self.session.room
+        if room is None:
+            return
+        now = self.session.clock()
+        rows = [
+            ChecklistRow(
+                id=i.id,
+                phase=i.phase,
+                phase_title=i.phase_title,
+                text=i.text,
+                done=i.done,
+                by=i.by,
+                at=i.at.strftime("%H:%M") if i.at else None,
+                due=minutes(i.due_at - now) if i.due_at and not i.done else None,
+                overdue=i.overdue(now),
+            )
+            for i in room.state.checklist.values()
+        ]
+        self.checklist.set_rows(rows)
+
+
+def minutes(delta: timedelta) -> str:
+    """Whole-minute durations for the checklist: it redraws when the minute changes, not every
+    second."""
+    mins = int(abs(delta.total_seconds()) // 60)
+    if mins < 1:
+        return "<1m"
+    if mins < 60:
+        return f"{mins}m"
+    h, m = divmod(mins, 60)
+    return f"{h}h{m:02d}m" if h < 48 else f"{h // 24}d{h % 24:02d}h"

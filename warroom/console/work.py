@@ -1,0 +1,28 @@
+"""Running use cases off the UI thread: the console never waits on a disk or a network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+# Worker groups whose end changes the timeline (the app syncs after them and shows refusals).
+USE_CASE_GROUPS = ("store", "action", "declare")
+# Work that quitting would cut short (the quit key asks first); "verify" is an action being
+# watched for its outcome, which the timeline would otherwise never hear.
+BUSY_GROUPS = ("store", "action", "declare", "evidence", "export", "verify")
+
+
+def run_use_case(app: App, fn: Callable[[], Any], *, group: str = "store") -> Worker:
+    """A WarRoom use case in a thread; a refusal (RoomError) becomes a notification."""
+    return app.run_worker(fn, thread=True, group=group, exit_on_error=False, name=group)
+
+
+def busy_workers(app: App) -> list[Worker]:
+    return [
+        w
+        for w in app.workers
+        if w.group in BUSY_GROUPS and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+    ]

@@ -1,0 +1,232 @@
+"""Every key of the console in one table: the bindings, the help screen, the footer and the
+command palette are all generated from it, and a keymap in settings rebinds by id.
+
+An entry's `scope` says what it acts on: "app" entries are the incident actions (bound on the
+main screen, any pane focused); the others are bound on the widget of that name and act on the
+row under its cursor. Widgets take their BINDINGS from `bindings_for(scope)`; the console
+builds help and palette from `KEYS`, so a key cannot be bound without being documented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
+
+from textual.binding import Binding
+
+# Key names as Textual spells them -> as a person reads them.
+_SHOWN = {
+    "question_mark": "?",
+    "colon": ":",
+    "slash": "/",
+    "full_stop": ".",
+    "space": "space",
+    "enter": "enter",
+}
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    id: str  # binding id: "note", "pods.logs" (the keymap's name for it)
+    key: str  # default key(s), comma-separated as Textual binds them
+    action: str  # app keys: the route the app runs; widget keys: the widget's action
+    label: str  # short, for the footer
+    help: str  # one line, for the help screen and the palette
+    _: KW_ONLY
+    scope: str = "app"  # "app", or the widget that binds it: "pods", "timeline", ...
+    show: bool = True  # in the footer
+    mutates: bool = False  # changes a system: never bound in read-only mode
+
+    @property
+    def binding_action(self) -> str:
+        """App keys all run the app's router (`app.run('note')`); widget keys their action."""
+        return f"app.run({self.id!r})" if self.scope == "app" else self.action
+
+    @property
+    def binding_id(self) -> str:
+        """The id Textual knows it by (and the keymap names): app keys are warroom.<id>."""
+        return f"warroom.{self.id}" if self.scope == "app" else self.id
+
+
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec(
+        "note",
+        "n",
+        "note",
+        "Note",
+        "Add a note ('TODO:', 'Root cause:', 'Impact:' file it under that post-mortem section)",
+    ),
+    KeySpec("severity", "s", "severity", "Severity", "Change severity"),
+    KeySpec("status", "t", "status", "Status", "Change status (resolve from here)"),
+    KeySpec("role", "o", "role", "Roles", "Assign or unassign a role"),
+    KeySpec("ack", "k", "ack", "Ack", "Acknowledge the incident (stops the ack clock)"),
+    KeySpec("update", "u", "update", "Update", "Write and send a status update"),
+    KeySpec(
+        "evidence",
+        "e",
+        "evidence",
+        "Evidence",
+        "Collect a sealed evidence bundle, incident-wide (on a pod row: that pod); again to stop",
+    ),
+    KeySpec("escalate", "E", "escalate", "Escalate", "Escalate to someone", show=False),
+    KeySpec(
+        "accept",
+        "S",
+        "accept_suggestion",
+        "Accept suggestion",
+        "Accept the severity a detection rule suggests",
+        show=False,
+    ),
+    KeySpec(
+        "alert",
+        "a",
+        "alert",
+        "Alert",
+        "Attach the selected alert, or declare a new incident from it",
+        show=False,
+    ),
+    KeySpec("promql", "colon", "promql", "PromQL", "Run an ad-hoc PromQL query", show=False),
+    KeySpec(
+        "export",
+        "x",
+        "export",
+        "Export",
+        "Write the post-mortem (Markdown) to the data dir",
+        show=False,
+    ),
+    KeySpec("help", "question_mark", "help", "Keys", "Show every key"),
+    KeySpec(
+        "focus_health", "1", "focus_pane('health')", "Health", "Focus the health pane", show=False
+    ),
+    KeySpec("focus_pods", "2", "focus_pane('pods')", "Pods", "Focus the pods pane", show=False),
+    KeySpec(
+        "focus_timeline",
+        "3",
+        "focus_pane('timeline')",
+        "Timeline",
+        "Focus the timeline",
+        show=False,
+    ),
+    KeySpec(
+        "focus_checklist",
+        "4",
+        "focus_pane('checklist')",
+        "Checklist",
+        "Focus the checklist",
+        show=False,
+    ),
+    KeySpec("quit", "q", "quit_room", "Quit", "Quit (asks while work is in flight)"),
+    # ----- the health pane ---------------------------------------------------------------------
+    KeySpec(
+        "health.series",
+        "enter",
+        "select_cursor",
+        "Series",
+        "On a check: its last 30 minutes as a chart",
+        scope="health",
+    ),
+    # ----- the pods pane -----------------------------------------------------------------------
+    KeySpec("pods.logs", "l", "pod('logs')", "Logs", "On a pod: its logs", scope="pods"),
+    KeySpec(
+        "pods.describe",
+        "d",
+        "pod('describe')",
+        "Describe",
+        "On a pod: conditions, containers and events",
+        scope="pods",
+    ),
+    KeySpec(
+        "pods.evidence",
+        "e",
+        "pod('evidence')",
+        "Evidence",
+        "On a pod: collect evidence of that pod",
+        scope="pods",
+    ),
+    KeySpec(
+        "pods.filter",
+        "slash",
+        "filter",
+        "Filter",
+        "Filter pods by text, or -l app=checkout",
+        scope="pods",
+    ),
+    KeySpec(
+        "pods.sort",
+        "full_stop",
+        "cycle_sort",
+        "Sort",
+        "Sort pods by the next column",
+        scope="pods",
+    ),
+    KeySpec(
+        "pods.restart",
+        "r",
+        "pod('restart')",
+        "Restart owner",
+        "On a pod: rollout restart of its Deployment, StatefulSet or DaemonSet",
+        scope="pods",
+        mutates=True,
+    ),
+    KeySpec(
+        "pods.delete",
+        "ctrl+d",
+        "pod('delete')",
+        "Delete pod",
+        "On a pod: delete it (its owner makes a replacement)",
+        scope="pods",
+        mutates=True,
+    ),
+    # ----- the timeline ------------------------------------------------------------------------
+    KeySpec(
+        "timeline.details",
+        "enter",
+        "open",
+        "Details",
+        "On an event: full text, data and hash",
+        scope="timeline",
+    ),
+    KeySpec("timeline.pin", "p", "pin", "Pin", "Pin or unpin the event", scope="timeline"),
+    # ----- the checklist -----------------------------------------------------------------------
+    KeySpec(
+        "checklist.toggle",
+        "space",
+        "toggle",
+        "Toggle item",
+        "Tick or untick the item (who and when are recorded)",
+        scope="checklist",
+    ),
+)
+
+# Keys that move, not act: listed in help, bound by the widgets themselves.
+MOVES: tuple[tuple[str, str], ...] = (
+    ("↑ ↓ pgup pgdn home end", "Move; the timeline follows new events at the end"),
+    ("tab / shift+tab", "Next / previous pane"),
+    ("ctrl+p", "Command palette: every action by name"),
+)
+
+
+def bindings_for(scope: str, *, mutating: bool | None = None) -> list[Binding]:
+    """The Textual bindings of one scope: all of them, or only the keys that change a system
+    (`mutating=True`), or only those that do not (`mutating=False`, what read-only binds)."""
+    return [
+        Binding(k.key, k.binding_action, k.label, show=k.show, id=k.binding_id)
+        for k in KEYS
+        if k.scope == scope and (mutating is None or k.mutates == mutating)
+    ]
+
+
+def spec(key_id: str) -> KeySpec:
+    return next(k for k in KEYS if k.id == key_id)
+
+
+def shown_key(k: KeySpec, keymap: Mapping[str, str]) -> str:
+    """The key as bound now (a keymap rebind wins), as a person reads it."""
+    keys = keymap.get(k.binding_id) or keymap.get(k.id) or k.key
+    return ",".join(_SHOWN.get(part.strip(), part.strip()) for part in keys.split(","))
+
+
+def first_key(k: KeySpec, keymap: Mapping[str, str]) -> str:
+    """The first key bound now, as Textual spells it (for pressing it in a script)."""
+    keys = keymap.get(k.binding_id) or keymap.get(k.id) or k.key
+    return keys.split(",")[0].strip()
