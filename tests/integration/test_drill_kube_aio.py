@@ -158,3 +158,27 @@ async def test_statefulset_pod_recreated_with_same_name(world):
 
         pod = await until(back, what="redis-cart-0 recreated")
         assert pod.metadata.owner_references[0].kind == "StatefulSet"
+
+
+async def test_list_node_and_every_new_kind_through_the_typed_models(world):
+    """kubernetes.aio's pydantic models require nodeInfo's machineID, systemUUID and bootID."""
+    async with await api_client(world) as api:
+        core = client.CoreV1Api(api)
+        nodes = (await core.list_node()).items
+        assert len(nodes) == 3
+        info = nodes[0].status.node_info
+        assert info.machine_id and info.system_uuid and info.boot_id
+        assert len({n.status.node_info.machine_id for n in nodes}) == 3
+        svc = await core.read_namespaced_service("kube-dns", "kube-system")
+        assert [p.name for p in svc.spec.ports] == ["dns", "dns-tcp", "metrics"]
+        slices = await client.DiscoveryV1Api(api).list_namespaced_endpoint_slice(
+            "shop", label_selector="kubernetes.io/service-name=cart"
+        )
+        assert len(slices.items[0].endpoints) == 2
+        assert all(ep.conditions.ready for ep in slices.items[0].endpoints)
+        pdb = await client.PolicyV1Api(api).read_namespaced_pod_disruption_budget(
+            "redis-cart", "shop"
+        )
+        assert (pdb.spec.min_available, pdb.status.disruptions_allowed) == (1, 0)
+        revs = await client.AppsV1Api(api).list_namespaced_controller_revision("shop")
+        assert [r.metadata.name.startswith("redis-cart-") for r in revs.items] == [True]

@@ -27,7 +27,12 @@ def test_discovery_and_version(world):
     c = api(world)
     assert client.VersionApi(c).get_code().git_version.startswith("v1.")
     groups = client.ApisApi(c).get_api_versions()
-    assert [g.name for g in groups.groups] == ["apps", "authorization.k8s.io"]
+    assert [g.name for g in groups.groups] == [
+        "apps",
+        "authorization.k8s.io",
+        "policy",
+        "discovery.k8s.io",
+    ]
     core = client.CoreV1Api(c).get_api_resources()
     names = {r.name for r in core.resources}
     assert {"pods", "pods/log", "events", "namespaces", "nodes"} <= names
@@ -35,6 +40,23 @@ def test_discovery_and_version(world):
     assert {"deployments", "replicasets", "statefulsets", "deployments/scale"} <= {
         r.name for r in apps.resources
     }
+
+
+def test_list_node_in_the_typed_models(world):
+    """The sync client's pydantic models require nodeInfo's machineID, systemUUID, bootID."""
+    nodes = client.CoreV1Api(api(world)).list_node().items
+    assert len(nodes) == 3
+    ids = [(n.status.node_info.machine_id, n.status.node_info.system_uuid) for n in nodes]
+    assert all(m and u for m, u in ids) and len(set(ids)) == 3
+    assert all(n.status.node_info.boot_id for n in nodes)
+
+
+def test_missing_namespace_lists_empty(world):
+    core = client.CoreV1Api(api(world))
+    assert core.list_namespaced_pod("no-such-namespace").items == []
+    with pytest.raises(ApiException) as e:
+        core.read_namespaced_pod("cart", "no-such-namespace")
+    assert e.value.status == 404 and 'pods \\"cart\\" not found' in e.value.body
 
 
 def test_list_and_get_pods_with_owner_chain(world):

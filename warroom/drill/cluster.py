@@ -12,12 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from warroom.drill import objects
+from warroom.drill import objects, system
 from warroom.drill.clock import Scheduler, Timer, WorldClock
 from warroom.drill.controllers import Controllers
+from warroom.drill.disruption import Disruption
 from warroom.drill.events import EventRecorder
 from warroom.drill.kubelet import Kubelet, PodSim
-from warroom.drill.scenario import Behavior, ContainerSpec, NodeSpec, Scenario, Workload
+from warroom.drill.revisions import Revisions
+from warroom.drill.scenario import Behavior, ContainerSpec, LogProfile, NodeSpec, Scenario, Workload
+from warroom.drill.services import Endpoints
 from warroom.drill.store import ObjectStore, rfc3339
 
 log = logging.getLogger(__name__)
@@ -65,11 +68,22 @@ class Cluster:
         self.namespace = scenario.namespace
         self.clock, self.scheduler = clock, scheduler
         self.timings = scenario.timings
-        self.rng = random.Random(f"warroom-drill/{scenario.name}")
+        # Everything random is drawn from the scenario's seed, so a drill replays identically.
+        # Objects beyond the scenario's own (Services, budgets, revisions) and per-pod jitter
+        # draw from streams of their own: they never shift the names and uids of its pods.
+        self.seed = f"warroom-drill/{scenario.name}"
+        self.rng = random.Random(self.seed)
+        self._aux = random.Random(f"{self.seed}/objects")
+        self._ips = 10
         self.store = ObjectStore(clock.now, history_size, self.new_uid)
         self.events = EventRecorder(self.store, clock)
         self.kubelet = Kubelet(self)
         self.controllers = Controllers(self)
+        self.revisions = Revisions(self, self.aux_uid)
+        self.disruption = Disruption(self, self.aux_uid)
+        self.endpoints = Endpoints(self, self.aux_uid)
+        self.store.on_change += [self.endpoints.pods.on_change, self.disruption.on_change]
+        self.logs: dict[str, LogProfile] = {**system.LOGS, **scenario.logs}
         self.nodes = {n.name: NodeState(n, i) for i, n in enumerate(scenario.nodes)}
         self.workloads = {w.ref: w for w in (*scenario.workloads, *filler_workloads(extra_pods))}
         self.behaviors: dict[str, Behavior] = {}
@@ -85,6 +99,22 @@ class Cluster:
 
     def suffix(self, n: int = 5) -> str:
         return "".join(self.rng.choice(objects.SAFE) for _ in range(n))
+
+    def aux_uid(self) -> str:
+        return str(uuid.UUID(int=self._aux.getrandbits(128), version=4))
+
+    def suffix_for(self, key: str, n: int = 5) -> str:
+        rng = random.Random(f"{self.seed}/{key}")
+        return "".join(rng.choice(objects.SAFE) for _ in range(n))
+
+    def jitter(self, key: str, low: float, high: float) -> float:
+        """A value in [low, high) drawn from the seed and the key alone: the same pod, run
+        and purpose always get the same jitter, whatever else happened first."""
+        return random.Random(f"{self.seed}/{key}").uniform(low, high)
+
+    def cluster_ip(self) -> str:
+        self._ips += 1
+        return f"10.96.{self._aux.randint(1, 254)}.{self._ips}"
 
     def node_ip(self, node: str) -> str:
         return self.nodes[node].spec.ip
@@ -142,19 +172,34 @@ class Cluster:
             if self.store.get("namespaces", "", ns) is None:
                 self.store.create("namespaces", objects.namespace(ns, at(-180 * 86400)))
         for st in self.nodes.values():
+            ids = random.Random(f"{self.seed}/node/{st.spec.name}")
             self.store.create(
-                "nodes", objects.node(st.spec, st.index, at(-45 * 86400), at(-44 * 86400))
+                "nodes",
+                objects.node(st.spec, st.index, at(-45 * 86400), at(-44 * 86400), ids),
             )
         for w in self.workloads.values():
             self._populate_workload(w)
+        state = self.rng.getstate()  # the system's pods draw names from the scenario's stream:
+        self.rng = random.Random(f"{self.seed}/system")  # give them a stream of their own
+        self._populate_workload(system.COREDNS, "kube-system", system.coredns_template)
+        self.rng.setstate(state)
+        system.populate(self, at)
         self._reconcile()
         self.store.compact()
 
-    def _populate_workload(self, w: Workload) -> None:
+    def _populate_workload(
+        self,
+        w: Workload,
+        namespace: str | None = None,
+        customize: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         created = -w.age - 7 * 86400
         self.behaviors[w.ref] = self.scenario.behaviors.get(w.behavior, Behavior("healthy"))
         rev = self.rng.randint(3, 24)
-        obj = objects.workload(w, self.namespace, rfc3339(self.clock.at(created)), rev)
+        ns = namespace or self.namespace
+        obj = objects.workload(w, ns, rfc3339(self.clock.at(created)), rev)
+        if customize is not None:
+            customize(obj)
         self.store.create(RESOURCE_OF[w.kind], obj)
 
         def since() -> float:  # pods of one workload started within a minute and a half
@@ -169,7 +214,7 @@ class Cluster:
             for _ in range(w.replicas):
                 self.new_pod_from(rs, rs["spec"]["template"], running_since=since())
         elif w.kind == "StatefulSet":
-            revision = f"{w.name}-{objects.template_hash(obj['spec']['template'])}"
+            revision = self.revisions.current(obj)
             for i in range(w.replicas):
                 name = f"{w.name}-{i}"
                 labels = {
@@ -216,7 +261,7 @@ class Cluster:
         )
         key = (obj["metadata"]["namespace"], name)
         pinned = node
-        w = self.workloads.get(ref)
+        w = self.workloads.get(ref) or system.WORKLOADS.get(ref)
         profiles = {c.name: c.logs for c in w.containers} if w else {}
         behavior = self.behaviors.get(ref, Behavior("healthy"))
         self._owned.setdefault(owner["metadata"]["uid"], set()).add(key)
@@ -273,10 +318,16 @@ class Cluster:
             self.controllers.statefulset(s)
         for ds in self.store.objects("daemonsets"):
             self.controllers.daemonset(ds)
+        self.endpoints.sync()
+        self.disruption.sync()
 
     # --- operations: responder (through the API) -------------------------------------------
 
-    def _trigger(self, kind: str, ref: str, info: dict[str, Any]) -> None:
+    def _trigger(self, kind: str, ref: str, info: dict[str, Any], namespace: str) -> None:
+        # The scenario reacts to, and the drill records, what is done to its own namespace's
+        # workloads; refs carry no namespace, so CoreDNS in kube-system stays out of it.
+        if namespace != self.namespace:
+            return
         for cb in self.on_trigger:
             try:
                 cb(kind, ref, info)
@@ -291,7 +342,7 @@ class Cluster:
         if grace is None:
             grace = int(obj["spec"].get("terminationGracePeriodSeconds", 30))
         self.kubelet.delete(sim, grace)
-        self._trigger("delete", sim.workload, {"pod": name, "grace": grace})
+        self._trigger("delete", sim.workload, {"pod": name, "grace": grace}, namespace)
         after = self.store.get("pods", namespace, name)
         return copy.deepcopy(after if after is not None else obj)
 
@@ -308,20 +359,22 @@ class Cluster:
         live.update(new)
         self.store.put(resource, live)
         ref = f"{new['kind'].lower()}/{new['metadata']['name']}"
-        self._trigger("patch", ref, {})
+        ns = new["metadata"]["namespace"]
+        self._trigger("patch", ref, {}, ns)
         ot, nt = old["spec"].get("template") or {}, new["spec"].get("template") or {}
         oa = (ot.get("metadata") or {}).get("annotations") or {}
         na = (nt.get("metadata") or {}).get("annotations") or {}
         if oa.get(objects.RESTARTED_AT) != na.get(objects.RESTARTED_AT):
-            self._trigger("restart", ref, {"restartedAt": na.get(objects.RESTARTED_AT)})
+            self._trigger("restart", ref, {"restartedAt": na.get(objects.RESTARTED_AT)}, ns)
         old_images = {
             c["name"]: c.get("image") for c in (ot.get("spec") or {}).get("containers", [])
         }
         for c in (nt.get("spec") or {}).get("containers", []):
             if old_images.get(c["name"]) != c.get("image"):
-                self._trigger("image", ref, {"container": c["name"], "image": c.get("image")})
+                info = {"container": c["name"], "image": c.get("image")}
+                self._trigger("image", ref, info, ns)
         if old["spec"].get("replicas") != new["spec"].get("replicas"):
-            self._trigger("scale", ref, {"replicas": new["spec"].get("replicas")})
+            self._trigger("scale", ref, {"replicas": new["spec"].get("replicas")}, ns)
         self.kick()
 
     # --- operations: scenario --------------------------------------------------------------
@@ -374,13 +427,7 @@ class Cluster:
         if obj is not None:
             now = rfc3339(self.clock.now())
             obj["status"]["conditions"] = objects.node_conditions(ready, now)
-            if ready:
-                obj["spec"].pop("taints", None)
-            else:
-                obj["spec"]["taints"] = [
-                    {"effect": e, "key": "node.kubernetes.io/unreachable", "timeAdded": now}
-                    for e in ("NoSchedule", "NoExecute")
-                ]
+            self.node_taints(obj)
             self.store.put("nodes", obj)
             status = "NodeReady" if ready else "NodeNotReady"
             self.events.record(
@@ -392,6 +439,22 @@ class Cluster:
             )
         self.kubelet.node_changed(name, ready)
         self.kick()
+
+    def node_taints(self, obj: dict[str, Any]) -> None:
+        """The node lifecycle controller's taints: unreachable while the node is lost,
+        unschedulable while it is cordoned. Set on the object; the caller stores it."""
+        now = rfc3339(self.clock.now())
+        old = {(t["key"], t["effect"]): t for t in obj["spec"].get("taints") or []}
+        want = []
+        if not self.nodes[obj["metadata"]["name"]].ready:
+            want += [("node.kubernetes.io/unreachable", e) for e in ("NoSchedule", "NoExecute")]
+        if obj["spec"].get("unschedulable"):
+            want.append(("node.kubernetes.io/unschedulable", "NoSchedule"))
+        taints = [old.get(k) or {"effect": k[1], "key": k[0], "timeAdded": now} for k in want]
+        if taints:
+            obj["spec"]["taints"] = taints
+        else:
+            obj["spec"].pop("taints", None)
 
     def workload_event(self, ref: str, etype: str, reason: str, message: str) -> None:
         found = self.workload_obj(ref)

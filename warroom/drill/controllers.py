@@ -290,7 +290,7 @@ class Controllers:
     def statefulset(self, s: dict[str, Any]) -> None:
         name = s["metadata"]["name"]
         want = int(s["spec"].get("replicas", 1))
-        revision = f"{name}-{objects.template_hash(s['spec']['template'])}"
+        revision = self.c.revisions.current(s)
         pods = {p.name: p for p in self._pods(s)}
         busy = False  # OrderedReady: one pod changes at a time, lower ordinals first
         for i in range(want):
@@ -319,14 +319,18 @@ class Controllers:
         updated = sum(
             1 for p in active if self.c.pod_label(p, "controller-revision-hash") == revision
         )
+        # currentRevision moves to the update revision once every pod runs it.
+        current = (s.get("status") or {}).get("currentRevision") or revision
+        if updated == len(active) == want:
+            current = revision
         status = {
             "observedGeneration": s["metadata"].get("generation", 1),
             "replicas": len(active),
             "readyReplicas": ready,
-            "currentReplicas": updated,
+            "currentReplicas": updated if current == revision else len(active) - updated,
             "updatedReplicas": updated,
             "availableReplicas": ready,
-            "currentRevision": revision,
+            "currentRevision": current,
             "updateRevision": revision,
             "collisionCount": 0,
         }

@@ -7,8 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from aiohttp import web
 
+from warroom.drill import protobuf
+from warroom.drill.patch import APPLY
 from warroom.drill.resources import Resource
 from warroom.drill.store import Entry, dumps
 
@@ -28,7 +31,6 @@ VERSION = {
 }
 PUBLIC = {"/version", "/version/", "/healthz", "/livez", "/readyz"}
 READ_VERBS = {"get", "list", "watch"}
-AUTHZ = "authorization.k8s.io"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +106,44 @@ def accept_mode(request: web.Request) -> str:
     return "json"
 
 
+JSON = "application/json"
+YAML = "application/yaml"
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+# What NegotiateInputSerializer offers for built-in kinds, in its order.
+ACCEPTED = (JSON, YAML, PROTOBUF)
+
+
+def unsupported_media_type(accepted: tuple[str, ...] = ACCEPTED) -> ApiError:
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: "
+        + ", ".join(accepted),
+    )
+
+
 async def read_body(request: web.Request) -> Any:
+    """The request body as JSON data, whichever of JSON, YAML or protobuf it came in."""
     raw = await request.read()
     if not raw:
         return None
+    media = request.headers.get("Content-Type", JSON).split(";")[0].strip().lower()
+    if media == PROTOBUF:
+        try:
+            return protobuf.decode(raw)
+        except protobuf.ProtobufError as e:
+            if e.unsupported:  # a kind we hold no message table for: as for a CRD
+                raise unsupported_media_type((JSON, YAML)) from None
+            raise ApiError(400, "BadRequest", f"unable to decode the protobuf body: {e}") from None
     try:
-        return json.loads(raw)
-    except ValueError:
-        raise ApiError(
-            400, "BadRequest", "the body of the request was in an unknown format"
-        ) from None
+        if media in (YAML, APPLY):
+            return yaml.safe_load(raw)
+        if media == JSON or media.endswith("+json"):
+            return json.loads(raw)
+    except (ValueError, yaml.YAMLError) as e:  # one line, with the line and column it names
+        why = " ".join(str(e).split())
+        raise ApiError(400, "BadRequest", f"the body of the request is not valid: {why}") from None
+    raise unsupported_media_type()
 
 
 def not_found(t: Target) -> ApiError:

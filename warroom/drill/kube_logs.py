@@ -70,7 +70,7 @@ class LogHandlers(HandlerBase):
             "image": c.image,
             "version": c.image.rsplit(":", 1)[-1] if ":" in c.image else "latest",
         }
-        profile = self.c.scenario.logs.get(c.profile or "")
+        profile = self.c.logs.get(c.profile or "")
 
         def lines_until(end: float) -> list[tuple[float, str]]:
             finished = run.finished is not None

@@ -16,7 +16,35 @@ from warroom.drill.kube_http import (
     not_found,
     read_body,
 )
+from warroom.drill.openapi import unknown_fields
 from warroom.drill.patch import APPLY, PatchError, apply_patch
+
+VALIDATION = ("Ignore", "Warn", "Strict")
+
+
+def field_validation(request: web.Request, obj: Any, definition: str) -> list[str]:
+    """Drop the fields the kind does not declare, as the API server's decoder does; with
+    `fieldValidation=Strict` refuse them instead, with `Warn` (the default) name them in
+    Warning headers."""
+    mode = request.query.get("fieldValidation") or "Warn"
+    if mode not in VALIDATION:
+        raise ApiError(
+            400,
+            "BadRequest",
+            f'fieldValidation "{mode}" is not a valid value: must be one of '
+            + ", ".join(VALIDATION),
+        )
+    unknown = unknown_fields(obj, definition) if isinstance(obj, dict) else []
+    texts = [f'unknown field "{u}"' for u in unknown]
+    if texts and mode == "Strict":
+        raise ApiError(400, "BadRequest", "strict decoding error: " + ", ".join(texts))
+    return texts if mode == "Warn" else []
+
+
+def with_warnings(resp: web.Response, warnings: list[str]) -> web.Response:
+    for w in warnings:
+        resp.headers.add("Warning", '299 - "' + w.replace('"', '\\"') + '"')
+    return resp
 
 
 class WriteHandlers(HandlerBase):
@@ -66,12 +94,13 @@ class WriteHandlers(HandlerBase):
             if not isinstance(body, dict):
                 raise ApiError(400, "BadRequest", "the body of the request must be an object")
             new = body
+        warnings = field_validation(request, new, t.res.definition)
         self._validate(t, old, new, verb)
         if t.sub == "status":
             return json_response(old)  # status is the controllers' business here
         new["status"] = old.get("status", {})
         if request.query.get("dryRun"):
-            return json_response(new)
+            return with_warnings(json_response(new), warnings)
         kind = t.res.plural
         if kind in ("deployments", "statefulsets", "daemonsets"):
             self.c.update_workload(kind, old, new)
@@ -86,12 +115,13 @@ class WriteHandlers(HandlerBase):
                 live["spec"]["unschedulable"] = bool((new.get("spec") or {}).get("unschedulable"))
                 if not live["spec"]["unschedulable"]:
                     del live["spec"]["unschedulable"]
+                self.c.node_taints(live)
             if kind == "replicasets" and new["spec"].get("replicas") != old["spec"].get("replicas"):
                 live["spec"]["replicas"] = new["spec"]["replicas"]
             self.c.store.put(kind, live)
             self.c.kick()
         current = self.c.store.get(kind, t.namespace or "", t.name or "")
-        return json_response(current)
+        return with_warnings(json_response(current), warnings)
 
     def _validate(self, t: Target, old: dict[str, Any], new: dict[str, Any], verb: str) -> None:
         meta = new.get("metadata") if isinstance(new.get("metadata"), dict) else None
@@ -181,6 +211,7 @@ class WriteHandlers(HandlerBase):
                 raise ApiError(422, "Invalid", str(err)) from None
         else:
             new = body if isinstance(body, dict) else {}
+        warnings = field_validation(request, new, "io.k8s.api.autoscaling.v1.Scale")
         replicas = (new.get("spec") or {}).get("replicas")
         if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
             raise ApiError(
@@ -198,6 +229,5 @@ class WriteHandlers(HandlerBase):
             self.c.kick()
         else:
             self.c.update_workload(t.res.plural, old, updated)
-        return json_response(
-            as_scale(self.c.store.get(t.res.plural, t.namespace or "", t.name or "") or obj)
-        )
+        current = self.c.store.get(t.res.plural, t.namespace or "", t.name or "") or obj
+        return with_warnings(json_response(as_scale(current)), warnings)

@@ -1,113 +1,46 @@
 """Simulated kubelets: pod lifecycle (Pending -> ContainerCreating -> Running), readiness,
-crash loops with back-off, graceful termination, and what a lost node does to its pods."""
+crash loops with back-off, graceful termination, and what a lost node does to its pods.
+
+Each pod's timings carry jitter drawn from the scenario's seed and the pod's own identity
+(pull time, when a crashing run dies, how long after its back-off the kubelet restarts it), so
+pods started together drift apart as on a real node, and a drill replays identically.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from warroom.drill.kubelet_status import PodStatus
+from warroom.drill.pod_sim import ContainerSim, Key, PodSim, Run, go_duration
 from warroom.drill.scenario import Behavior
-from warroom.drill.store import rfc3339
 
 if TYPE_CHECKING:
     from warroom.drill.cluster import Cluster
 
-Key = tuple[str, str]
+__all__ = ["ContainerSim", "Kubelet", "PodSim", "Run", "go_duration"]
 
 
-def go_duration(seconds: float) -> str:
-    """Go's time.Duration.String() for whole seconds: 10s, 1m20s, 5m0s."""
-    s = int(seconds)
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m{s}s"
-    h, m = divmod(m, 60)
-    return f"{h}h{m}m{s}s"
+def image_size(image: str) -> int:
+    """An image's size in bytes, 25-380 MB: a property of the image, the same everywhere."""
+    digest = int.from_bytes(hashlib.sha256(image.encode()).digest()[:8], "big")
+    return 25_000_000 + digest % 355_000_000
 
 
-@dataclass
-class Run:
-    """One run of a container (what the runtime calls a container)."""
-
-    id: str
-    started: float
-    finished: float | None = None
-    reason: str = ""
-    exit_code: int = 0
+def go_precise(seconds: float) -> str:
+    """Go's time.Duration.String() to the nanosecond: 812.5ms, 3.412345678s."""
+    if seconds < 1:
+        return f"{seconds * 1000:.6f}".rstrip("0").rstrip(".") + "ms"
+    return f"{seconds:.9f}".rstrip("0").rstrip(".") + "s"
 
 
-@dataclass
-class ContainerSim:
-    name: str
-    image: str
-    behavior: Behavior
-    log_profile: str | None
-    state: str = "waiting"  # waiting | running | terminated
-    waiting_reason: str = "ContainerCreating"
-    waiting_message: str = ""
-    ready: bool = False
-    restarts: int = 0
-    crashes: int = 0
-    run: Run | None = None  # current or most recent run
-    last: Run | None = None  # lastState.terminated
-    epoch: int = 0  # bumps invalidate timers of an older run
-
-    @property
-    def profile(self) -> str | None:
-        return self.behavior.logs or self.log_profile
-
-
-@dataclass
-class PodSim:
-    namespace: str
-    name: str
-    uid: str
-    workload: str  # "deployment/name"
-    containers: list[ContainerSim]
-    node: str | None = None
-    pinned: str | None = None  # a DaemonSet pod's node, before it is bound
-    ip: str = ""
-    host_ip: str = ""
-    phase: str = "Pending"
-    scheduled_at: float | None = None
-    sandbox_ready: bool = False
-    deleting: bool = False
-    gone: bool = False
-    node_lost: bool = False
-    unschedulable: str = ""
-    transitions: dict[str, tuple[str, float]] = field(default_factory=dict)
-
-    @property
-    def key(self) -> Key:
-        return (self.namespace, self.name)
-
-    @property
-    def ready(self) -> bool:
-        return (
-            not self.deleting
-            and not self.node_lost
-            and self.phase == "Running"
-            and all(c.ready for c in self.containers)
-        )
-
-
-class Kubelet:
+class Kubelet(PodStatus):
     def __init__(self, cluster: Cluster) -> None:
         self.c = cluster
         self.pods: dict[Key, PodSim] = {}
         self._runs = 0
 
     # --- helpers ---------------------------------------------------------------------------
-
-    @property
-    def _t(self) -> float:
-        return self.c.clock.elapsed()
-
-    def _ts(self, t: float | None = None) -> str:
-        return rfc3339(self.c.clock.at(self._t if t is None else t))
 
     def _run_id(self, sim: PodSim, c: ContainerSim) -> str:
         self._runs += 1
@@ -206,20 +139,24 @@ class Kubelet:
         for c in sim.containers:
             self._event(sim, "Normal", "Pulling", f'Pulling image "{c.image}"', c)
         self._sync(sim)
-        self._later(self.c.timings.pull, self._pulled, sim)
+        self._later(self._pull_time(sim), self._pulled, sim)
+
+    def _pull_time(self, sim: PodSim) -> float:
+        """How long this pod's pull takes: the scenario's `pull`, give or take a third."""
+        return self.c.timings.pull * self.c.jitter(f"pull/{sim.uid}", 0.7, 1.4)
 
     def _pulled(self, sim: PodSim) -> None:
         if sim.gone or sim.deleting or sim.node_lost:
             return
         sim.sandbox_ready, sim.phase = True, "Running"
-        pull = self.c.timings.pull
+        pull = go_precise(self._pull_time(sim))
         for c in sim.containers:
             self._event(
                 sim,
                 "Normal",
                 "Pulled",
-                f'Successfully pulled image "{c.image}" in {pull:.3g}s '
-                f"({pull:.3g}s including waiting). Image size: 48213213 bytes.",
+                f'Successfully pulled image "{c.image}" in {pull} ({pull} including waiting). '
+                f"Image size: {image_size(c.image)} bytes.",
                 c,
             )
             self._start(sim, c)
@@ -237,9 +174,14 @@ class Kubelet:
         """Schedule what this run will do: become ready, fail readiness, or crash."""
         b, now, ep = c.behavior, self._t, c.epoch
         ready_at = started + self.c.timings.ready
+        crash_after = 0.0
         if b.crash is not None:
-            self._later(max(0.0, started + b.crash.after - now), self._crash, sim, c, ep)
-        if b.ready and (b.crash is None or self.c.timings.ready < b.crash.after):
+            # Runs that crash die a little sooner or later each: pods turned bad together do
+            # not crash, back off and restart in lockstep.
+            assert c.run is not None
+            crash_after = b.crash.after * self.c.jitter(f"crash/{c.run.id}/{ep}", 0.8, 1.25)
+            self._later(max(0.0, started + crash_after - now), self._crash, sim, c, ep)
+        if b.ready and (b.crash is None or self.c.timings.ready < crash_after):
             if not c.ready:
                 self._later(max(0.0, ready_at - now), self._ready, sim, c, ep)
         elif b.crash is None:
@@ -269,7 +211,8 @@ class Kubelet:
         c.state, c.ready = "terminated", False
         c.crashes += 1
         self._sync(sim)
-        self._later(self.c.timings.crash_display, self._backoff, sim, c, epoch)
+        seen = self.c.jitter(f"display/{c.run.id}", 0.0, 1.0)  # the kubelet's next sync
+        self._later(self.c.timings.crash_display + seen, self._backoff, sim, c, epoch)
 
     def _backoff(self, sim: PodSim, c: ContainerSim, epoch: int) -> None:
         if sim.gone or sim.deleting or c.epoch != epoch or sim.node_lost:
@@ -295,7 +238,9 @@ class Kubelet:
             c,
         )
         self._sync(sim)
-        self._later(max(0.0, c.run.finished + delay - self._t), self._restart, sim, c, epoch)
+        # The kubelet restarts it at its next pod sync after the back-off expires.
+        sync = self.c.jitter(f"restart/{c.run.id}", 0.0, 1.5)
+        self._later(max(0.0, c.run.finished + delay + sync - self._t), self._restart, sim, c, epoch)
 
     def _restart(self, sim: PodSim, c: ContainerSim, epoch: int) -> None:
         if sim.gone or sim.deleting or c.epoch != epoch or sim.node_lost:
@@ -371,7 +316,7 @@ class Kubelet:
                     self._remove(sim)
                     continue
                 if not sim.sandbox_ready:
-                    self._later(self.c.timings.pull, self._pulled, sim)
+                    self._later(self._pull_time(sim), self._pulled, sim)
                 for c in sim.containers:
                     if c.state == "running":
                         c.epoch += 1
@@ -403,90 +348,3 @@ class Kubelet:
         obj["status"] = self.status(sim)
         self.c.store.put("pods", obj)
         self.c.kick()
-
-    def _cond(
-        self, sim: PodSim, ctype: str, ok: bool, reason: str = "", msg: str = ""
-    ) -> dict[str, Any]:
-        status = "True" if ok else "False"
-        prev = sim.transitions.get(ctype)
-        if prev is None or prev[0] != status:
-            sim.transitions[ctype] = (status, self._t if prev else (sim.scheduled_at or self._t))
-        out: dict[str, Any] = {
-            "type": ctype,
-            "status": status,
-            "lastProbeTime": None,
-            "lastTransitionTime": self._ts(sim.transitions[ctype][1]),
-        }
-        if not ok and reason:
-            out["reason"], out["message"] = reason, msg
-        return out
-
-    def status(self, sim: PodSim) -> dict[str, Any]:
-        st: dict[str, Any] = {"phase": sim.phase}
-        if sim.node is None:
-            if sim.unschedulable:
-                st["conditions"] = [
-                    self._cond(sim, "PodScheduled", False, "Unschedulable", sim.unschedulable)
-                ]
-            st["qosClass"] = "Burstable"
-            return st
-        unready = [c.name for c in sorted(sim.containers, key=lambda c: c.name) if not c.ready]
-        msg = f"containers with unready status: [{' '.join(unready)}]"
-        ready = sim.ready
-        st["conditions"] = [
-            self._cond(sim, "PodReadyToStartContainers", sim.sandbox_ready),
-            self._cond(sim, "Initialized", True),
-            self._cond(sim, "Ready", ready, "ContainersNotReady", msg),
-            self._cond(sim, "ContainersReady", ready, "ContainersNotReady", msg),
-            self._cond(sim, "PodScheduled", True),
-        ]
-        st["hostIP"] = sim.host_ip
-        st["hostIPs"] = [{"ip": sim.host_ip}]
-        if sim.sandbox_ready:
-            st["podIP"] = sim.ip
-            st["podIPs"] = [{"ip": sim.ip}]
-        st["startTime"] = self._ts(sim.scheduled_at)
-        st["containerStatuses"] = [
-            self._container_status(c) for c in sorted(sim.containers, key=lambda c: c.name)
-        ]
-        st["qosClass"] = "Burstable"
-        if sim.node_lost and sim.deleting:
-            st["reason"] = "NodeLost"
-            st["message"] = f"Node {sim.node} which was running pod {sim.name} is unresponsive"
-        return st
-
-    def _terminated(self, r: Run) -> dict[str, Any]:
-        return {
-            "terminated": {
-                "exitCode": r.exit_code,
-                "reason": r.reason,
-                "startedAt": self._ts(r.started),
-                "finishedAt": self._ts(r.finished),
-                "containerID": f"containerd://{r.id}",
-            }
-        }
-
-    def _container_status(self, c: ContainerSim) -> dict[str, Any]:
-        repo = c.image.rsplit(":", 1)[0]
-        digest = hashlib.sha256(c.image.encode()).hexdigest()
-        out: dict[str, Any] = {"name": c.name, "image": c.image, "imageID": ""}
-        if c.state == "waiting":
-            w: dict[str, Any] = {"reason": c.waiting_reason}
-            if c.waiting_message:
-                w["message"] = c.waiting_message
-            state: dict[str, Any] = {"waiting": w}
-        elif c.state == "running":
-            assert c.run is not None
-            state = {"running": {"startedAt": self._ts(c.run.started)}}
-        else:
-            assert c.run is not None
-            state = self._terminated(c.run)
-        if c.run is not None:
-            out["imageID"] = f"{repo}@sha256:{digest}"
-            out["containerID"] = f"containerd://{c.run.id}"
-        out["state"] = state
-        out["lastState"] = self._terminated(c.last) if c.last else {}
-        out["ready"] = c.ready
-        out["restartCount"] = c.restarts
-        out["started"] = c.state == "running"
-        return out

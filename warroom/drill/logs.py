@@ -43,6 +43,11 @@ def _fmt(line: str, values: dict[str, str]) -> str:
     return string.Template(line).safe_substitute(values)
 
 
+def _spread(seed: str, key: str, width: float) -> float:
+    """A deterministic offset in [0, width) for one line of one run."""
+    return random.Random(zlib.crc32(f"{seed}/at/{key}".encode())).uniform(0.0, width)
+
+
 def run_lines(
     profile: LogProfile | None,
     *,
@@ -68,11 +73,15 @@ def run_lines(
     first = max(0, n_periodic - MAX_LINES)
     if first == 0:
         for i, tmpl in enumerate(profile.startup):
-            t = start + 0.05 * i
+            # a few milliseconds apart, never the same few twice (the seed names the run)
+            t = start + 0.05 * i + _spread(seed, f"s{i}", 0.04)
             if t <= end:
                 emit(t, tmpl, f"s{i}")
     for k in range(first, n_periodic):
-        t = start + 0.5 + k * profile.every
+        # requests do not arrive on a metronome: each line lands somewhere in its slot
+        t = start + 0.5 + k * profile.every + _spread(seed, f"p{k}", 0.4 * profile.every)
+        if t > end:
+            break
         rng = random.Random(zlib.crc32(f"{seed}/pick{k}".encode()))
         emit(t, profile.lines[rng.randrange(len(profile.lines))], f"p{k}")
     if crashed:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import random
+import uuid
 from typing import Any
 
 from warroom.drill.scenario import ContainerSpec, NodeSpec, Workload
@@ -95,7 +97,10 @@ def namespace(name: str, created: str) -> dict[str, Any]:
     }
 
 
-def node(n: NodeSpec, index: int, created: str, ready_since: str) -> dict[str, Any]:
+def node(
+    n: NodeSpec, index: int, created: str, ready_since: str, ids: random.Random
+) -> dict[str, Any]:
+    """A node as its kubelet reports it; `ids` draws its machine, system and boot ids."""
     labels = {
         "beta.kubernetes.io/arch": "amd64",
         "beta.kubernetes.io/os": "linux",
@@ -118,6 +123,10 @@ def node(n: NodeSpec, index: int, created: str, ready_since: str) -> dict[str, A
             "capacity": {"cpu": "4", "memory": "16092892Ki", "pods": "58"},
             "conditions": node_conditions(True, ready_since),
             "nodeInfo": {
+                "machineID": f"{ids.getrandbits(128):032x}",
+                # an EC2 instance's SMBIOS UUID starts with "ec2"
+                "systemUUID": "ec2" + str(uuid.UUID(int=ids.getrandbits(128), version=4))[3:],
+                "bootID": str(uuid.UUID(int=ids.getrandbits(128), version=4)),
                 "architecture": "amd64",
                 "containerRuntimeVersion": "containerd://1.7.11",
                 "kernelVersion": "6.1.72-96.166.amzn2023.x86_64",

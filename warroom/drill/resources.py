@@ -1,4 +1,8 @@
-"""The resource types the drill API server serves, with what discovery says about them."""
+"""The resource types the drill API server serves, with what discovery says about them.
+
+Groups are listed in the order a real API server lists them; every version is v1. Review kinds
+(SelfSubjectAccessReview, SelfSubjectRulesReview) are create-only and never stored.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,34 @@ from dataclasses import dataclass
 from typing import Any
 
 READ = ("get", "list", "watch")
+AUTHZ = "authorization.k8s.io"
+GROUPS = ("", "apps", AUTHZ, "policy", "discovery.k8s.io")
+# The Go package each group's types live in: io.k8s.api.<package>.v1.<Kind> in the OpenAPI.
+PACKAGE = {
+    "": "core",
+    "apps": "apps",
+    AUTHZ: "authorization",
+    "policy": "policy",
+    "discovery.k8s.io": "discovery",
+    "autoscaling": "autoscaling",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Sub:
+    """A subresource: its kind (and group) and the verbs it takes."""
+
+    kind: str
+    group: str | None  # None: the parent's group
+    verbs: tuple[str, ...]
+
+
+SUBRESOURCES = {
+    "log": Sub("Pod", None, ("get",)),
+    "status": Sub("", None, ("get", "patch", "update")),  # "": the parent's kind
+    "scale": Sub("Scale", "autoscaling", ("get", "patch", "update")),
+    "eviction": Sub("Eviction", "policy", ("create",)),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +52,7 @@ class Resource:
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     subresources: tuple[str, ...] = ()
+    stored: bool = True  # False: a review, answered and forgotten
 
     @property
     def version(self) -> str:
@@ -33,6 +66,17 @@ class Resource:
     def group_resource(self) -> str:
         """As RBAC messages spell it: `pods`, `deployments.apps`."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def definition(self) -> str:
+        """The OpenAPI definition name of its kind."""
+        return f"io.k8s.api.{PACKAGE[self.group]}.v1.{self.kind}"
+
+
+def sub_kind(res: Resource, sub: str) -> tuple[str, str]:
+    """(group, kind) of a subresource's body."""
+    s = SUBRESOURCES[sub]
+    return (res.group if s.group is None else s.group), (s.kind or res.kind)
 
 
 _META = frozenset({"metadata.name", "metadata.namespace"})
@@ -80,7 +124,7 @@ RESOURCES: dict[str, Resource] = {
             },
             ("po",),
             ("all",),
-            ("log", "status"),
+            ("eviction", "log", "status"),
         ),
         Resource(
             "events",
@@ -105,6 +149,19 @@ RESOURCES: dict[str, Resource] = {
             },
             ("ev",),
         ),
+        Resource(
+            "services",
+            "service",
+            "Service",
+            "",
+            True,
+            READ,
+            _META,
+            ("svc",),
+            ("all",),
+            ("status",),
+        ),
+        Resource("endpoints", "endpoints", "Endpoints", "", True, READ, _META, ("ep",)),
         Resource(
             "deployments",
             "deployment",
@@ -153,10 +210,66 @@ RESOURCES: dict[str, Resource] = {
             ("all",),
             ("status",),
         ),
+        Resource(
+            "controllerrevisions",
+            "controllerrevision",
+            "ControllerRevision",
+            "apps",
+            True,
+            READ,
+            _META,
+        ),
+        Resource(
+            "selfsubjectaccessreviews",
+            "selfsubjectaccessreview",
+            "SelfSubjectAccessReview",
+            AUTHZ,
+            False,
+            ("create",),
+            frozenset(),
+            stored=False,
+        ),
+        Resource(
+            "selfsubjectrulesreviews",
+            "selfsubjectrulesreview",
+            "SelfSubjectRulesReview",
+            AUTHZ,
+            False,
+            ("create",),
+            frozenset(),
+            stored=False,
+        ),
+        Resource(
+            "poddisruptionbudgets",
+            "poddisruptionbudget",
+            "PodDisruptionBudget",
+            "policy",
+            True,
+            READ,
+            _META,
+            ("pdb",),
+            (),
+            ("status",),
+        ),
+        Resource(
+            "endpointslices",
+            "endpointslice",
+            "EndpointSlice",
+            "discovery.k8s.io",
+            True,
+            READ,
+            _META,
+        ),
     )
 }
 
 BY_KIND = {r.kind: r for r in RESOURCES.values()}
+STORED = tuple(r.plural for r in RESOURCES.values() if r.stored)
+
+
+def find(group: str, plural: str) -> Resource | None:
+    res = RESOURCES.get(plural)
+    return res if res is not None and res.group == group else None
 
 
 def field_values(res: Resource, obj: dict[str, Any]) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from typing import Any
 
 Matcher = Callable[[Mapping[str, str]], bool]
 
@@ -81,3 +82,25 @@ def field_matcher(selector: str | None, supported: frozenset[str] | set[str]) ->
         else:
             reqs.append(lambda f, k=key, v=val: f.get(k, "") == v)
     return lambda f: all(r(f) for r in reqs)
+
+
+def selector_matcher(selector: dict[str, Any] | None) -> Matcher:
+    """A metav1.LabelSelector (matchLabels and matchExpressions); None matches nothing."""
+    if selector is None:
+        return lambda _labels: False
+    reqs: list[Matcher] = []
+    for k, v in dict(selector.get("matchLabels") or {}).items():
+        reqs.append(lambda lb, k=k, v=v: lb.get(k) == v)
+    for e in selector.get("matchExpressions") or []:
+        key, op, values = e.get("key"), e.get("operator"), set(e.get("values") or [])
+        if op == "In":
+            reqs.append(lambda lb, k=key, vs=values: lb.get(k) in vs)
+        elif op == "NotIn":
+            reqs.append(lambda lb, k=key, vs=values: lb.get(k) not in vs)
+        elif op == "Exists":
+            reqs.append(lambda lb, k=key: k in lb)
+        elif op == "DoesNotExist":
+            reqs.append(lambda lb, k=key: k not in lb)
+        else:
+            raise SelectorError(f"{op!r} is not a valid label selector operator")
+    return lambda lb: all(r(lb) for r in reqs)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from warroom.drill.resources import RESOURCES, Resource, field_values
+from warroom.drill.resources import RESOURCES, STORED, Resource, field_values
 from warroom.drill.selectors import Matcher
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped
@@ -104,7 +104,7 @@ class ObjectStore:
         self._now = now
         self._new_uid = new_uid or (lambda: str(uuid.uuid4()))
         self._rv = 0
-        self._objs: dict[str, dict[Key, Entry]] = {r: {} for r in RESOURCES}
+        self._objs: dict[str, dict[Key, Entry]] = {r: {} for r in STORED}
         self._history: deque[Change] = deque(maxlen=max(1, history_size))
         self._compacted = 0  # highest resourceVersion no longer in history
         self._watches: set[Watch] = set()
@@ -131,6 +131,10 @@ class ObjectStore:
         objs = self._objs[resource]
         keys = sorted(k for k in objs if namespace is None or k[0] == namespace)
         return [objs[k] for k in keys]
+
+    def unsorted(self, resource: str) -> list[Entry]:
+        """Every entry of a resource, in no particular order (no sort: for scans)."""
+        return list(self._objs[resource].values())
 
     def objects(self, resource: str, namespace: str | None = None) -> list[dict[str, Any]]:
         return [e.obj for e in self.entries(resource, namespace)]

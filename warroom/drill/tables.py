@@ -6,47 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from warroom.drill.table_cells import AGE, NAME, age, col, doc
+from warroom.drill.table_cells import human_duration as human_duration  # re-exported
+from warroom.drill.tables_services import SERVICE_COLUMNS
+
 Row = Callable[[dict[str, Any], datetime], list[Any]]
-
-
-def parse_ts(s: str | None) -> datetime | None:
-    if not s:
-        return None
-    return datetime.fromisoformat(s.replace("Z", "+00:00"))
-
-
-def human_duration(seconds: float) -> str:
-    """k8s.io/apimachinery duration.HumanDuration."""
-    s = int(seconds)
-    if s < -1:
-        return "<invalid>"
-    if s < 0:
-        return "0s"
-    if s < 120:
-        return f"{s}s"
-    m = s // 60
-    if m < 10:
-        return f"{m}m{s % 60}s" if s % 60 else f"{m}m"
-    if m < 180:
-        return f"{m}m"
-    h = s // 3600
-    if h < 8:
-        return f"{h}h{m % 60}m" if m % 60 else f"{h}h"
-    if h < 48:
-        return f"{h}h"
-    if h < 24 * 8:
-        return f"{h // 24}d{h % 24}h" if h % 24 else f"{h // 24}d"
-    if h < 24 * 365 * 2:
-        return f"{h // 24}d"
-    if h < 24 * 365 * 8:
-        dy = (h // 24) % 365
-        return f"{h // 24 // 365}y{dy}d" if dy else f"{h // 24 // 365}y"
-    return f"{h // 24 // 365}y"
-
-
-def age(ts: str | None, now: datetime) -> str:
-    t = parse_ts(ts)
-    return "<unknown>" if t is None else human_duration((now - t).total_seconds())
 
 
 def pod_status(pod: dict[str, Any]) -> tuple[str, int, int, int, str]:
@@ -233,54 +197,35 @@ def _event_row(e: dict[str, Any], now: datetime) -> list[Any]:
     ]
 
 
-def _col(
-    name: str, typ: str = "string", priority: int = 0, fmt: str = "", desc: str = ""
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "type": typ,
-        "format": fmt,
-        "description": desc or name,
-        "priority": priority,
-    }
-
-
-_NAME = _col("Name", fmt="name", desc="Name must be unique within a namespace.")
-_AGE = _col(
-    "Age",
-    desc="CreationTimestamp is a timestamp representing the server time when this object was "
-    "created.",
-)
-
 COLUMNS: dict[str, tuple[list[dict[str, Any]], Row]] = {
     "pods": (
         [
-            _NAME,
-            _col("Ready", desc="The aggregate readiness state of this pod for accepting traffic."),
-            _col("Status", desc="The aggregate status of the containers in this pod."),
-            _col(
+            NAME,
+            col("Ready", desc="The aggregate readiness state of this pod for accepting traffic."),
+            col("Status", desc="The aggregate status of the containers in this pod."),
+            col(
                 "Restarts",
                 desc="The number of times the containers in this pod have been restarted and "
                 "when the last container in this pod has restarted.",
             ),
-            _AGE,
-            _col(
+            AGE,
+            col(
                 "IP",
                 priority=1,
                 desc="IP address allocated to the pod. Routable at least within the cluster. "
                 "Empty if not yet allocated.",
             ),
-            _col(
+            col(
                 "Node",
                 priority=1,
                 desc="NodeName is a request to schedule this pod onto a specific node.",
             ),
-            _col(
+            col(
                 "Nominated Node",
                 priority=1,
                 desc="nominatedNodeName is set only when this pod preempts other pods on the node.",
             ),
-            _col(
+            col(
                 "Readiness Gates",
                 priority=1,
                 desc="If specified, all readiness gates will be evaluated for pod readiness.",
@@ -290,24 +235,24 @@ COLUMNS: dict[str, tuple[list[dict[str, Any]], Row]] = {
     ),
     "deployments": (
         [
-            _NAME,
-            _col("Ready", desc="Number of the pod with ready state"),
-            _col(
+            NAME,
+            col("Ready", desc="Number of the pod with ready state"),
+            col(
                 "Up-to-date",
                 "integer",
                 desc="Total number of non-terminated pods targeted by this deployment that have "
                 "the desired template spec.",
             ),
-            _col(
+            col(
                 "Available",
                 "integer",
                 desc="Total number of available pods (ready for at least minReadySeconds) "
                 "targeted by this deployment.",
             ),
-            _AGE,
-            _col("Containers", priority=1, desc="Names of each container in the template."),
-            _col("Images", priority=1, desc="Images referenced by each container in the template."),
-            _col(
+            AGE,
+            col("Containers", priority=1, desc="Names of each container in the template."),
+            col("Images", priority=1, desc="Images referenced by each container in the template."),
+            col(
                 "Selector",
                 priority=1,
                 desc="Label query over pods that should match the replicas count.",
@@ -317,18 +262,18 @@ COLUMNS: dict[str, tuple[list[dict[str, Any]], Row]] = {
     ),
     "replicasets": (
         [
-            _NAME,
-            _col("Desired", "integer", desc="Replicas is the number of desired replicas."),
-            _col(
+            NAME,
+            col("Desired", "integer", desc="Replicas is the number of desired replicas."),
+            col(
                 "Current",
                 "integer",
                 desc="Replicas is the most recently observed number of replicas.",
             ),
-            _col("Ready", "integer", desc="The number of ready replicas for this replica set."),
-            _AGE,
-            _col("Containers", priority=1, desc="Names of each container in the template."),
-            _col("Images", priority=1, desc="Images referenced by each container in the template."),
-            _col(
+            col("Ready", "integer", desc="The number of ready replicas for this replica set."),
+            AGE,
+            col("Containers", priority=1, desc="Names of each container in the template."),
+            col("Images", priority=1, desc="Images referenced by each container in the template."),
+            col(
                 "Selector",
                 priority=1,
                 desc="Selector is a label query over pods that should match the replica count.",
@@ -338,65 +283,116 @@ COLUMNS: dict[str, tuple[list[dict[str, Any]], Row]] = {
     ),
     "statefulsets": (
         [
-            _NAME,
-            _col("Ready", desc="Number of the pod with ready state"),
-            _AGE,
-            _col("Containers", priority=1, desc="Names of each container in the template."),
-            _col("Images", priority=1, desc="Images referenced by each container in the template."),
+            NAME,
+            col("Ready", desc="Number of the pod with ready state"),
+            AGE,
+            col("Containers", priority=1, desc="Names of each container in the template."),
+            col("Images", priority=1, desc="Images referenced by each container in the template."),
         ],
         _sts_row,
     ),
     "daemonsets": (
         [
-            _NAME,
-            _col("Desired", "integer"),
-            _col("Current", "integer"),
-            _col("Ready", "integer"),
-            _col("Up-to-date", "integer"),
-            _col("Available", "integer"),
-            _col("Node Selector"),
-            _AGE,
-            _col("Containers", priority=1),
-            _col("Images", priority=1),
-            _col("Selector", priority=1),
+            NAME,
+            col("Desired", "integer"),
+            col("Current", "integer"),
+            col("Ready", "integer"),
+            col("Up-to-date", "integer"),
+            col("Available", "integer"),
+            col("Node Selector"),
+            AGE,
+            col("Containers", priority=1),
+            col("Images", priority=1),
+            col("Selector", priority=1),
         ],
         _ds_row,
     ),
     "nodes": (
         [
-            _NAME,
-            _col("Status", desc="The status of the node"),
-            _col("Roles", desc="The roles of the node"),
-            _AGE,
-            _col("Version", desc="Kubelet Version reported by the node."),
-            _col("Internal-IP", priority=1),
-            _col("External-IP", priority=1),
-            _col("OS-Image", priority=1),
-            _col("Kernel-Version", priority=1),
-            _col("Container-Runtime", priority=1),
+            NAME,
+            col("Status", desc="The status of the node"),
+            col("Roles", desc="The roles of the node"),
+            AGE,
+            col("Version", desc="Kubelet Version reported by the node."),
+            col("Internal-IP", priority=1),
+            col("External-IP", priority=1),
+            col("OS-Image", priority=1),
+            col("Kernel-Version", priority=1),
+            col("Container-Runtime", priority=1),
         ],
         _node_row,
     ),
     "namespaces": (
-        [_NAME, _col("Status", desc="The status of the namespace"), _AGE],
+        [NAME, col("Status", desc="The status of the namespace"), AGE],
         _ns_row,
     ),
     "events": (
         [
-            _col("Last Seen"),
-            _col("Type"),
-            _col("Reason"),
-            _col("Object"),
-            _col("Subobject", priority=1),
-            _col("Source", priority=1),
-            _col("Message"),
-            _col("First Seen", priority=1),
-            _col("Count", "integer", priority=1),
-            _col("Name", priority=1, fmt="name"),
+            col("Last Seen"),
+            col("Type"),
+            col("Reason"),
+            col("Object"),
+            col("Subobject", priority=1),
+            col("Source", priority=1),
+            col("Message"),
+            col("First Seen", priority=1),
+            col("Count", "integer", priority=1),
+            col("Name", priority=1, fmt="name"),
         ],
         _event_row,
     ),
 }
+
+
+def _pdb_row(p: dict[str, Any], now: datetime) -> list[Any]:
+    spec = p.get("spec") or {}
+    return [
+        p["metadata"]["name"],
+        str(spec["minAvailable"]) if spec.get("minAvailable") is not None else "N/A",
+        str(spec["maxUnavailable"]) if spec.get("maxUnavailable") is not None else "N/A",
+        (p.get("status") or {}).get("disruptionsAllowed", 0),
+        age(p["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+def _revision_row(r: dict[str, Any], now: datetime) -> list[Any]:
+    ref = next((o for o in r["metadata"].get("ownerReferences") or [] if o.get("controller")), None)
+    controller = "<none>"
+    if ref is not None:
+        group = ref.get("apiVersion", "").rpartition("/")[0]
+        controller = f"{ref['kind'].lower()}{'.' + group if group else ''}/{ref['name']}"
+    return [
+        r["metadata"]["name"],
+        controller,
+        r.get("revision", 0),
+        age(r["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+COLUMNS.update(SERVICE_COLUMNS)
+COLUMNS["poddisruptionbudgets"] = (
+    [
+        NAME,
+        col("Min Available", desc="The minimum number of pods that must be available."),
+        col("Max Unavailable", desc="The maximum number of pods that may be unavailable."),
+        col(
+            "Allowed Disruptions",
+            "integer",
+            desc="Calculated number of pods that may be disrupted at this time.",
+        ),
+        AGE,
+    ],
+    _pdb_row,
+)
+COLUMNS["controllerrevisions"] = (
+    [
+        NAME,
+        col("Controller", desc="Controller of the object"),
+        col("Revision", desc=doc("io.k8s.api.apps.v1.ControllerRevision", "revision")),
+        AGE,
+    ],
+    _revision_row,
+)
 
 
 def partial_meta(obj: dict[str, Any]) -> dict[str, Any]:

@@ -147,6 +147,8 @@ class DrillWorld:
                 log.warning("drill API server without TLS (kubectl will not send tokens): %s", e)
         ctx = self.cert.server_context() if self.cert else None
         self.kube_url = self.kube.url = await self._serve(self.kube.app(), ctx)
+        # the `kubernetes` Service's endpoint is this API server, as on a real cluster
+        self.cluster.endpoints.set_apiserver(*self.addresses[-1])
         if self.prometheus == "real":
             await self._serve_real_prometheus()
         else:
