@@ -145,7 +145,9 @@ def test_due_times_follow_a_severity_change_in_the_export(declare, clock, settin
     clock.advance(minutes=4)
     room.change_severity("P1", "errors spreading")
     p1 = settings.policy("P1").respond_within
-    exported = {i["id"]: i["due_at"] for i in json.loads(to_json(room.events))["incident"]["checklist"]}
+    exported = {
+        i["id"]: i["due_at"] for i in json.loads(to_json(room.events))["incident"]["checklist"]
+    }
     expected = (declared + p1).isoformat(timespec="milliseconds")
     assert exported["ic-assigned"] == expected
     assert project(room.events).checklist["ic-assigned"].due_at == declared + p1
