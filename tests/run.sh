@@ -8,6 +8,10 @@ need_apt=()
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+# PostgreSQL (initdb, pg_ctl: the tests start their own server) and a headless Chromium for
+# the web page (driven by Playwright; never a downloaded browser).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
 if ((${#need_apt[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

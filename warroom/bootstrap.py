@@ -15,7 +15,12 @@ from typing import Any
 from warroom.errors import UsageError, WarroomError
 from warroom.room import WarRoom
 from warroom.settings import Settings, SettingsError, load_settings
-from warroom.store import DamagedIncident, IncidentNotFound, IncidentRepository, IncidentStore
+from warroom.store import (
+    IncidentNotFound,
+    IncidentRepository,
+    IncidentStore,
+    StoreError,
+)
 from warroom.store import open_repository as _open_repository
 
 log = logging.getLogger("warroom")
@@ -60,8 +65,16 @@ def setup_logging(settings: Settings) -> None:
     log.setLevel(getattr(logging, level, logging.INFO))
 
 
-def repository(settings: Settings) -> IncidentRepository:
-    return _open_repository(settings.data_dir)
+def repository(settings: Settings, backend: str | None = None) -> IncidentRepository:
+    """The incidents of the configured store (or of `backend`, for `warroom store copy`)."""
+    st = settings.store
+    backend = backend or st.backend
+    if backend == "postgres" and not st.dsn:
+        raise UsageError("postgres needs a DSN: set $WARROOM_PG_DSN or store.dsn_file")
+    try:
+        return _open_repository(settings.data_dir, backend, st.dsn, st.spool_dir)
+    except StoreError as exc:
+        raise WarroomError(str(exc)) from None
 
 
 def open_store(
@@ -74,8 +87,9 @@ def open_store(
     try:
         return (repo or repository(settings)).open(incident_id, read_only=read_only)
     except IncidentNotFound:
-        raise WarroomError(f"no incident {incident_id!r} in {settings.incidents_dir}") from None
-    except DamagedIncident as exc:
+        where = settings.incidents_dir if settings.store.backend == "tinydb" else "the database"
+        raise WarroomError(f"no incident {incident_id!r} in {where}") from None
+    except StoreError as exc:  # damaged, or the database unreachable
         raise WarroomError(str(exc)) from None
     except ValueError as exc:  # the store's message names the id and the rule
         raise WarroomError(str(exc)) from None

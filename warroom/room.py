@@ -61,6 +61,8 @@ class WarRoom:
         self._events: list[Event] = []
         # The console reads and writes from worker threads; one lock keeps state and store in step.
         self._lock = threading.RLock()
+        self.generation = 0  # bumped when the timeline was folded again from the start
+        self._store_generation = store.link().generation
         self._fold(store.events())
         # The store hands out events once through refresh(); start from what we have now.
         store.refresh()
@@ -81,9 +83,22 @@ class WarRoom:
     def refresh(self) -> list[Event]:
         """Fold in events written by anyone (this process or another) since the last look."""
         with self._lock:
-            new = [e for e in self.store.refresh() if e.seq > self.state.last_seq]
+            fresh = self.store.refresh()
+            if self.store.link().generation != self._store_generation:
+                return self._refold()
+            new = [e for e in fresh if e.seq > self.state.last_seq]
             self._fold(new)
             return new
+
+    def _refold(self) -> list[Event]:
+        """The store replaced events we folded (a spool replayed at its final place in the
+        chain): fold the whole timeline again. `generation` tells the screens to redraw."""
+        self._store_generation = self.store.link().generation
+        self.state = IncidentState(incident_id=self.store.incident_id)
+        self._events = []
+        self._fold(self.store.events())
+        self.generation += 1
+        return list(self._events)
 
     def _fold(self, events: list[Event]) -> None:
         for ev in events:

@@ -49,6 +49,14 @@ class HeaderData:
     undelivered: int = 0
     warn_before: timedelta = timedelta(minutes=5)
     note: str = ""  # e.g. "suggest P1: error ratio > 5% for 2m (press S)"
+    offline_since: datetime | None = None  # the shared database is out of reach since then
+    spooled: int = 0  # events written to the local spool meanwhile
+
+
+def offline_text(since: datetime, spooled: int) -> Text:
+    s = "" if spooled == 1 else "s"
+    when = since.strftime("%H:%M:%S UTC")
+    return Text(f"offline since {when}, {spooled} event{s} spooled", style="bold white on red")
 
 
 def countdown(label: str, due: datetime, now: datetime, warn: timedelta) -> Text:
@@ -110,6 +118,8 @@ class IncidentHeader(Widget):
 
         line3 = Text()
         clocks: list[Text] = []
+        if d.offline_since:
+            clocks.append(offline_text(d.offline_since, d.spooled))
         if d.next_update_at:
             clocks.append(countdown("next update", d.next_update_at, now, d.warn_before))
         if d.respond_by:

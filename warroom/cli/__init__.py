@@ -25,8 +25,14 @@ def _drill(args: argparse.Namespace) -> int:
     return run_drill(args, started=_T0)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from warroom.cli.serve import serve
+
+    return serve(args)
+
+
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from warroom.cli import incident, records
+    from warroom.cli import incident, records, store
 
     return {
         "run": _run,
@@ -43,6 +49,9 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "export": records.export,
         "verify": records.verify,
         "evidence": records.evidence,
+        "stats": store.stats,
+        "store": store.store,
+        "serve": _serve,
     }
 
 
@@ -51,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from warroom.errors import EXIT_FAIL, EXIT_USAGE, WarroomError
     from warroom.playbooks import PlaybookError
     from warroom.room import RoomError
+    from warroom.store import StoreError
 
     args = build_parser().parse_args(argv)
     verb = args.verb or "run"
@@ -62,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except PlaybookError as exc:
         print(f"warroom: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except RoomError as exc:
+    except (RoomError, StoreError) as exc:
         print(f"warroom: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:

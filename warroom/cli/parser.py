@@ -1,5 +1,5 @@
 """The command line: `warroom [run] | declare | note | ack | status | severity | role |
-resolve | update | list | export | verify | evidence | drill`."""
+resolve | update | list | stats | export | verify | evidence | store | serve | drill`."""
 
 from __future__ import annotations
 
@@ -107,6 +107,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("evidence", "list an incident's evidence bundles with their hashes")
     p.add_argument("incident", metavar="ID")
+
+    p = verb("stats", "counts and medians (MTTA, MTTR) over every incident of the store")
+
+    p = verb("store", "the incident store: migrate the PostgreSQL schema, copy an incident")
+    store_sub = p.add_subparsers(dest="store_verb", metavar="ACTION", required=True)
+    q = store_sub.add_parser("migrate", help="apply the missing PostgreSQL schema versions")
+    common_options(q, sub=True)
+    q = store_sub.add_parser(
+        "copy", help="copy an incident to the other backend, chain intact, verified on arrival"
+    )
+    common_options(q, sub=True)
+    q.add_argument("incident", metavar="ID")
+    q.add_argument("--to", choices=("postgres", "tinydb"), required=True)
+
+    p = verb("serve", "a read-only web page per incident for stakeholders (token required)")
+    p.add_argument("--host", help="address to bind (default: serve.host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: serve.port, 8040; 0: any free)")
 
     p = verb("drill", "run a simulated incident against a loopback cluster")
     p.add_argument("scenario", nargs="?", default=None)

@@ -85,6 +85,7 @@ class WarRoomApp(App[int]):
         self.poll_sources = poll_sources  # tests with fixed data feed snapshots themselves
         self.world = world  # a drill's DrillHandle, or None
         self._first_frame_logged = False
+        self._link: Any = None  # the store's link as the header last showed it
         main = self.main = MainScreen(clock, read_only=read_only, on_ready=self._screen_ready)
         s = self.session
         self.view = IncidentView(s, main.header, main.timeline, main.checklist)
@@ -195,7 +196,12 @@ class WarRoomApp(App[int]):
 
     def _refresh_room(self) -> None:
         room = self.session.room
-        if room is not None and room.refresh():
+        if room is None:
+            return
+        new = room.refresh()
+        link = room.store.link()  # the header says when the shared database is away
+        if new or link != self._link:
+            self._link = link
             self.post_message(TimelineChanged())
 
     def timeline_changed(self) -> None:

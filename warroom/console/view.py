@@ -28,6 +28,7 @@ class IncidentView:
         self.session = session
         self.header, self.timeline, self.checklist = header, timeline, checklist
         self._shown = 0  # events already handed to the timeline
+        self._generation = 0  # the room's, when the timeline was last started over
         # What other features add to the header (set by the app once they exist).
         self.note: Callable[[], str] = lambda: ""
         self.undelivered: Callable[[], int] = lambda: 0
@@ -35,6 +36,7 @@ class IncidentView:
     def restart(self) -> None:
         """Another incident: the timeline starts over from its first event."""
         self._shown = 0
+        self._generation = self.session.room.generation if self.session.room else 0
         self.timeline.clear_rows()
         self.sync()
 
@@ -42,6 +44,10 @@ class IncidentView:
         room = self.session.room
         if room is None:
             return
+        if room.generation != self._generation:  # the room folded its timeline again
+            self._generation = room.generation
+            self._shown = 0
+            self.timeline.clear_rows()
         events = room.events
         new = events[self._shown :]
         self._shown = len(events)
@@ -80,6 +86,7 @@ class IncidentView:
         settings = self.session.settings
         unacked = st.acked_at is None and not st.resolved
         declared = st.declared_at
+        link = room.store.link()
         data = HeaderData(
             incident_id=st.incident_id or room.incident_id,
             title=st.title,
@@ -101,6 +108,8 @@ class IncidentView:
             warn_before=settings.warn_before,
             note=self.note(),
             undelivered=self.undelivered(),
+            offline_since=link.offline_since,
+            spooled=link.spooled,
         )
         self.header.show(data)
 

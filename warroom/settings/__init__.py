@@ -88,6 +88,25 @@ class EvidenceSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """[store]: where incidents live. The DSN (it carries a password) is read from the
+    environment variable named by dsn_env, or from dsn_file; never from the settings file."""
+
+    backend: str = "tinydb"  # or "postgres"
+    dsn: str | None = None
+    spool_dir: Path | None = None  # postgres: local journal while the database is away
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """[serve]: the read-only web page for stakeholders (`warroom serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8040
+    token: str | None = None  # $WARROOM_SERVE_TOKEN or serve.token_file
+
+
+@dataclass(frozen=True)
 class Settings:
     source: str  # the file that was read, or DEFAULTS_NAME
     data_dir: Path
@@ -108,6 +127,8 @@ class Settings:
     templates_dir: Path | None = None
     health: HealthConfig = field(default_factory=HealthConfig)
     destinations: tuple[Destination, ...] = ()
+    store: StoreSettings = field(default_factory=StoreSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
     raw: dict[str, Any] = field(default_factory=dict)  # the merged TOML, as read
 
     def policy(self, severity: Severity | str) -> SeverityPolicy:
@@ -310,6 +331,7 @@ def _build(
     except NotifyConfigError as exc:
         raise SettingsError(str(exc)) from None
 
+    store, serve = _store_and_serve(r, env)
     # Read whether or not a flag overrides them: they are valid keys of the file either way.
     file_dir, file_actor, file_ro = r.str_("data_dir"), r.str_("actor"), r.bool_("read_only", False)
     resolved_dir = data_dir or file_dir
@@ -345,10 +367,64 @@ def _build(
         templates_dir=opt_path("templates_dir"),
         health=health,
         destinations=tuple(destinations),
+        store=store,
+        serve=serve,
         raw=data,
     )
     refuse_unknown(user, r)
     return settings
+
+
+BACKENDS = ("tinydb", "postgres")
+
+
+def _secret(
+    r: Reader, env: dict[str, str], env_key: str, default_env: str, file_key: str
+) -> str | None:
+    """A secret from the environment variable named at env_key, else from the file named at
+    file_key (first line); None when neither is set."""
+    name = r.str_(env_key, default_env) or default_env
+    path = r.str_(file_key)  # read either way: a valid key of the file even when unused
+    if env.get(name, "").strip():
+        return env[name].strip()
+    if not path:
+        return None
+    try:
+        lines = Path(path).expanduser().read_text(encoding="utf-8").strip().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise r.fail(file_key, f"cannot read {path}: {exc}") from None
+    if not lines or not lines[0].strip():
+        raise r.fail(file_key, f"{path} is empty")
+    return lines[0].strip()
+
+
+def _store_and_serve(r: Reader, env: dict[str, str]) -> tuple[StoreSettings, ServeSettings]:
+    for key in ("store.dsn", "serve.token"):
+        if r.get(key) is not None:
+            raise r.fail(
+                key,
+                "secrets never go in the settings file: use the environment "
+                f"variable ({key}_env) or a file ({key}_file)",
+            )
+    in_file = r.str_("store.backend", "tinydb") or "tinydb"
+    backend = env.get("WARROOM_STORE_BACKEND") or in_file
+    if backend not in BACKENDS:
+        raise r.fail("store.backend", f"unknown backend {backend!r}: use tinydb or postgres")
+    dsn = _secret(r, env, "store.dsn_env", "WARROOM_PG_DSN", "store.dsn_file")
+    if backend == "postgres" and not dsn:
+        name = r.str_("store.dsn_env", "WARROOM_PG_DSN")
+        raise r.fail("store.backend", f"postgres needs a DSN: set ${name} or store.dsn_file")
+    spool = r.str_("store.spool_dir")
+    port = r.whole("serve.port", 8040)
+    if port > 65535:
+        raise r.fail("serve.port", f"expected a port number up to 65535, got {port}")
+    serve = ServeSettings(
+        host=r.str_("serve.host", "127.0.0.1") or "127.0.0.1",
+        port=port,
+        token=_secret(r, env, "serve.token_env", "WARROOM_SERVE_TOKEN", "serve.token_file"),
+    )
+    store = StoreSettings(backend, dsn, Path(spool).expanduser() if spool else None)
+    return store, serve
 
 
 def _default_actor(env: dict[str, str]) -> str:

@@ -1,8 +1,9 @@
 """The store: an incident's hash-chained timeline and its side documents, behind two Protocols.
 
 The use cases (room, outbox, evidence, CLI, console) see only `IncidentStore` and
-`IncidentRepository`. TinyDB (tinydb.py, over journal.py) is the embedded single-host backend;
-`open_repository` picks the backend.
+`IncidentRepository`. TinyDB (tinydb.py, over journal.py) is the embedded single-host
+backend; PostgreSQL (postgres.py, pg_repository.py) the shared one for responders on several
+hosts; `open_repository` picks the backend.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from warroom.model import Event
 from warroom.store.chain import GENESIS, ChainReport, verify_chain
 from warroom.store.errors import DamagedIncident, IncidentNotFound, ReadOnlyStore, StoreError
 from warroom.store.ids import check_id
+from warroom.store.link import StoreLink
 
 __all__ = [
     "GENESIS",
@@ -27,6 +29,7 @@ __all__ = [
     "IncidentStore",
     "ReadOnlyStore",
     "StoreError",
+    "StoreLink",
     "check_id",
     "open_repository",
     "verify_chain",
@@ -82,6 +85,10 @@ class IncidentStore(Protocol):
 
     def verify(self) -> ChainReport: ...
 
+    def link(self) -> StoreLink:
+        """Whether the data is reachable now, and what waits to be written."""
+        ...
+
     def compact(self) -> None: ...
 
     def close(self) -> None: ...
@@ -115,8 +122,32 @@ class IncidentRepository(Protocol):
         """The newest unresolved incident (damaged ones skipped), or None."""
         ...
 
+    def restore(
+        self, incident_id: str, events: list[Event], docs: dict[str, dict[str, dict[str, Any]]]
+    ) -> IncidentStore:
+        """A new incident holding exactly these events (their hashes as they are) and side
+        documents (`warroom store copy`). FileExistsError if the id is taken."""
+        ...
 
-def open_repository(data_dir: Path | str) -> IncidentRepository:
+
+BACKENDS = ("tinydb", "postgres")
+
+
+def open_repository(
+    data_dir: Path | str,
+    backend: str = "tinydb",
+    dsn: str | None = None,
+    spool_dir: Path | None = None,
+) -> IncidentRepository:
+    """The incidents of a data dir (TinyDB), or of the database `dsn` names (PostgreSQL)."""
+    if backend == "postgres":
+        if not dsn:
+            raise StoreError("the postgres backend needs a DSN")
+        from warroom.store.pg_repository import PostgresRepository
+
+        return PostgresRepository(data_dir, dsn, spool_dir)
+    if backend != "tinydb":
+        raise StoreError(f"unknown store backend {backend!r}: use tinydb or postgres")
     from warroom.store.tinydb import TinyDBRepository
 
     return TinyDBRepository(data_dir)

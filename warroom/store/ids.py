@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -25,3 +27,14 @@ def check_id(incident_id: Any) -> str:
 def natural_key(incident_id: str) -> list[Any]:
     """INC-20261122-223605-2 sorts before INC-20261122-223605-10."""
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", incident_id)]
+
+
+def next_id(prefix: str, now: datetime, taken: Callable[[str], bool]) -> str:
+    """<prefix>-<UTC time>, with -2, -3... while `taken` says the id is in use."""
+    t = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    base = check_id(f"{prefix}-{t:%Y%m%d-%H%M%S}")
+    candidate, n = base, 1
+    while taken(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate

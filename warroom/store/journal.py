@@ -60,20 +60,37 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def parse_journal(chunk: bytes) -> tuple[list[Record], int, int]:
-    """(records, bytes consumed up to the last newline, complete lines that did not parse)."""
-    records: list[Record] = []
+def json_lines(chunk: bytes) -> tuple[list[Any], int, int]:
+    """(parsed complete lines, bytes consumed up to the last newline, lines that did not
+    parse). A last line without its newline (a torn write) is left unconsumed."""
+    parsed: list[Any] = []
     pos = damaged = 0
     while (nl := chunk.find(b"\n", pos)) >= 0:
         line, pos = chunk[pos:nl], nl + 1
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
+            parsed.append(json.loads(line))
+        except ValueError:
+            damaged += 1
+    return parsed, pos, damaged
+
+
+def parse_lines(chunk: bytes) -> list[dict[str, Any]]:
+    """The complete lines that are JSON objects (torn and damaged lines skipped)."""
+    return [x for x in json_lines(chunk)[0] if isinstance(x, dict)]
+
+
+def parse_journal(chunk: bytes) -> tuple[list[Record], int, int]:
+    """(records, bytes consumed up to the last newline, complete lines that did not parse)."""
+    records: list[Record] = []
+    lines, pos, damaged = json_lines(chunk)
+    for rec in lines:
+        try:
             table, doc_id, doc = rec["t"], str(rec["id"]), rec["doc"]
             if not isinstance(table, str) or not isinstance(doc, dict):
                 raise TypeError(table)
-        except (ValueError, KeyError, TypeError):
+        except (KeyError, TypeError):
             damaged += 1
             continue
         records.append((table, doc_id, doc))

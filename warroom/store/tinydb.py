@@ -16,7 +16,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,9 @@ from tinydb.table import Table
 from warroom.model import Event, event_hash, format_ts, incident_open, utcnow
 from warroom.store.chain import GENESIS, ChainReport, as_int, stored_order, verify_chain
 from warroom.store.errors import IncidentNotFound, ReadOnlyStore, StoreError
-from warroom.store.ids import SAFE_ID, check_id, natural_key
+from warroom.store.ids import SAFE_ID, check_id, natural_key, next_id
 from warroom.store.journal import JournalStorage, Record, fsync_dir
+from warroom.store.link import StoreLink
 
 EVENTS = "events"
 log = logging.getLogger(__name__)
@@ -254,6 +255,9 @@ class TinyDBStore:
             )
         return report
 
+    def link(self) -> StoreLink:
+        return StoreLink("tinydb")  # the files are always at hand
+
     # ----- closing -------------------------------------------------------------------------
     def compact(self) -> None:
         """Fold the journal into a new TinyDB file, atomically (done on close when worthwhile)."""
@@ -286,14 +290,7 @@ class TinyDBRepository:
         return any((self.dir / f"{incident_id}{ext}").exists() for ext in (".json", ".journal"))
 
     def new_id(self, prefix: str = "INC", now: datetime | None = None) -> str:
-        t = now or utcnow()
-        t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-        base = check_id(f"{prefix}-{t:%Y%m%d-%H%M%S}")
-        candidate, n = base, 1
-        while self._taken(candidate):
-            n += 1
-            candidate = f"{base}-{n}"
-        return candidate
+        return next_id(prefix, now or utcnow(), self._taken)
 
     def create(self, incident_id: str) -> TinyDBStore:
         """A new, empty incident. FileExistsError if the id is taken (O_EXCL: one of two
@@ -312,6 +309,20 @@ class TinyDBRepository:
             os.close(fd)
         fsync_dir(self.dir)
         return TinyDBStore(self.dir, incident_id)
+
+    def restore(
+        self, incident_id: str, events: list[Event], docs: dict[str, dict[str, dict[str, Any]]]
+    ) -> TinyDBStore:
+        """A new incident holding exactly these events (their hashes as they are) and side
+        documents: `warroom store copy`. FileExistsError if the id is taken."""
+        store = self.create(incident_id)
+        with store.storage.transaction():
+            for ev in events:
+                store.storage.put(EVENTS, str(ev.seq), ev.to_dict())
+            for table, keyed in docs.items():
+                for key, doc in keyed.items():
+                    store.storage.put(table, str(key), json.loads(json.dumps(doc)))
+        return store
 
     def open(self, incident_id: str, read_only: bool = False) -> TinyDBStore:
         check_id(incident_id)
