@@ -212,7 +212,10 @@ async def test_generic_webhook_payload_and_headers(
         "sent_at",
         "update_number",
         "drill",
+        "idempotency_key",  # the same on every attempt: a receiver can drop a retry
     }
+    assert body["idempotency_key"] == req.headers["Idempotency-Key"]
+    assert body["idempotency_key"].startswith(f"{store.incident_id}:")
     assert body["incident"] == store.incident_id
     assert body["title"] == "Checkout returns 502"
     assert (body["severity"], body["status"], body["update_number"]) == ("P1", "identified", 2)
