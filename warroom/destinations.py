@@ -130,7 +130,7 @@ def parse_destinations(
             if not isinstance(url, str) or not url.strip():
                 raise fail(f"{base}.url", f"missing (the {kind} webhook URL)")
             url = url.strip()
-            problem = _url_problem(url)
+            problem = url_problem(url)
             if problem:
                 # Never echo the URL itself: a half-right webhook URL is still a secret.
                 raise fail(f"{base}.url", f"{problem} ({mask_url(url)})")
@@ -146,7 +146,8 @@ def parse_destinations(
     return out
 
 
-def _url_problem(url: str) -> str | None:
+def url_problem(url: str) -> str | None:
+    """Why `url` is not a usable http(s) URL, or None."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError on a bad port

@@ -23,6 +23,7 @@ from warroom.checks import HealthConfig, HealthConfigError, parse_health
 from warroom.destinations import Destination, NotifyConfigError, parse_destinations
 from warroom.model import Severity, SeverityPolicy, parse_duration
 from warroom.tomlfile import deep_merge, toml_error_line, toml_line
+from warroom.trackers import Tracker, TrackerConfigError, parse_trackers
 
 APP_NAME = "warroom"
 DEFAULTS_NAME = "<shipped defaults>"
@@ -101,6 +102,7 @@ class Settings:
     templates_dir: Path | None = None
     health: HealthConfig = field(default_factory=HealthConfig)
     destinations: tuple[Destination, ...] = ()
+    trackers: dict[str, Tracker] = field(default_factory=dict)  # [tickets.*]
     raw: dict[str, Any] = field(default_factory=dict)  # the merged TOML, as read
 
     def policy(self, severity: Severity | str) -> SeverityPolicy:
@@ -121,6 +123,13 @@ class Settings:
 
     def error(self, dotted_key: str, problem: str) -> SettingsError:
         return _error(self.source, self.line_of(dotted_key), dotted_key, problem)
+
+    def tracker_token(self, name: str, env: dict[str, str] | None = None) -> str:
+        """The tracker's token, read now; SettingsError naming the key and line if missing."""
+        try:
+            return self.trackers[name].token(dict(os.environ if env is None else env))
+        except TrackerConfigError as exc:
+            raise self.error(exc.key, exc.problem) from None
 
 
 def default_config_path() -> Path:
@@ -314,6 +323,7 @@ def _build(
             escalate_after=r.duration(f"{base}.escalate_after"),
             resolve_within=r.duration(f"{base}.resolve_within"),
             notify=r.str_(f"{base}.notify", "") or "",
+            review_within=r.duration(f"{base}.review_within", "7d"),
         )
     unknown = set(data.get("severity") or {}) - {s.value for s in Severity}
     if unknown:
@@ -404,6 +414,7 @@ def _build(
         templates_dir=opt_path("templates_dir"),
         health=health,
         destinations=tuple(destinations),
+        trackers=parse_trackers(r),
         raw=data,
     )
 

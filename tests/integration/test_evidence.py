@@ -302,7 +302,10 @@ async def test_partial_failures_still_complete(
     whats = {f["what"]: f["error"] for f in res.failures}
     assert whats[f"pod {NS}/{gone}"].startswith("HTTP 404 NotFound")
     assert f"metrics from {dead_prom}" in whats
-    assert f"alerts from {dead_am}" in whats and "Connection refused" in whats[f"alerts from {dead_am}"]
+    assert (
+        f"alerts from {dead_am}" in whats
+        and "Connection refused" in whats[f"alerts from {dead_am}"]
+    )
     assert res.manifest["failures"] == res.failures
     assert res.event.data["failures"] == len(res.failures) == 3
     assert res.event.text.endswith("3 failures")

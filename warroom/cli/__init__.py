@@ -26,7 +26,7 @@ def _drill(args: argparse.Namespace) -> int:
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from warroom.cli import incident, records
+    from warroom.cli import followup, incident, records, trends
 
     return {
         "run": _run,
@@ -43,6 +43,9 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "export": records.export,
         "verify": records.verify,
         "evidence": records.evidence,
+        "review": followup.review,
+        "action": followup.action,
+        "stats": trends.stats,
     }
 
 

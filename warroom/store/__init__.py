@@ -80,6 +80,10 @@ class IncidentStore(Protocol):
         """Read-modify-write of one side document under the exclusive lock."""
         ...
 
+    def put_summary(self, doc: dict[str, Any]) -> None:
+        """Keep a summary of the timeline as it is now (warroom/summary.py says what is in it)."""
+        ...
+
     def verify(self) -> ChainReport: ...
 
     def compact(self) -> None: ...
@@ -113,6 +117,16 @@ class IncidentRepository(Protocol):
 
     def newest_open(self) -> str | None:
         """The newest unresolved incident (damaged ones skipped), or None."""
+        ...
+
+    def summary(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident's kept summary, if it still describes the timeline; else None."""
+        ...
+
+    def rebuild_summary(
+        self, incident_id: str, summarize: Callable[[list[Event]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Summarize the events afresh and keep it (DamagedIncident, StoreError if unreadable)."""
         ...
 
 
