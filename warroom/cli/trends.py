@@ -41,7 +41,7 @@ def terminal_charts(stats: Stats, color: bool) -> str:
         plt.clear_figure()
         plt.bar(labels, [v or 0 for v in real])
         plt.title(f"{title} (real incidents)")
-        plt.plotsize(min(100, 12 + 12 * len(labels)), 14)
+        plt.plotsize(min(100, max(60, 12 + 12 * len(labels))), 14)
         plt.theme("clear")
         text = plt.build()
         out.append(text if color else plt.uncolorize(text))

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from warroom.model import Event, Kind, format_duration, format_ts
+from warroom.model import Event, Kind, format_duration, format_ts, parse_ts
 from warroom.projection import IncidentState
 
 # Actors that are systems, not people: they never count as participants.
@@ -35,6 +35,17 @@ def is_signal(ev: Event) -> bool:
         or (ev.kind == Kind.ALERT and d.get("transition") in ("fired", "attached"))
         or ev.kind == Kind.DETECTED
     )
+
+
+def signal_time(ev: Event) -> datetime:
+    """When a signal began: an alert's startsAt, a detection's `at`, else the event's time."""
+    raw = ev.data.get("starts_at") if ev.kind == Kind.ALERT else ev.data.get("at")
+    if ev.kind in (Kind.ALERT, Kind.DETECTED) and raw:
+        try:
+            return parse_ts(str(raw))
+        except ValueError:
+            pass
+    return ev.time
 
 
 def affected(state: IncidentState, events: Iterable[Event]) -> list[dict[str, Any]]:
@@ -64,20 +75,24 @@ def affected(state: IncidentState, events: Iterable[Event]) -> list[dict[str, An
 
 
 def detection(state: IncidentState, events: list[Event]) -> list[dict[str, Any]]:
-    """How the incident was detected: the first signal at or after impact start, else the
-    declaration by a person."""
-    start = state.started_at
+    """How the incident was detected: the first signal at or after impact start, or the
+    declaration by a person when it came first."""
+    start, declared = state.started_at, state.declared_at
     first = next((e for e in events if is_signal(e) and (start is None or e.time >= start)), None)
     signals = sum(1 for e in events if is_signal(e))
-    if first is None:
-        text = f"Declared by {state.declared_by}: no check or alert saw it first"
-        item = {"source": "declaration", "by": state.declared_by, "at": when(state.declared_at)}
-        return [{**item, "signals": signals, "text": text}]
-    at = first.time if first.kind != Kind.DETECTED else (state.detected_at or first.time)
-    text = f"First signal {hhmm(at)} UTC from {first.actor}: {state.text_of(first)}"
-    if signals > 1:
-        text += f" ({signals} signals in all)"
-    item = {"source": first.actor, "kind": first.kind, "at": when(at), "signal": first.text}
+    at = (
+        None
+        if first is None
+        else (state.detected_at if first.kind == Kind.DETECTED else first.time)
+    )
+    seen = f"{hhmm(at)} UTC from {first.actor}: {state.text_of(first)}" if first and at else ""
+    if first is None or at is None or (declared and at > declared == state.detected_at):
+        text = f"Declared by {state.declared_by} before any check or alert saw it"
+        text += f"; first signal {seen}" if seen else ""
+        item = {"source": "declaration", "by": state.declared_by, "at": when(declared)}
+    else:
+        text = f"First signal {seen}" + (f" ({signals} signals in all)" if signals > 1 else "")
+        item = {"source": first.actor, "kind": first.kind, "at": when(at), "signal": first.text}
     return [{**item, "signals": signals, "text": text}]
 
 
@@ -87,11 +102,12 @@ def missed_signals(state: IncidentState, events: list[Event]) -> list[dict[str, 
     out: list[dict[str, Any]] = []
     declared = state.declared_at
     for ev in events:
-        if declared and is_signal(ev) and ev.time < declared:
-            before = format_duration(declared - ev.time)
-            text = f"{state.text_of(ev)} at {hhmm(ev.time)} UTC, {before} before the declaration"
-            early = (declared - ev.time).total_seconds()
-            out.append({"seq": ev.seq, "at": when(ev.time), "before_s": early, "text": text})
+        began = signal_time(ev)
+        if declared and is_signal(ev) and began < declared:
+            before = format_duration(declared - began)
+            text = f"{state.text_of(ev)}: began {hhmm(began)} UTC, {before} before the declaration"
+            early = (declared - began).total_seconds()
+            out.append({"seq": ev.seq, "at": when(began), "before_s": early, "text": text})
     respond = state.sla.get("respond_within")
     if state.acked_at and state.detected_at and respond:
         waited = state.acked_at - state.detected_at
