@@ -79,10 +79,9 @@ class Tracker:
             )
         try:
             value = self.token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            problem = f"cannot read {self.token_file}: {exc.strerror or exc}"
-        else:
             problem = f"{self.token_file} is empty"
+        except OSError as exc:
+            value, problem = "", f"cannot read {self.token_file}: {exc.strerror or exc}"
         if not value:
             raise TrackerConfigError(f"tickets.{self.name}.token_file", problem)
         return value

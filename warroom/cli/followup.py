@@ -10,8 +10,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 
 from warroom.action_items import ActionItem
-from warroom.actions.outbox import TABLE as OUTBOX
-from warroom.bootstrap import open_store, repository, settings_from
+from warroom.bootstrap import export_context, open_store, repository, settings_from
 from warroom.cli.incident import opened_room
 from warroom.errors import EXIT_FAIL, UsageError, WarroomError
 from warroom.followup import (
@@ -152,8 +151,7 @@ def review(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     with open_store(settings, args.incident) as store:
         room = WarRoom(store, settings)
-        deliveries = list(store.docs(OUTBOX).values())
-        pm = build(room.events, deliveries=deliveries, review_within=room.policy.review_within)
+        pm = build(room.events, **export_context(settings, store))
         todo = pm.unfilled()
         st = room.state
         total = len(pm.parts())
