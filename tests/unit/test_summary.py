@@ -56,3 +56,17 @@ def test_a_damaged_summary_file_is_ignored(declare, repo) -> None:
     path.write_text(json.dumps({"stamp": None, "doc": {"v": VERSION}}))
     assert repo.summary(room.incident_id) is None
     assert room.incident_id in repo.ids() and len(repo.ids()) == 1  # not an incident itself
+
+
+def test_two_writers_keep_one_fresh_summary(declare, repo, settings) -> None:
+    from warroom.room import WarRoom
+
+    ann = declare()
+    bo = WarRoom(repo.open(ann.incident_id), settings, actor="bo")
+    for i in range(5):
+        ann.add_note(f"ann {i}")
+        bo.add_note(f"TODO(@bo, due 2026-12-0{i + 1}): item {i}")
+    kept = repo.summary(ann.incident_id)
+    assert kept == summarize_events(ann.store.events())
+    assert [i["owner"] for i in kept["items"]] == ["bo"] * 5
+    bo.store.close()

@@ -16,6 +16,7 @@ Definitions (stated in the output too):
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections import Counter
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from warroom.action_items import ActionItem
+from warroom.action_items import DONE
 from warroom.model import Severity, parse_ts
 
 REPEAT_WINDOW = timedelta(days=30)
@@ -115,12 +116,13 @@ def _sla(docs: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
 
 
 def _repeats(window: list[dict[str, Any]], every: list[dict[str, Any]]) -> dict[str, Any]:
+    """`every` is sorted by declaration: the 30 days before each incident are a slice."""
+    times = [_declared(e) for e in every]
     by_service, by_category = [], []
     for doc in window:
         t = _declared(doc)
-        earlier = [
-            e for e in every if e["id"] != doc["id"] and t - REPEAT_WINDOW <= _declared(e) < t
-        ]
+        lo, hi = bisect.bisect_left(times, t - REPEAT_WINDOW), bisect.bisect_left(times, t)
+        earlier = [e for e in every[lo:hi] if e["id"] != doc["id"]]
         services = set(doc.get("services") or ())
         if any(services & set(e.get("services") or ()) for e in earlier):
             by_service.append(doc["id"])
@@ -136,15 +138,16 @@ def _repeats(window: list[dict[str, Any]], every: list[dict[str, Any]]) -> dict[
 
 
 def _items(docs: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """Open items, and those past their due day (ISO dates compare as strings)."""
+    today = now.date().isoformat()
     open_, overdue = 0, []
     for doc in docs:
         for d in doc.get("items") or ():
-            item = ActionItem.from_dict(d)
-            if item.done:
+            if d.get("state") == DONE:
                 continue
             open_ += 1
-            if item.overdue(now):
-                overdue.append({"incident": doc["id"], **item.to_dict()})
+            if d.get("due") and str(d["due"]) < today:
+                overdue.append({"incident": doc["id"], **d})
     return {"open": open_, "overdue": len(overdue), "overdue_items": overdue}
 
 

@@ -16,6 +16,8 @@ from warroom.report.stats import Stats
 from warroom.sanitize import one_line
 
 TITLES = {"incidents": "Incidents", "drills": "Drills (counted apart)"}
+LISTED = 20  # overdue items listed by name in the table and Markdown (JSON has them all)
+MORE = "warroom action list --all-incidents --overdue"
 DEFINITIONS = (
     "MTTD impact start -> detection; MTTA detection -> acknowledged; MTTR detection -> "
     "resolved; p50/p90 nearest-rank. SLA against each incident's recorded severity SLA, "
@@ -104,11 +106,14 @@ def table(stats: Stats) -> str:
         out += _grid([[k, v] for k, v in summary_rows(g)])
         if g["periods"]:
             out += ["", *_grid(period_rows(g))]
-        for it in g["action_items"]["overdue_items"]:
+        overdue = g["action_items"]["overdue_items"]
+        for it in overdue[:LISTED]:
             out.append(
                 f"  overdue: {it['incident']} {one_line(it['id'])} {one_line(it['text'])} "
                 f"(@{one_line(it['owner'] or '-')}, due {it['due']})"
             )
+        if len(overdue) > LISTED:
+            out.append(f"  ... {len(overdue) - LISTED} more: {MORE}")
         out.append("")
     out += _skipped(stats, lambda s: s)
     out.append(DEFINITIONS)
@@ -139,12 +144,15 @@ def markdown(stats: Stats, charts: dict[str, str] | None = None) -> str:
             out += ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
             out += ["| " + " | ".join(md_inline(c) for c in r) + " |" for r in rows[1:]]
             out.append("")
-        for it in g["action_items"]["overdue_items"]:
+        overdue = g["action_items"]["overdue_items"]
+        for it in overdue[:LISTED]:
             out.append(
                 f"- overdue: {md_inline(it['incident'])} {md_inline(it['id'])} "
                 f"{md_inline(it['text'])} (@{md_inline(it['owner'] or '-')}, due {it['due']})"
             )
-        if g["action_items"]["overdue_items"]:
+        if len(overdue) > LISTED:
+            out.append(f"- ... {len(overdue) - LISTED} more: {md_inline(MORE)}")
+        if overdue:
             out.append("")
     for title, path in (charts or {}).items():
         out += [f"![{md_inline(title)}]({path})", ""]

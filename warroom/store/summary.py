@@ -4,7 +4,10 @@ timeline, stamped with the size and mtime of the incident's files when it was wr
 The store does not know what a summary says (warroom/summary.py does); it keeps it, and hands it
 back only while the stamp still matches the files: any write it did not see (another process,
 an older warroom, a crash between the append and the summary) makes it stale, and the reader
-rebuilds it from the events. Written atomically (temp file, rename), not fsynced: it is a cache.
+rebuilds it from the events. Not fsynced: it is a cache. The room rewrites it with every event
+through an open descriptor (`SummaryFile`: pwrite, then truncate; a few microseconds, where
+creating a file costs a millisecond here); a reader that meets a half-written one cannot parse
+it and rebuilds. Never renamed: every writer keeps writing the one file.
 """
 
 from __future__ import annotations
@@ -35,15 +38,50 @@ def stamp(directory: Path, incident_id: str) -> Stamp:
     return out
 
 
+def _put(fd: int, doc: dict[str, Any], at: Stamp) -> None:
+    data = json.dumps({"stamp": at, "doc": doc}, separators=(",", ":")).encode("utf-8")
+    os.pwrite(fd, data, 0)
+    os.ftruncate(fd, len(data))
+
+
+def _open(directory: Path, incident_id: str) -> int:
+    return os.open(summary_path(directory, incident_id), os.O_RDWR | os.O_CREAT, 0o600)
+
+
 def write(directory: Path, incident_id: str, doc: dict[str, Any], at: Stamp) -> None:
-    path = summary_path(directory, incident_id)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """In place, like SummaryFile: the file stays the one inode every writer has open."""
     try:
-        tmp.write_text(json.dumps({"stamp": at, "doc": doc}, separators=(",", ":")), "utf-8")
-        os.replace(tmp, path)
-    except OSError:  # a cache: a read-only data dir or a full disk must not stop the incident
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        fd = _open(directory, incident_id)
+    except OSError:  # a cache: a read-only data dir must not stop anything
+        return
+    try:
+        _put(fd, doc, at)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class SummaryFile:
+    """The summary of one open store, rewritten in place."""
+
+    def __init__(self, directory: Path, incident_id: str) -> None:
+        self.directory, self.incident_id = directory, incident_id
+        self._fd: int | None = None
+
+    def put(self, doc: dict[str, Any]) -> None:
+        try:
+            if self._fd is None:
+                self._fd = _open(self.directory, self.incident_id)
+            _put(self._fd, doc, stamp(self.directory, self.incident_id))
+        except OSError:  # a cache: a full disk must not stop the incident
+            self.close()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
 
 def read(directory: Path, incident_id: str) -> tuple[dict[str, Any] | None, Stamp | None]:

@@ -66,6 +66,7 @@ class TinyDBStore:
         self.journal_path = self.storage.journal_path
         self.lock_path = self.storage.lock_path
         self._mutex = self.storage.mutex
+        self._summary = summary.SummaryFile(self.dir, self.incident_id)
         with self._mutex:
             self.storage.on_change = self._on_change
             self._rebuild()
@@ -181,7 +182,9 @@ class TinyDBStore:
     def put_summary(self, doc: dict[str, Any]) -> None:
         """Keep `doc` as the summary of the timeline as it is on disk now (store/summary.py).
         Call it under transaction(), after the append it describes."""
-        summary.write(self.dir, self.incident_id, doc, summary.stamp(self.dir, self.incident_id))
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.incident_id} is open read-only")
+        self._summary.put(doc)
 
     # ----- reading -------------------------------------------------------------------------
     def events(self, since_seq: int = 0) -> list[Event]:
@@ -274,6 +277,7 @@ class TinyDBStore:
         """Compact if the journal is large, release file handles. Idempotent."""
         was_fresh = not self.read_only and summary.fresh(self.dir, self.incident_id) is not None
         self.db.close()
+        self._summary.close()
         summary.restamp(self.dir, self.incident_id, was_fresh)
 
     def __enter__(self) -> TinyDBStore:
