@@ -25,25 +25,24 @@ def item(room: WarRoom, item_id: str) -> ActionItem:
 
 
 def close_item(room: WarRoom, item_id: str) -> Event:
-    it = item(room, item_id)
-    if it.done:
-        raise RoomError(f"{it.id} is already done (by {it.closed_by})")
-    return room.record(
-        Kind.ACTION_ITEM,
-        f"Action item {it.id} done: {it.text}",
-        {"op": "done", "item": it.id},
-        source=room.actor,
-    )
+    return _set_state(room, item_id, done=True)
 
 
 def reopen_item(room: WarRoom, item_id: str) -> Event:
+    return _set_state(room, item_id, done=False)
+
+
+def _set_state(room: WarRoom, item_id: str, *, done: bool) -> Event:
     it = item(room, item_id)
-    if not it.done:
-        raise RoomError(f"{it.id} is open")
+    if it.done == done:
+        raise RoomError(
+            f"{it.id} is already done (by {it.closed_by})" if done else f"{it.id} is open"
+        )
+    op, said = ("done", "done") if done else ("reopen", "reopened")
     return room.record(
         Kind.ACTION_ITEM,
-        f"Action item {it.id} reopened: {it.text}",
-        {"op": "reopen", "item": it.id},
+        f"Action item {it.id} {said}: {it.text}",
+        {"op": op, "item": it.id},
         source=room.actor,
     )
 

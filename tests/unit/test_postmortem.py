@@ -56,6 +56,10 @@ def node_loss(declare, clock):
     return room
 
 
+def parts_of(room, clock) -> dict:
+    return {p.key: p for p in build(room.events, now=clock.now).parts()}
+
+
 def test_every_section_in_the_templates_order(declare, clock) -> None:
     room = node_loss(declare, clock)
     md = to_markdown(room.events, clock.now)
@@ -72,8 +76,7 @@ def test_every_section_in_the_templates_order(declare, clock) -> None:
 
 def test_an_ineffective_action_is_tried_not_the_resolution(declare, clock) -> None:
     room = node_loss(declare, clock)
-    pm = build(room.events, now=clock.now)
-    parts = {p.key: p for p in pm.parts()}
+    parts = parts_of(room, clock)
     resolved = [i["text"] for i in parts["resolved_by"].items]
     tried = [i["text"] for i in parts["tried"].items]
     assert any("force delete" in t and "(took effect)" in t for t in resolved)
@@ -87,8 +90,7 @@ def test_an_ineffective_action_is_tried_not_the_resolution(declare, clock) -> No
 
 def test_filled_from_the_timeline(declare, clock) -> None:
     room = node_loss(declare, clock)
-    pm = build(room.events, now=clock.now)
-    parts = {p.key: p for p in pm.parts()}
+    parts = parts_of(room, clock)
     affected = [i["text"] for i in parts["affected"].items]
     assert affected == [
         "workload shop/cart",
@@ -126,7 +128,7 @@ def test_filled_from_the_timeline(declare, clock) -> None:
 
 def test_filled_from_notes_with_who_and_when(declare, clock) -> None:
     room = node_loss(declare, clock)
-    parts = {p.key: p for p in build(room.events, now=clock.now).parts()}
+    parts = parts_of(room, clock)
     assert [i["text"] for i in parts["contributing"].items] == [
         "no PodDisruptionBudget on redis-cart"
     ]
@@ -142,7 +144,7 @@ def test_filled_from_notes_with_who_and_when(declare, clock) -> None:
 def test_detected_by_the_first_signal(declare, clock) -> None:
     room = declare(title="Checkout errors", severity="P1")
     room.mark_detected(clock.now - timedelta(minutes=3), "error ratio > 5%", rule="burn")
-    parts = {p.key: p for p in build(room.events, now=clock.now).parts()}
+    parts = parts_of(room, clock)
     (det,) = parts["detection"].items
     assert det["at"].startswith("2026-11-22T09:57:00") and det["source"] == "ann"
 
@@ -160,7 +162,7 @@ def test_missed_signals_and_a_late_ack(declare, clock) -> None:
     room.record(Kind.CHECK, "p99 crit", {"check": "p99", "to": "crit"}, source="prometheus")
     clock.advance(minutes=30)
     room.acknowledge()
-    parts = {p.key: p for p in build(room.events, now=clock.now).parts()}
+    parts = parts_of(room, clock)
     texts = [i["text"] for i in parts["missed_auto"].items]
     assert texts == [
         "alert CheckoutSlow fired (already firing): began 09:40:00 UTC, 20m before the declaration",

@@ -106,18 +106,24 @@ def table(stats: Stats) -> str:
         out += _grid([[k, v] for k, v in summary_rows(g)])
         if g["periods"]:
             out += ["", *_grid(period_rows(g))]
-        overdue = g["action_items"]["overdue_items"]
-        for it in overdue[:LISTED]:
-            out.append(
-                f"  overdue: {it['incident']} {one_line(it['id'])} {one_line(it['text'])} "
-                f"(@{one_line(it['owner'] or '-')}, due {it['due']})"
-            )
-        if len(overdue) > LISTED:
-            out.append(f"  ... {len(overdue) - LISTED} more: {MORE}")
+        out += [f"  {line}" for line in _overdue(g, one_line)]
         out.append("")
     out += _skipped(stats, lambda s: s)
     out.append(DEFINITIONS)
     return "\n".join(out) + "\n"
+
+
+def _overdue(g: dict[str, Any], esc: Any) -> list[str]:
+    """The first LISTED overdue items, one line each (`esc` makes outside text safe)."""
+    overdue = g["action_items"]["overdue_items"]
+    lines = [
+        f"overdue: {esc(it['incident'])} {esc(it['id'])} {esc(it['text'])} "
+        f"(@{esc(it['owner'] or '-')}, due {esc(str(it['due']))})"
+        for it in overdue[:LISTED]
+    ]
+    if len(overdue) > LISTED:
+        lines.append(f"... {len(overdue) - LISTED} more: {esc(MORE)}")
+    return lines
 
 
 def _skipped(stats: Stats, esc: Any) -> list[str]:
@@ -144,16 +150,8 @@ def markdown(stats: Stats, charts: dict[str, str] | None = None) -> str:
             out += ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
             out += ["| " + " | ".join(md_inline(c) for c in r) + " |" for r in rows[1:]]
             out.append("")
-        overdue = g["action_items"]["overdue_items"]
-        for it in overdue[:LISTED]:
-            out.append(
-                f"- overdue: {md_inline(it['incident'])} {md_inline(it['id'])} "
-                f"{md_inline(it['text'])} (@{md_inline(it['owner'] or '-')}, due {it['due']})"
-            )
-        if len(overdue) > LISTED:
-            out.append(f"- ... {len(overdue) - LISTED} more: {md_inline(MORE)}")
-        if overdue:
-            out.append("")
+        lines = _overdue(g, md_inline)
+        out += [*(f"- {line}" for line in lines), *([""] if lines else [])]
     for title, path in (charts or {}).items():
         out += [f"![{md_inline(title)}]({path})", ""]
     out += _skipped(stats, md_inline)
