@@ -50,8 +50,7 @@ def test_review_walks_the_empty_parts_and_schedules_the_meeting(tmp_path: Path) 
             "no PodDisruptionBudget",  # Contributing
             "runbook silent on stuck pods",
             "",
-            "",  # missed signals (noted)
-            "",  # resolution notes
+            "",  # missed signals (noted); the resolution is the resolve summary: not asked
             "",  # prevention
             "evidence before the first change",  # went well
             "",
@@ -73,6 +72,7 @@ def test_review_walks_the_empty_parts_and_schedules_the_meeting(tmp_path: Path) 
     assert out.returncode == 0, out.stderr
     assert "Executive Summary: Summary (Summary:)" in out.stdout
     assert "Root Cause: Primary cause" not in out.stdout  # already filled: not asked
+    assert "Resolution: What resolved it" not in out.stdout  # `resolve recreated` said it
     assert "Action item A1: alert on pods stuck Terminating (@bob, due 2026-12-08)" in out.stdout
     assert "kept as a plain note: cannot read 'bob'" in out.stdout
     assert "Action item A2: page the DBA faster (no owner, no due date)" in out.stdout

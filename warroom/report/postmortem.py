@@ -86,8 +86,8 @@ TEMPLATE: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
         "resolution",
         "Resolution",
         [
-            ("resolved_by", "What resolved it", None),
-            ("resolution", "Resolution notes", "Resolution:"),
+            ("resolution", "What resolved it", "Resolution:"),
+            ("took_effect", "Changes that took effect", None),
             ("tried", "Tried without effect", None),
             ("unverified", "Not verified", None),
         ],
@@ -127,7 +127,7 @@ _AUTO_HINTS = {
     "affected": "No workload, check or alert named a system.",
     "detection": "",
     "missed_auto": "No signal came before the declaration.",
-    "resolved_by": "No action was seen to take effect.",
+    "took_effect": "No change was seen to take effect.",
     "tried": "Nothing was tried without effect.",
     "unverified": "Every action's outcome was verified.",
     "communications": "No status update was sent (`u` in the console, `warroom update`).",
@@ -153,6 +153,10 @@ def build(
     state = project(events)
     m = metrics(state, now)
     notes = _notes(state, events)
+    resolved_ev = next((e for e in reversed(events) if e.kind == Kind.RESOLVED), None)
+    if resolved_ev is not None and resolved_ev.data.get("summary"):  # the resolver's words
+        said = {"seq": resolved_ev.seq, "at": facts.when(resolved_ev.time), "by": resolved_ev.actor}
+        notes.setdefault("resolution", []).insert(0, {**said, "text": resolved_ev.data["summary"]})
     auto = _auto(state, m, events, deliveries or [], review_within, now)
     sections = []
     for key, title, spec in TEMPLATE:
@@ -191,11 +195,6 @@ def _auto(
     now: datetime,
 ) -> dict[str, list[dict[str, Any]]]:
     acts = facts.actions(state, events)
-    resolved_ev = next((e for e in reversed(events) if e.kind == Kind.RESOLVED), None)
-    resolved_by = [a for a in acts if a["outcome"] == "took_effect"]
-    if resolved_ev is not None and resolved_ev.data.get("summary"):
-        summary = str(resolved_ev.data["summary"])
-        resolved_by.append({"seq": resolved_ev.seq, "text": f"Resolved: {summary}"})
     return {
         "overview": _overview(state, m),
         "milestones": facts.milestones(state),
@@ -203,7 +202,7 @@ def _auto(
         "affected": facts.affected(state, events),
         "detection": facts.detection(state, events),
         "missed_auto": facts.missed_signals(state, events),
-        "resolved_by": resolved_by,
+        "took_effect": [a for a in acts if a["outcome"] == "took_effect"],
         "tried": [a for a in acts if a["outcome"] in ("no_effect", "failed")],
         "unverified": [a for a in acts if a["outcome"] in (None, "pending")],
         "communications": facts.communications(events, deliveries),
