@@ -106,6 +106,18 @@ def open_room(
     return WarRoom(open_store(settings, incident_id, repo=repo), settings)
 
 
+def export_context(settings: Settings, store: IncidentStore) -> dict[str, Any]:
+    """What the post-mortem needs beyond the events: where each update went (the outbox's
+    documents) and the severity's review window."""
+    from warroom.actions.outbox import TABLE as OUTBOX
+    from warroom.projection import project
+
+    return {
+        "deliveries": list(store.docs(OUTBOX).values()),
+        "review_within": settings.policy(project(store.events()).severity).review_within,
+    }
+
+
 def read_only_for(settings: Settings, context: str | None) -> bool:
     """Read-only: asked for (--read-only, settings), or the cluster context in use is listed in
     kube.read_only_contexts. `context` is the one actually in use (the kubeconfig's current

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 DestinationType = Literal["slack", "teams", "webhook", "file"]
 TYPES: tuple[str, ...] = get_args(DestinationType)
 HTTP_TYPES = ("slack", "teams", "webhook")
-KEYS = ("name", "type", "url", "path", "headers", "timeout")
+KEYS = ("name", "type", "url", "path", "headers", "timeout", "audience")
 DEFAULT_TIMEOUT = 5.0
 STDOUT = "-"
 
@@ -50,6 +50,7 @@ class Destination:
     path: str | None = None
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     timeout: float = DEFAULT_TIMEOUT
+    audience: str = ""  # who reads it ("responders", "customers"): the post-mortem says
 
     @property
     def target(self) -> str:
@@ -142,7 +143,10 @@ def parse_destinations(
             ):
                 raise fail(f"{base}.headers", 'expected a table of "Name" = "value" strings')
             headers = dict(hdrs)
-        out.append(Destination(name, kind, url, path, headers, float(timeout)))
+        audience = entry.get("audience", "")
+        if not isinstance(audience, str):
+            raise fail(f"{base}.audience", f"expected a string, got {audience!r}")
+        out.append(Destination(name, kind, url, path, headers, float(timeout), audience.strip()))
     return out
 
 

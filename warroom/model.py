@@ -78,6 +78,7 @@ class Kind(StrEnum):
     EDIT = "edit"  # supersedes an earlier event's text
     RESOLVED = "resolved"
     SYSTEM = "system"  # watch lost, source unreachable, and similar
+    ACTION_ITEM = "action_item"  # follow-up work: added, done, reopened, exported to a tracker
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +173,7 @@ class SeverityPolicy:
     escalate_after: timedelta
     resolve_within: timedelta
     notify: str = ""  # who hears about it, e.g. "executive leadership within 1h"
+    review_within: timedelta = timedelta(days=7)  # post-incident review, after resolution
 
 
 @dataclass(frozen=True, slots=True)

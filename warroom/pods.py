@@ -9,6 +9,7 @@ turned back into Running/NotReady, and Terminating/Unknown for pods being delete
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -227,6 +228,19 @@ def controller_of(obj: dict[str, Any]) -> tuple[str, str] | None:
     refs = (obj.get("metadata") or {}).get("ownerReferences") or []
     ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
     return (str(ref.get("kind") or ""), str(ref.get("name") or "")) if ref else None
+
+
+# Kubernetes' random suffixes use consonants and digits only (no vowels), which tells
+# "checkout-api-59965679df-d8d2v" (Deployment checkout-api) from a name like "redis-cache".
+_RAND = "[bcdfghjklmnpqrstvwxz2456789]"
+_WORKLOAD = re.compile(rf"^(.+?)(?:-{_RAND}{{6,10}}-{_RAND}{{5}}|-{_RAND}{{5}}|-\d+)$")
+
+
+def workload_of(pod_name: str) -> str:
+    """The workload a pod belongs to, read from its name as controllers make them: a
+    Deployment's pod, a StatefulSet's (-0, -1) or a DaemonSet's; the name itself otherwise."""
+    m = _WORKLOAD.match(pod_name)
+    return m.group(1) if m else pod_name
 
 
 def sort_key(row: PodRow) -> tuple[bool, str, str]:

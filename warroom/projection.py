@@ -10,20 +10,40 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from warroom.action_items import DONE, OPEN, ActionItem, parse_due
 from warroom.model import Event, Kind, Role, Severity, Status, parse_ts
+from warroom.pods import workload_of
 
 # Note prefixes that file a note under a post-mortem section ("TODO: add alert" -> action item).
 NOTE_SECTIONS = {
     "todo": "action_item",
     "action": "action_item",
+    "summary": "summary",
+    "executive summary": "summary",
     "root cause": "root_cause",
     "rc": "root_cause",
+    "contributing": "contributing",
+    "contributing factor": "contributing",
+    "missed signal": "missed_signal",
     "impact": "impact",
+    "user impact": "impact",
+    "business impact": "business_impact",
+    "data impact": "data_impact",
+    "financial impact": "financial_impact",
+    "regulatory impact": "regulatory_impact",
+    "reputation impact": "reputation_impact",
+    "reputational impact": "reputation_impact",
     "resolution": "resolution",
     "fix": "resolution",
     "prevention": "prevention",
+    "went well": "went_well",
+    "improve": "improve",
+    "could improve": "improve",
     "lesson": "lesson",
     "lessons": "lesson",
+    "recommend now": "recommend_now",
+    "recommend soon": "recommend_soon",
+    "recommend later": "recommend_later",
 }
 
 
@@ -87,6 +107,14 @@ class IncidentState:
     once_keys: set[str] = field(default_factory=set)
     sla: dict[str, timedelta] = field(default_factory=dict)  # the current severity's, as recorded
     outcomes: dict[int, str] = field(default_factory=dict)  # action seq -> what it did
+    action_items: dict[str, ActionItem] = field(default_factory=dict)  # "A1" -> item
+    update_times: list[datetime] = field(default_factory=list)  # status updates written
+    false_positive: bool = False  # resolved as "not an incident"
+    reopened: int = 0  # times a resolved incident was opened again
+    mitigated_at: datetime | None = None  # first action that took effect, or "monitoring"
+    root_cause_at: datetime | None = None  # first root cause recorded
+    # Workloads and services seen in trouble or acted on ("shop/cart"), in order of appearance.
+    services: dict[str, None] = field(default_factory=dict)
 
     @property
     def resolved(self) -> bool:
@@ -166,14 +194,20 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
         state.severity_history.append((state.severity, t))
         _sla_known(state, d.get("policy"))
     elif kind == Kind.STATUS:
+        if state.resolved and d["to"] != Status.RESOLVED.value:
+            state.reopened += 1
+            state.false_positive = False
         state.status = Status(d["to"])
         state.status_history.append((state.status, t))
         if state.status is not Status.RESOLVED:
             state.resolved_at = None
+        if state.status is Status.MONITORING:
+            state.mitigated_at = state.mitigated_at or t
     elif kind == Kind.RESOLVED:
         state.status = Status.RESOLVED
         state.status_history.append((state.status, t))
         state.resolved_at = t
+        state.false_positive = bool(d.get("false_positive"))
     elif kind == Kind.ROLE:
         role = Role(d["role"])
         if d.get("name"):
@@ -202,16 +236,82 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
         state.edits[int(d["target"])] = ev.text
     elif kind == Kind.NOTE:
         section = d.get("section")
-        if section:
+        if section == "action_item":  # a TODO note written before items were events
+            _add_item(state, ev, {"text": note_section(ev.text)[1]})
+        elif section:
             state.sections.setdefault(section, []).append(note_section(ev.text)[1])
+            if section == "root_cause":
+                state.root_cause_at = state.root_cause_at or t
     elif kind == Kind.UPDATE:
         state.updates_sent += 1
         state.last_update_at = t
+        state.update_times.append(t)
     elif kind == Kind.CHECKLIST:
         _apply_checklist(state, ev)
     elif kind == Kind.OUTCOME and d.get("action"):
         state.outcomes[int(d["action"])] = str(d.get("outcome", ""))
+        if d.get("outcome") == "took_effect":
+            state.mitigated_at = state.mitigated_at or t
+    elif kind == Kind.ACTION_ITEM:
+        _apply_item(state, ev)
+    _note_service(state, ev)
     return state
+
+
+def next_item_id(state: IncidentState) -> str:
+    return f"A{len(state.action_items) + 1}"
+
+
+def _add_item(state: IncidentState, ev: Event, d: dict[str, Any]) -> None:
+    item_id = str(d.get("item") or next_item_id(state))
+    try:
+        due = parse_due(str(d["due"])) if d.get("due") else None
+    except ValueError:
+        due = None
+    state.action_items[item_id] = ActionItem(
+        id=item_id,
+        text=str(d.get("text", "")),
+        owner=d.get("owner") or None,
+        due=due,
+        created_at=ev.time,
+        created_by=ev.actor,
+        seq=ev.seq,
+    )
+
+
+def _apply_item(state: IncidentState, ev: Event) -> None:
+    d = ev.data
+    op = d.get("op")
+    if op == "add":
+        _add_item(state, ev, d)
+        return
+    item = state.action_items.get(str(d.get("item", "")))
+    if item is None:
+        return
+    if op in ("done", "reopen"):
+        item.state = DONE if op == "done" else OPEN
+        item.closed_at, item.closed_by = (ev.time, ev.actor) if op == "done" else (None, None)
+    elif op == "ticket" and d.get("tracker") and d.get("url"):
+        item.tickets[str(d["tracker"])] = str(d["url"])
+
+
+def _note_service(state: IncidentState, ev: Event) -> None:
+    """Workloads named by pods in trouble, by actions on them, and by alerts' labels."""
+    d = ev.data
+    name = None
+    if ev.kind == Kind.POD and d.get("pod") and d.get("namespace"):
+        name = f"{d['namespace']}/{workload_of(str(d['pod']))}"
+    elif ev.kind == Kind.ACTION and str(d.get("target", "")).count("/") == 2:
+        kind, ns, obj = str(d["target"]).split("/")
+        name = f"{ns}/{workload_of(obj) if kind == 'pods' else obj}"
+    elif ev.kind == Kind.ALERT and isinstance(d.get("labels"), dict):
+        labels = d["labels"]
+        service = labels.get("service") or labels.get("deployment") or labels.get("job")
+        if service:
+            ns = labels.get("namespace")
+            name = f"{ns}/{service}" if ns else str(service)
+    if name:
+        state.services.setdefault(name, None)
 
 
 def _note_signal(state: IncidentState, ev: Event) -> None:

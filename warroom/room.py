@@ -12,6 +12,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from warroom.action_items import (
+    Todo,
+    TodoSyntaxError,
+    clean_owner,
+    describe,
+    parse_due,
+    parse_todo,
+)
 from warroom.model import (
     Event,
     Kind,
@@ -24,9 +32,10 @@ from warroom.model import (
     utcnow,
 )
 from warroom.playbooks import checklist_for
-from warroom.projection import IncidentState, apply, note_section
+from warroom.projection import IncidentState, apply, next_item_id, note_section
 from warroom.settings import Settings
 from warroom.store import IncidentRepository, IncidentStore
+from warroom.summary import summarize
 
 
 def policy_data(policy: SeverityPolicy) -> dict[str, float]:
@@ -145,6 +154,7 @@ class WarRoom:
                 str(kind), text, actor=actor or self.actor, data=data or {}, ts=ts or self.clock()
             )
             self._fold([ev])
+            self.store.put_summary(summarize(self.state))  # what `warroom stats` reads
             self._tick_items_done_by(ev)
             return ev
 
@@ -310,12 +320,46 @@ class WarRoom:
         return self._append(Kind.ROLE, text, {"role": r.value, "name": name, "previous": previous})
 
     def add_note(self, text: str) -> Event:
+        """A note; 'Root cause: ...' and the like file it under a post-mortem section, and
+        'TODO(@owner, due YYYY-MM-DD): ...' (or a plain 'TODO: ...') records an action item.
+        A TODO( that does not read is kept as a plain note, with a hint after it."""
         text = text.strip()
         if not text:
             raise RoomError("an empty note records nothing")
-        section, _ = note_section(text)
-        data = {"section": section} if section else {}
-        return self._append(Kind.NOTE, text, data)
+        try:
+            todo = parse_todo(text)
+        except TodoSyntaxError as exc:
+            note = self._append(Kind.NOTE, text, {"hint": str(exc)})
+            hint = f"#{note.seq} kept as a plain note, not an action item: {exc}"
+            self._append(Kind.SYSTEM, hint, {"hint_for": note.seq}, actor="warroom")
+            return note
+        section, body = note_section(text)
+        if todo is None and section == "action_item":
+            todo = Todo(body)
+        if todo is not None:
+            return self._add_item(todo)
+        return self._append(Kind.NOTE, text, {"section": section} if section else {})
+
+    def add_action_item(self, text: str, owner: str | None = None, due: str | None = None) -> Event:
+        """Follow-up work with an owner ('@ann' or 'ann') and a due date (YYYY-MM-DD)."""
+        text = " ".join(text.split())
+        if not text:
+            raise RoomError("an action item needs a text")
+        try:
+            who = clean_owner(owner) if owner else None
+            when = parse_due(due) if due else None
+        except ValueError as exc:
+            raise RoomError(str(exc)) from None
+        return self._add_item(Todo(text, who, when))
+
+    def _add_item(self, todo: Todo) -> Event:
+        with self._lock, self.store.transaction():
+            self.refresh()  # the next id is the next under the lock, whoever wrote last
+            item_id = next_item_id(self.state)
+            data: dict[str, Any] = {"op": "add", "item": item_id, "text": todo.text}
+            data.update(owner=todo.owner, due=todo.due.isoformat() if todo.due else None)
+            line = describe(item_id, todo.text, todo.owner, todo.due)
+            return self._append(Kind.ACTION_ITEM, f"Action item {line}", data)
 
     def pin(self, seq: int, pinned: bool | None = None) -> Event:
         target = self.event(seq)
@@ -429,14 +473,19 @@ class WarRoom:
         line = f"{words.get(outcome, outcome).capitalize()}: {what} (#{action.seq}): {text}"
         return self._append(Kind.OUTCOME, line, data, actor=action.actor)
 
-    def resolve(self, summary: str = "") -> Event:
+    def resolve(self, summary: str = "", *, false_positive: bool = False) -> Event:
+        """Resolve; `false_positive`: declared, then found not to be an incident (stats count
+        these apart)."""
         self._require_open()
         now = self.clock()
         took = format_duration(now - self.state.declared_at) if self.state.declared_at else "?"
-        text = f"Resolved after {took}"
+        text = f"Resolved after {took}" + (" as not an incident" if false_positive else "")
         if summary.strip():
             text += f": {summary.strip()}"
-        return self._append(Kind.RESOLVED, text, {"summary": summary.strip()})
+        data: dict[str, Any] = {"summary": summary.strip()}
+        if false_positive:
+            data["false_positive"] = True
+        return self._append(Kind.RESOLVED, text, data)
 
     def changes(self) -> list[Event]:
         """The change ledger: every action taken on a system, with its revert hint."""

@@ -69,6 +69,14 @@ KEYS: tuple[KeySpec, ...] = (
         "Evidence",
         "Collect a sealed evidence bundle, incident-wide (on a pod row: that pod); again to stop",
     ),
+    KeySpec(
+        "action_item",
+        "A",
+        "action_item",
+        "Action item",
+        "Add an action item: what, owner and due date (the post-mortem tracks it)",
+        show=False,
+    ),
     KeySpec("escalate", "E", "escalate", "Escalate", "Escalate to someone", show=False),
     KeySpec(
         "accept",

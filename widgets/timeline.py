@@ -45,6 +45,7 @@ KIND_MARKS: dict[str, tuple[str, str]] = {
     "edit": ("✎", "dim"),
     "resolved": ("✔", "bold green"),
     "system": ("·", "dim"),
+    "action_item": ("✚", "bold green"),
 }
 
 

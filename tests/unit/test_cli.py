@@ -38,7 +38,7 @@ def test_declare_note_list_export_verify(tmp_path: Path) -> None:
     assert incident in listing and "P1" in listing and "identified" in listing
     md = run("export", incident, "--format", "md", data=data).stdout
     assert "# Incident report: " in md and "Checkout \\| down" in md
-    assert "- [ ] add a canary" in md
+    assert "- [ ] A1: add a canary (no owner, no due date): open" in md
     target = tmp_path / "pm.json"
     run("export", incident, "--format", "json", "-o", str(target), data=data)
     doc = json.loads(target.read_text())

@@ -62,7 +62,7 @@ def test_markdown_has_every_section_and_escapes(declare, clock) -> None:
     ):
         assert heading in md, heading
     assert "Checkout \\| errors &lt;b&gt;" in md
-    assert "- [ ] alert on pool exhaustion" in md
+    assert "- [ ] A1: alert on pool exhaustion (no owner, no due date): open" in md
     assert "release 1.42 dropped the DB pool size" in md
     assert "kubectl rollout undo deployment/checkout-api -n shop" in md
     assert "| MTTA (time to acknowledge) | 8m00s |" in md
@@ -145,9 +145,8 @@ def test_due_times_follow_a_severity_change_in_the_export(declare, clock, settin
     clock.advance(minutes=4)
     room.change_severity("P1", "errors spreading")
     p1 = settings.policy("P1").respond_within
-    exported = {
-        i["id"]: i["due_at"] for i in json.loads(to_json(room.events))["incident"]["checklist"]
-    }
+    checklist = json.loads(to_json(room.events))["incident"]["checklist"]
+    exported = {i["id"]: i["due_at"] for i in checklist}
     expected = (declared + p1).isoformat(timespec="milliseconds")
     assert exported["ic-assigned"] == expected
     assert project(room.events).checklist["ic-assigned"].due_at == declared + p1

@@ -99,8 +99,9 @@ def test_note_sections_and_edit(declare) -> None:
     assert rc.text == "Root cause: config map lost the DB host"
     assert rc.data == {"section": "root_cause"}
     assert room.state.sections["root_cause"] == ["config map lost the DB host"]
-    room.add_note("TODO: alert on config drift")
-    assert room.state.sections["action_item"] == ["alert on config drift"]
+    todo = room.add_note("TODO: alert on config drift")  # an action item, not a note
+    assert todo.kind == Kind.ACTION_ITEM
+    assert room.state.action_items["A1"].text == "alert on config drift"
     plain = room.add_note("todo list is long")  # no colon: stays a plain note
     assert plain.data == {}
     ed = room.edit(rc.seq, "config map lost the DB host after a helm upgrade")

@@ -136,3 +136,70 @@ def test_bad_evidence_limits_name_file_key_and_line(tmp_path: Path, body: str, k
     with pytest.raises(SettingsError) as err:
         load_settings(cfg, env={"USER": "x"})
     assert str(err.value).startswith(f"{cfg}:5: {key}: ")
+
+
+def test_ticket_trackers_and_review_windows(tmp_path: Path) -> None:
+    cfg = tmp_path / "w.toml"
+    token = tmp_path / "jira.token"
+    token.write_text("jira-secret\n")
+    cfg.write_text(
+        '[tickets.github]\nproject = "acme/shop"\n\n'
+        f'[tickets.jira]\nurl = "https://jira.example/"\nproject = "OPS"\ntoken_file = "{token}"\n'
+        'user = "ann@example.com"\nlabels = ["incident"]\n\n[severity.P2]\nreview_within = "5d"\n'
+    )
+    s = load_settings(cfg, env={"USER": "ann"})
+    gh, jira = s.trackers["github"], s.trackers["jira"]
+    assert (gh.url, gh.project, gh.token_env) == (
+        "https://api.github.com",
+        "acme/shop",
+        "GITHUB_TOKEN",
+    )
+    assert (jira.url, jira.user, jira.labels) == (
+        "https://jira.example",
+        "ann@example.com",
+        ("incident",),
+    )
+    assert s.tracker_token("jira") == "jira-secret"
+    assert s.tracker_token("github", env={"GITHUB_TOKEN": " gh-secret "}) == "gh-secret"
+    with pytest.raises(SettingsError, match=r"w.toml:1: tickets.github.token_env: \$GITHUB_TOKEN"):
+        s.tracker_token("github", env={})
+    assert "jira-secret" not in repr(s.trackers)
+    reviews = {sev.value: s.policy(sev).review_within for sev in s.severities}
+    assert reviews == {
+        "P0": timedelta(hours=24),
+        "P1": timedelta(hours=72),
+        "P2": timedelta(days=5),
+        "P3": timedelta(days=7),
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ('[tickets.trello]\nproject = "x"\n', ":1: tickets.trello: unknown tracker"),
+        (
+            '[tickets.github]\nproject = "a/b"\ntoken = "x"\n',
+            ":3: tickets.github.token: unknown key",
+        ),
+        (
+            '[tickets.github]\nurl = "ftp://x"\nproject = "a/b"\n',
+            ":2: tickets.github.url: expected",
+        ),
+        ('[tickets.gitlab]\nurl = "https://gl.example"\n', ":1: tickets.gitlab.project: missing"),
+        ('[tickets.jira]\nproject = "OPS"\n', ":1: tickets.jira.url: missing"),
+    ],
+)
+def test_bad_trackers_name_file_key_and_line(tmp_path: Path, body: str, where: str) -> None:
+    cfg = tmp_path / "w.toml"
+    cfg.write_text(body)
+    with pytest.raises(SettingsError) as err:
+        load_settings(cfg, env={"USER": "ann"})
+    assert str(err.value).startswith(str(cfg)) and where in str(err.value), str(err.value)
+
+
+def test_missing_token_file_is_named(tmp_path: Path) -> None:
+    cfg = tmp_path / "w.toml"
+    cfg.write_text('[tickets.gitlab]\nproject = "a/b"\ntoken_file = "/nonexistent/token"\n')
+    s = load_settings(cfg, env={"USER": "ann"})
+    with pytest.raises(SettingsError, match=r":3: tickets.gitlab.token_file: cannot read"):
+        s.tracker_token("gitlab", env={"GITLAB_TOKEN": "ignored: the file is named"})

@@ -135,7 +135,7 @@ class Outbox:
         msg = _message_of(self.store.incident_id, update_event)
         now = format_ts(self.clock())
         keys = []
-        for name in self.destinations:
+        for name, dest in self.destinations.items():
             key = item_key(update_event.seq, name)
             keys.append(key)
             if self.store.get_doc(TABLE, key) is not None:
@@ -147,6 +147,7 @@ class Outbox:
                     "key": key,
                     "update_seq": update_event.seq,
                     "destination": name,  # the name only: the URL is a secret
+                    "audience": dest.audience or name,  # for the post-mortem
                     "state": "pending",
                     "attempts": 0,
                     "created_at": now,

@@ -32,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from warroom.cli import incident, records, store
+    from warroom.cli import followup, incident, records, store, trends
 
     return {
         "run": _run,
@@ -49,7 +49,9 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "export": records.export,
         "verify": records.verify,
         "evidence": records.evidence,
-        "stats": store.stats,
+        "review": followup.review,
+        "action": followup.action,
+        "stats": trends.stats,
         "store": store.store,
         "serve": _serve,
     }

@@ -65,7 +65,16 @@ def declare(args: argparse.Namespace) -> int:
 
 
 def note(args: argparse.Namespace) -> int:
-    return with_room(args, lambda r: r.add_note(_joined(args, "text")))
+    def add(room: WarRoom) -> Event:
+        ev = room.add_note(_joined(args, "text"))
+        if ev.data.get("hint"):  # a TODO( that does not read: kept as a plain note
+            print(
+                f"hint: kept as a plain note, not an action item: {ev.data['hint']}",
+                file=sys.stderr,
+            )
+        return ev
+
+    return with_room(args, add)
 
 
 def ack(args: argparse.Namespace) -> int:
@@ -85,7 +94,8 @@ def role(args: argparse.Namespace) -> int:
 
 
 def resolve(args: argparse.Namespace) -> int:
-    return with_room(args, lambda r: r.resolve(_joined(args, "summary")))
+    fp = bool(getattr(args, "false_positive", False))
+    return with_room(args, lambda r: r.resolve(_joined(args, "summary"), false_positive=fp))
 
 
 def update(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
 """The command line: `warroom [run] | declare | note | ack | status | severity | role |
-resolve | update | list | stats | export | verify | evidence | store | serve | drill`."""
+resolve | update | list | export | verify | evidence | review | action | stats | store |
+serve | drill`."""
 
 from __future__ import annotations
 
@@ -89,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--incident", metavar="ID")
         for word, nargs in words:
             p.add_argument(word, nargs=nargs)
+        if name == "resolve":
+            p.add_argument(
+                "--false-positive",
+                action="store_true",
+                help="declared, then found not to be an incident (counted apart in stats)",
+            )
 
     p = verb("update", "post a status update to the configured destinations (outbox)")
     p.add_argument("--incident", metavar="ID")
@@ -108,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("evidence", "list an incident's evidence bundles with their hashes")
     p.add_argument("incident", metavar="ID")
 
-    p = verb("stats", "counts and medians (MTTA, MTTR) over every incident of the store")
+    followup_verbs(verb)
 
     p = verb("store", "the incident store: migrate the PostgreSQL schema, copy an incident")
     store_sub = p.add_subparsers(dest="store_verb", metavar="ACTION", required=True)
@@ -144,3 +151,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="real: the installed Prometheus and Alertmanager scrape the simulation (any PromQL)",
     )
     return parser
+
+
+def followup_verbs(verb: Any) -> None:
+    """review, action add|done|reopen|list|export, stats."""
+    p = verb("review", "walk the post-mortem's empty sections and schedule the review meeting")
+    p.add_argument("incident", metavar="ID")
+    p.add_argument("--schedule", metavar="TIME", help="review meeting time (UTC), no prompt")
+    p.add_argument("--no-schedule", action="store_true", help="do not offer to schedule it")
+
+    p = verb("action", "action items: add, done, reopen, list, export to a ticket tracker")
+    sub = p.add_subparsers(dest="action_verb", metavar="add|done|reopen|list|export")
+    sub.required = True
+
+    def action(name: str, help_: str) -> argparse.ArgumentParser:
+        q = sub.add_parser(name, help=help_, description=help_)
+        common_options(q, sub=True)
+        return q
+
+    q = action("add", "add an action item")
+    q.add_argument("--incident", metavar="ID", help="default: the newest incident")
+    q.add_argument("--owner", metavar="@NAME")
+    q.add_argument("--due", metavar="YYYY-MM-DD")
+    q.add_argument("text", nargs="+")
+    for name, help_ in (("done", "mark an item done"), ("reopen", "open a done item again")):
+        q = action(name, help_)
+        q.add_argument("--incident", metavar="ID", help="default: the newest incident")
+        q.add_argument("item", metavar="ITEM", help="e.g. A1")
+    q = action("list", "list action items")
+    q.add_argument("--incident", metavar="ID", help="default: the newest incident")
+    q.add_argument("--overdue", action="store_true", help="only open items past their due date")
+    q.add_argument("--all-incidents", action="store_true", help="every incident's items")
+    q.add_argument("--all", action="store_true", help="done items too")
+    q = action("export", "file action items as tickets (never the same one twice)")
+    q.add_argument("incident", metavar="ID")
+    q.add_argument("--to", required=True, choices=("github", "gitlab", "jira"))
+    q.add_argument("--item", action="append", metavar="ITEM", help="only these (repeat)")
+
+    p = verb("stats", "trends across incidents (drills apart): MTTD/MTTA/MTTR, SLAs, repeats")
+    p.add_argument("--since", default="90d", metavar="AGE|DATE", help="90d, 12w, or 2026-01-01")
+    p.add_argument("--by", choices=("month", "quarter"), default="month")
+    p.add_argument("--format", choices=("table", "md", "json", "csv"), default="table")
+    p.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
+    p.add_argument("--charts", metavar="DIR", help="md: SVG charts here (default: beside -o)")
+    p.add_argument("--no-charts", action="store_true", help="table: no terminal charts")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from warroom.actions.evidence import list_bundles, verify_bundles
-from warroom.bootstrap import open_store, settings_from
+from warroom.bootstrap import export_context, open_store, settings_from
 from warroom.errors import EXIT_FAIL
 from warroom.report import render, write_export
 
@@ -17,11 +17,12 @@ def export(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     with open_store(settings, args.incident, read_only=True) as store:
         events = store.events()
+        context = export_context(settings, store)
     if args.output:
-        write_export(events, Path(args.output), args.format)
+        write_export(events, Path(args.output), args.format, **context)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(render(events, args.format))
+        sys.stdout.write(render(events, args.format, **context))
     return 0
 
 

@@ -5,14 +5,9 @@ incident of the configured store, either backend)."""
 from __future__ import annotations
 
 import argparse
-import statistics
-from datetime import timedelta
 
 from warroom.bootstrap import repository, settings_from
 from warroom.errors import UsageError, WarroomError
-from warroom.model import format_duration
-from warroom.projection import project
-from warroom.report import metrics
 from warroom.sanitize import one_line
 from warroom.settings import Settings
 from warroom.store import StoreError
@@ -77,34 +72,4 @@ def copy(settings: Settings, incident_id: str, to: str) -> int:
         )
     tip = f", head {head.hash[:12]}" if head else ""
     print(f"{incident_id}: {len(events)} events copied to {to}, chain verified{tip}")
-    return 0
-
-
-def stats(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
-    repo = repository(settings)
-    states = []
-    unreadable = 0
-    for incident_id in repo.ids():
-        try:
-            with repo.open(incident_id, read_only=True) as s:
-                states.append(project(s.events()))
-        except (StoreError, ValueError):
-            unreadable += 1
-    real = [s for s in states if not s.drill]
-    print(
-        f"incidents: {len(real)} ({sum(not s.resolved for s in real)} open), "
-        f"drills: {len(states) - len(real)}" + (f", unreadable: {unreadable}" if unreadable else "")
-    )
-    by_sev: dict[str, int] = {}
-    for s in real:
-        by_sev[s.severity.value] = by_sev.get(s.severity.value, 0) + 1
-    if by_sev:
-        print("by severity: " + ", ".join(f"{k} {v}" for k, v in sorted(by_sev.items())))
-    for name in ("mtta", "mttr"):
-        spans = [getattr(metrics(s), name) for s in real]
-        spans = [x for x in spans if x is not None]
-        if spans:
-            med = timedelta(seconds=statistics.median(x.total_seconds() for x in spans))
-            print(f"median {name.upper()}: {format_duration(med)} over {len(spans)} incident(s)")
     return 0

@@ -24,6 +24,7 @@ from warroom import __version__
 from warroom.bootstrap import kube_context, read_only_for
 from warroom.console.drill import DrillFeature
 from warroom.console.evidence import EvidenceFeature
+from warroom.console.followup import FollowUpFeature
 from warroom.console.health import HealthFeature
 from warroom.console.incident import IncidentActions
 from warroom.console.messages import (
@@ -90,6 +91,7 @@ class WarRoomApp(App[int]):
         s = self.session
         self.view = IncidentView(s, main.header, main.timeline, main.checklist)
         self.incident = IncidentActions(self, s)
+        self.followup = FollowUpFeature(self, s)
         self.health = HealthFeature(
             self, s, main.health_status, main.health_table, main.alerts_status, main.alerts_table
         )
@@ -116,6 +118,7 @@ class WarRoomApp(App[int]):
             "role": self.incident.role,
             "ack": self.incident.ack,
             "escalate": self.incident.escalate,
+            "action_item": self.followup.add_item,
             "export": self.incident.export,
             "update": self.updates.compose,
             "evidence": self.evidence.start,

@@ -13,6 +13,7 @@ from typing import Any
 
 from textual.app import App
 
+from warroom.bootstrap import export_context
 from warroom.console.messages import RoomOpened
 from warroom.console.session import Session
 from warroom.console.work import run_use_case
@@ -170,7 +171,8 @@ class IncidentActions:
 
         def export() -> None:
             path = export_path(s.settings.data_dir, room.incident_id)
-            write_export(room.store.events(), path, now=s.clock())
+            context = export_context(s.settings, room.store)
+            write_export(room.store.events(), path, now=s.clock(), **context)
             self.app.call_from_thread(
                 self.app.notify, f"Post-mortem written to {path}", title="Export"
             )

@@ -34,6 +34,7 @@ from warroom.settings.reader import (
     refuse_unknown,
 )
 from warroom.tomlfile import deep_merge, toml_error_line, toml_line
+from warroom.trackers import Tracker, TrackerConfigError, parse_trackers
 
 APP_NAME = "warroom"
 DEFAULTS_NAME = "<shipped defaults>"
@@ -129,6 +130,7 @@ class Settings:
     destinations: tuple[Destination, ...] = ()
     store: StoreSettings = field(default_factory=StoreSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    trackers: dict[str, Tracker] = field(default_factory=dict)  # [tickets.*]
     raw: dict[str, Any] = field(default_factory=dict)  # the merged TOML, as read
 
     def policy(self, severity: Severity | str) -> SeverityPolicy:
@@ -149,6 +151,13 @@ class Settings:
 
     def error(self, dotted_key: str, problem: str) -> SettingsError:
         return error(self.source, self.line_of(dotted_key), dotted_key, problem)
+
+    def tracker_token(self, name: str, env: dict[str, str] | None = None) -> str:
+        """The tracker's token, read now; SettingsError naming the key and line if missing."""
+        try:
+            return self.trackers[name].token(dict(os.environ if env is None else env))
+        except TrackerConfigError as exc:
+            raise self.error(exc.key, exc.problem) from None
 
 
 def default_config_path() -> Path:
@@ -265,6 +274,7 @@ def _build(
             escalate_after=r.duration(f"{base}.escalate_after"),
             resolve_within=r.duration(f"{base}.resolve_within"),
             notify=r.str_(f"{base}.notify", "") or "",
+            review_within=r.duration(f"{base}.review_within", "7d"),
         )
     unknown = set(data.get("severity") or {}) - {s.value for s in Severity}
     if unknown:
@@ -369,6 +379,7 @@ def _build(
         destinations=tuple(destinations),
         store=store,
         serve=serve,
+        trackers=parse_trackers(r),
         raw=data,
     )
     refuse_unknown(user, r)

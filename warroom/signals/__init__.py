@@ -228,6 +228,10 @@ def _alert_fact(t: AlertTransition) -> Fact:
         "severity": a.severity,
         "starts_at": started,
     }
+    # The labels that name what is affected (the post-mortem's affected systems).
+    named = {k: a.labels[k] for k in ("service", "namespace", "deployment", "job") if k in a.labels}
+    if named:
+        data["labels"] = named
     if t.kind == "resolved":
         data.update(inferred=t.inferred, how=t.how)
     # One episode of one alert: another console may have recorded it already.

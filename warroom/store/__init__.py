@@ -83,6 +83,10 @@ class IncidentStore(Protocol):
         """Read-modify-write of one side document under the exclusive lock."""
         ...
 
+    def put_summary(self, doc: dict[str, Any]) -> None:
+        """Keep a summary of the timeline as it is now (warroom/summary.py says what is in it)."""
+        ...
+
     def verify(self) -> ChainReport: ...
 
     def link(self) -> StoreLink:
@@ -127,6 +131,16 @@ class IncidentRepository(Protocol):
     ) -> IncidentStore:
         """A new incident holding exactly these events (their hashes as they are) and side
         documents (`warroom store copy`). FileExistsError if the id is taken."""
+        ...
+
+    def summary(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident's kept summary, if it still describes the timeline; else None."""
+        ...
+
+    def rebuild_summary(
+        self, incident_id: str, summarize: Callable[[list[Event]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Summarize the events afresh and keep it (DamagedIncident, StoreError if unreadable)."""
         ...
 
 

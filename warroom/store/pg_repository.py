@@ -8,7 +8,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,31 @@ class PostgresRepository:
             except (ValueError, KeyError, TypeError) as exc:
                 log.warning("skipping incident %s: %s", incident_id, exc)
         return None
+
+    def summary(self, incident_id: str) -> dict[str, Any] | None:
+        """The kept summary while it covers the incident's last event (warroom stats)."""
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT s.doc FROM summaries s WHERE s.incident_id = %s AND s.last_seq = "
+                "(SELECT coalesce(max(seq), 0) FROM events WHERE incident_id = %s)",
+                (check_id(incident_id), incident_id),
+            ).fetchone()
+        return dict(row[0]) if row else None
+
+    def rebuild_summary(
+        self, incident_id: str, summarize: Callable[[list[Event]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        events = self.events_of(check_id(incident_id))
+        doc = summarize(events)
+        last = events[-1].seq if events else 0
+        with self._conn() as conn, conn.transaction():
+            conn.execute(
+                "INSERT INTO summaries (incident_id, last_seq, doc) VALUES (%s, %s, %s) "
+                "ON CONFLICT (incident_id) DO UPDATE SET last_seq = excluded.last_seq, "
+                "doc = excluded.doc",
+                (incident_id, last, Jsonb(doc)),
+            )
+        return doc
 
     def restore(
         self, incident_id: str, events: list[Event], docs: dict[str, dict[str, dict[str, Any]]]

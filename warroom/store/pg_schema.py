@@ -43,6 +43,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "incident summaries for warroom stats",
+        """
+        CREATE TABLE summaries (
+            incident_id text PRIMARY KEY REFERENCES incidents (id),
+            last_seq integer NOT NULL,
+            doc jsonb NOT NULL
+        );
+        """,
+    ),
 ]
 LATEST = MIGRATIONS[-1][0]
 

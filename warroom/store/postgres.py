@@ -7,11 +7,10 @@ with FOR UPDATE SKIP LOCKED, so one outbox item is sent by one host), and live f
 LISTEN/NOTIFY: every append notifies channel `warroom_events` with the incident id, and a
 listener thread per open store marks it stale, so refresh() only queries when something came.
 
-Offline: when the database cannot be reached, writes go to the local spool (spool.py) with
-provisional numbers after the last event seen, reads are served from what was seen, and
-link() says since when. Every refresh() then tries to reconnect (once a second); back online,
-the spool is replayed in order under the incident's lock, between two system events that
-record the gap, and the store's generation is bumped so the room folds the timeline again.
+Offline: writes go to the local spool (spool.py) with provisional numbers, reads come from what
+was seen, link() says since when; refresh() retries once a second; back online the spool is
+replayed in order under the incident's lock between two events that record the gap, and the
+generation is bumped so the room folds the timeline again.
 """
 
 from __future__ import annotations
@@ -156,8 +155,7 @@ class PostgresStore:
             try:
                 yield conn
             finally:
-                # Appends are kept even when the block raised afterwards, as in the journal
-                # store, where each one is durable on its own.
+                # Appends are kept even when the block raised afterwards (each is durable).
                 self._depth = 0
                 self._commit(conn)
 
@@ -434,6 +432,9 @@ class PostgresStore:
         with self._mutex:
             self._follow()
             return self._events[-1] if self._events else None
+
+    def put_summary(self, doc: dict[str, Any]) -> None:  # kept on demand: repository.summary
+        pass
 
     def docs(self, table: str) -> dict[str, dict[str, Any]]:
         with self._mutex:

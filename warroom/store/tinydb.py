@@ -25,6 +25,7 @@ from tinydb import Query, TinyDB
 from tinydb.table import Table
 
 from warroom.model import Event, event_hash, format_ts, incident_open, utcnow
+from warroom.store import summary
 from warroom.store.chain import GENESIS, ChainReport, as_int, stored_order, verify_chain
 from warroom.store.errors import IncidentNotFound, ReadOnlyStore, StoreError
 from warroom.store.ids import SAFE_ID, check_id, natural_key, next_id
@@ -66,6 +67,7 @@ class TinyDBStore:
         self.journal_path = self.storage.journal_path
         self.lock_path = self.storage.lock_path
         self._mutex = self.storage.mutex
+        self._summary = summary.SummaryFile(self.dir, self.incident_id)
         with self._mutex:
             self.storage.on_change = self._on_change
             self._rebuild()
@@ -173,8 +175,17 @@ class TinyDBStore:
             if new is None:
                 return None
             stored = json.loads(json.dumps(dict(new)))
+            was_fresh = summary.fresh(self.dir, self.incident_id) is not None
             self.storage.put(table, str(key), stored)
+            summary.restamp(self.dir, self.incident_id, was_fresh)  # side docs: same events
             return stored
+
+    def put_summary(self, doc: dict[str, Any]) -> None:
+        """Keep `doc` as the summary of the timeline as it is on disk now (store/summary.py).
+        Call it under transaction(), after the append it describes."""
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.incident_id} is open read-only")
+        self._summary.put(doc)
 
     # ----- reading -------------------------------------------------------------------------
     def events(self, since_seq: int = 0) -> list[Event]:
@@ -262,11 +273,16 @@ class TinyDBStore:
     def compact(self) -> None:
         """Fold the journal into a new TinyDB file, atomically (done on close when worthwhile)."""
         if not self.read_only:
+            was_fresh = summary.fresh(self.dir, self.incident_id) is not None
             self.storage.compact()
+            summary.restamp(self.dir, self.incident_id, was_fresh)
 
     def close(self) -> None:
         """Compact if the journal is large, release file handles. Idempotent."""
+        was_fresh = not self.read_only and summary.fresh(self.dir, self.incident_id) is not None
         self.db.close()
+        self._summary.close()
+        summary.restamp(self.dir, self.incident_id, was_fresh)
 
     def __enter__(self) -> TinyDBStore:
         return self
@@ -340,6 +356,21 @@ class TinyDBRepository:
             if p.name.endswith(".json") and p.is_file()
         ]
         return sorted((i for i in found if SAFE_ID.fullmatch(i) and ".." not in i), key=natural_key)
+
+    def summary(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident's summary if it still describes its files (store/summary.py)."""
+        return summary.fresh(self.dir, check_id(incident_id))
+
+    def rebuild_summary(
+        self, incident_id: str, summarize: Callable[[list[Event]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Summarize the incident's events afresh and keep the result. The stamp is taken before
+        reading, so a write that lands meanwhile leaves it stale, never wrong."""
+        at = summary.stamp(self.dir, check_id(incident_id))
+        with self.open(incident_id, read_only=True) as store:
+            doc = summarize(store.events())
+        summary.write(self.dir, incident_id, doc, at)
+        return doc
 
     def newest_open(self) -> str | None:
         """The newest incident that is not resolved; damaged files are skipped (and logged)."""
