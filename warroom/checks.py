@@ -73,6 +73,7 @@ class CheckSpec:
     direction: Direction = "above"
     unit: str = ""
     for_: timedelta | None = None
+    pods: str = ""  # a label selector of the pods behind it ("app=checkout"): evidence takes them
 
     def threshold(self, state: CheckState) -> float | None:
         return {CheckState.WARN: self.warn, CheckState.CRIT: self.crit}.get(state)
@@ -80,7 +81,7 @@ class CheckSpec:
 
 # --- parsing -------------------------------------------------------------------------------
 
-_CHECK_KEYS = {"name", "query", "warn", "crit", "direction", "unit", "for"}
+_CHECK_KEYS = {"name", "query", "warn", "crit", "direction", "unit", "for", "pods"}
 _RULE_KEYS = {"name", "when", "for", "severity"}
 _COND_KEYS = {"check", "state", "op", "value"}
 
@@ -174,7 +175,8 @@ def parse_checks(
         if not isinstance(unit, str):
             raise HealthConfigError(source, f"{at}.unit", f"must be a string, got {unit!r}")
         for_ = _duration(source, f"{at}.for", d["for"]) if "for" in d else None
-        specs.append(CheckSpec(name, expr, warn, crit, direction, unit, for_ or None))
+        pods = _text(source, f"{at}.pods", d["pods"]) if "pods" in d else ""
+        specs.append(CheckSpec(name, expr, warn, crit, direction, unit, for_ or None, pods))
     return specs
 
 

@@ -165,6 +165,8 @@ class WarRoom:
         kind = ev.kind
         if kind == Kind.ACTION:
             return  # sent is not done: its OUTCOME event decides
+        if kind == Kind.EVIDENCE and ev.data.get("pods", 1) == 0:
+            return  # a bundle without pod data preserves no pod state
         if kind == Kind.OUTCOME:
             if ev.data.get("outcome") != "took_effect":
                 return

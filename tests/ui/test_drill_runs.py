@@ -99,6 +99,12 @@ async def test_error_spike_won_by_scaling_the_dependency(drill_factory, settings
     scaled = [e for e in events if e.kind == Kind.ACTION]
     assert [e.data["verb"] for e in scaled] == ["scale"]  # kubectl's change, seen by the drill
     assert scaled[0].data["replicas"] == 4 and scaled[0].data["via"] == "kubectl"
+    # Every pod is Running and Ready: the bundle holds the pods the failing checks and firing
+    # alerts point at (checkout-api behind the error ratio, inventory behind its latency).
+    [bundle] = [e for e in events if e.kind == Kind.EVIDENCE]
+    assert bundle.data["pods"] >= 4 and "no pod data" not in bundle.text
+    names = " ".join(bundle_pods(repo, bundle))
+    assert "checkout-api-" in names and "inventory-" in names
 
 
 async def test_error_spike_lost_by_restarting_the_caller(drill_factory, settings, repo) -> None:
@@ -143,3 +149,16 @@ async def test_node_loss_lost_by_a_graceful_delete(drill_factory, settings, repo
     }
     assert result.by_id("severity").measured == "ended at P2"
     assert any("restart deployment/cart" in m for m in result.wrong_moves)
+
+
+def bundle_pods(repo, ev) -> list[str]:
+    """The pods an evidence bundle's manifest says it holds."""
+    import json
+    import tarfile
+
+    path = repo.dir / f"{ev.data['bundle'].split('-20')[0]}.evidence" / ev.data["bundle"]
+    if not path.exists():
+        path = next(repo.dir.glob(f"*.evidence/{ev.data['bundle']}"))
+    with tarfile.open(path) as tar:
+        manifest = next(m for m in tar.getmembers() if m.name.endswith("/manifest.json"))
+        return json.load(tar.extractfile(manifest))["scope"]["pods"]
