@@ -283,7 +283,7 @@ class WarRoom:
         if reason.strip():
             text += f": {reason.strip()}"
         sla = policy_data(self.settings.policy(sev))
-        data = {"from": old.value, "to": sev.value, "policy": sla}
+        data = {"from": old.value, "to": sev.value, "policy": sla, "reason": reason.strip()}
         out = [self._append(Kind.SEVERITY, text, data)]
         added = self._load_checklist()
         if added:

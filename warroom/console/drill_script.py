@@ -156,7 +156,20 @@ class _Player:
         await self.pilot.press("enter")
 
     async def do_severity(self, args: str) -> None:
-        await self._choose(self.key("severity"), args.upper())
+        """`severity P1 [why]`: the picker, the level, then the reason it asks for."""
+        level, _, why = args.partition(" ")
+        await self.pilot.press(self.key("severity"))
+        screen = await self.dialog("SeverityScreen")
+        levels = screen.query_one(OptionList)
+        try:
+            levels.highlighted = levels.get_option_index(level.upper())
+        except Exception:
+            await self.pilot.press("escape")
+            raise ScriptFailed(f"no severity {level!r} in the picker") from None
+        await self.pilot.press("enter")
+        await self.pilot.pause()
+        screen.query_one(Input).value = why.strip() or "set by the drill script"
+        await self.pilot.press("enter")
 
     async def do_status(self, args: str) -> None:
         await self._choose(self.key("status"), args.lower())
