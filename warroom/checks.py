@@ -310,6 +310,8 @@ class HealthConfig:
 
     specs: tuple[CheckSpec, ...] = ()
     rules: tuple[DetectionRule, ...] = ()
+    # Checks ok this long after a mitigation took effect: the mitigation is verified.
+    verify_after: timedelta = timedelta(minutes=2)
 
 
 def parse_health(raw: Any, source: str) -> HealthConfig:
@@ -319,8 +321,14 @@ def parse_health(raw: Any, source: str) -> HealthConfig:
     if not isinstance(raw, dict):
         raise HealthConfigError(source, "health", "must be a table")
     for key in raw:
-        if key not in ("checks", "rules"):
-            raise HealthConfigError(source, f"health.{key}", "unknown key (expected checks, rules)")
+        if key not in ("checks", "rules", "verify_after"):
+            raise HealthConfigError(
+                source, f"health.{key}", "unknown key (expected checks, rules, verify_after)"
+            )
     specs = parse_checks(raw.get("checks") or [], source)
     rules = parse_rules(raw.get("rules") or [], source, checks=specs)
-    return HealthConfig(tuple(specs), tuple(rules))
+    try:
+        verify_after = parse_duration(raw.get("verify_after", "2m"))
+    except ValueError as exc:
+        raise HealthConfigError(source, "health.verify_after", str(exc)) from None
+    return HealthConfig(tuple(specs), tuple(rules), verify_after)

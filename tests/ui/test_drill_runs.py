@@ -162,3 +162,38 @@ def bundle_pods(repo, ev) -> list[str]:
     with tarfile.open(path) as tar:
         manifest = next(m for m in tar.getmembers() if m.name.endswith("/manifest.json"))
         return json.load(tar.extractfile(manifest))["scope"]["pods"]
+
+
+async def test_crashloop_won_from_the_keyboard_with_events_doing_the_checklist(
+    drill_factory, settings, repo
+) -> None:
+    """100/100 without ticking by hand any item an event did: the only hand ticks are the
+    steps nothing on the timeline can witness, and the first notification has no TBD."""
+    result, events, _, _ = await play(drill_factory, settings, repo, "crashloop-keyboard")
+    assert passed(result) == ALL_PASS and result.percent == 100
+    state = project(events)
+    by_hand = {
+        e.data["item"]
+        for e in events
+        if e.kind == Kind.CHECKLIST and e.data.get("op") == "done" and "by_event" not in e.data
+    }
+    assert by_hand == {"freeze-changes", "recent-changes", "fix-applied"}
+    assert not any(state.checklist[i].done_when for i in by_hand)
+    ticked = {
+        e.data["item"]: next(x for x in events if x.seq == e.data["by_event"])
+        for e in events
+        if e.kind == Kind.CHECKLIST and "by_event" in e.data
+    }
+    assert ticked["ic-assigned"].kind == Kind.ROLE and ticked["roles-assigned"].kind == Kind.ROLE
+    assert ticked["scope-assessed"].data["section"] == "impact"
+    assert ticked["root-cause"].data["section"] == "root_cause"
+    assert ticked["leadership-informed"].kind == Kind.ESCALATED
+    assert ticked["mitigation-applied"].kind == Kind.OUTCOME
+    assert ticked["mitigation-verified"].data["health"] == "verified"
+    assert ticked["health-verified"] is ticked["mitigation-verified"]
+    assert ticked["alerts-cleared"].kind == Kind.ALERT
+    assert ticked["resolution-notice"].data["template"] == "resolution"
+    first = next(e for e in events if e.kind == Kind.UPDATE)
+    assert "TBD" not in first.text
+    assert "Incident commander: ann" in first.text
+    assert "checkout" in first.text.split("Impact:")[1].lower()

@@ -43,7 +43,9 @@ def drill_settings(settings: Settings, world: Any) -> Settings:
             verify_delete=max(timedelta(seconds=3), settings.kube.verify_delete / world.speed),
             verify_rollout=max(timedelta(seconds=10), settings.kube.verify_rollout / world.speed),
         ),
-        health=HealthConfig(checks, ()),
+        health=HealthConfig(
+            checks, (), max(timedelta(seconds=10), settings.health.verify_after / world.speed)
+        ),
     )
 
 

@@ -130,7 +130,7 @@ class _Player:
             await self.pilot.press(*step.keys)
             await self.settle()
             return ""
-        if step.action == "wait":
+        if step.action == "wait" and not step.args:
             return ""
         if step.action == "kubectl":
             return await self.kubectl(step.args)
@@ -186,6 +186,31 @@ class _Player:
     async def do_resolve(self, args: str) -> None:
         await self._choose(self.key("status"), "resolved")
         await self._prompt(args)
+
+    async def do_role(self, args: str) -> None:
+        """`role tech_lead bo`: o, the role, the name."""
+        role, _, name = args.partition(" ")
+        await self._choose(self.key("role"), role.lower())
+        await self._prompt(name.strip())
+
+    async def do_escalate(self, who: str) -> None:
+        await self.pilot.press(self.key("escalate"))
+        await self._prompt(who)
+
+    async def do_wait(self, item: str) -> str:
+        """`wait ITEM`: until the event that does the checklist item has ticked it, as a
+        commander watches the checklist (mitigation verified, alerts cleared)."""
+        if not item:
+            return ""
+        room = self.app.room
+        if room is None or item not in room.state.checklist:
+            raise ScriptFailed(f"no checklist item {item!r}")
+        done = await self.until(
+            lambda: room.state.checklist[item].done and room.state.checklist[item],
+            f"checklist item {item} to be done",
+            120,
+        )
+        return f": done by {done.by}"
 
     async def do_update(self, _: str) -> None:
         before = self.count(Kind.UPDATE)

@@ -20,7 +20,7 @@ from warroom.console.work import run_use_case
 from warroom.model import Role, Severity, Status, format_duration
 from warroom.report import export_path, write_export
 from warroom.room import WarRoom
-from warroom.signals import deadline_facts, record
+from warroom.signals import deadline_facts, health_facts, record
 from warroom.widgets.dialogs import (
     ChoiceScreen,
     Declaration,
@@ -212,7 +212,11 @@ class IncidentActions:
         room = self.session.writable_room
         if room is None:
             return
-        facts = deadline_facts(room.state, room.policy, self.session.clock())
+        now = self.session.clock()
+        verified = health_facts(room.state, self.session.settings.health.verify_after, now)
+        if verified:
+            self._run(partial(record, room, verified))
+        facts = deadline_facts(room.state, room.policy, now)
         new = [f for f in facts if f.once not in self._deadlines_told]
         if not new:
             return
