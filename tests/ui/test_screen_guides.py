@@ -83,7 +83,7 @@ async def test_update_rows_say_what_and_to_whom_and_drop_the_drill_banner(
 ) -> None:
     from warroom.actions.updates import compose, post
 
-    room = WarRoom_declare_drill(repo, settings, clock)
+    room = declare_drill_room(repo, settings, clock)
     kind, text = compose(room, clock())
     assert text.startswith("[DRILL] This is an exercise")
     post(room, text, kind, clock(), None)
@@ -96,12 +96,10 @@ async def test_update_rows_say_what_and_to_whom_and_drop_the_drill_banner(
         assert "[DRILL]" not in row.text and "INCIDENT NOTIFICATION" not in row.text
 
 
-def WarRoom_declare_drill(repo, settings, clock):  # noqa: N802
+def declare_drill_room(repo, settings, clock):
     from warroom.room import WarRoom
 
-    return WarRoom.declare(
-        repo, settings, title="Tabletop", severity="P2", clock=clock, drill=True
-    )
+    return WarRoom.declare(repo, settings, title="Tabletop", severity="P2", clock=clock, drill=True)
 
 
 async def test_the_drill_hint_stays_in_the_header_and_in_help(drill, settings, repo) -> None:
