@@ -300,3 +300,8 @@ def test_env_names_that_are_not_secret_keep_their_value() -> None:
     ]
     text, n = redact_json({"env": env}, Redactor())
     assert n == 0 and json.loads(text) == {"env": env}
+
+
+def test_lone_carriage_return_does_not_hide_a_line_from_the_rules() -> None:
+    out, _ = redact(f"progress 10%\rprogress 20% password=cr-secret-1\n{PEM}")
+    assert "cr-secret-1" not in out and "MIIEowIBAAKCAQEA" not in out

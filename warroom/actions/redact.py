@@ -59,6 +59,7 @@ _TRIGGERS = (
 )
 _URL_TRIGGER = "://"
 _URL_CONFIRM = re.compile(r"://[^\s/@]+@")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 # RSA, EC, OPENSSH, ENCRYPTED, bare PKCS#8, and PGP's "PRIVATE KEY BLOCK"
@@ -155,10 +156,16 @@ class Redactor:
             return text, 0
         before = self.total
         low = _lower(text)
-        if self._in_pem or "-----begin" in low:
-            out = "".join(self._line(line) for line in text.splitlines(keepends=True))
-            return out, self.total - before
         spans = self._candidate_lines(text, low)
+        if self._in_pem or "-----begin" in low:
+            # Line by line through the PEM state; a line outside a key with no trigger is kept.
+            wanted = {start for start, _ in spans}
+            out: list[str] = []
+            pos = 0
+            for line in _LINE.findall(text):  # "\n" only: the offsets of _candidate_lines
+                out.append(self._line(line) if self._in_pem or pos in wanted else line)
+                pos += len(line)
+            return "".join(out), self.total - before
         if not spans:
             return text, 0
         parts: list[str] = []
