@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fixtures.secrets import PLANTED  # noqa: E402
-from warroom.actions.redact import Redactor  # noqa: E402
+from tests.fixtures.secrets import PLANTED
+from warroom.actions.redact import Redactor
 
 SIZE = 5 * 1024 * 1024
 PLAIN = [
@@ -37,10 +37,7 @@ def make_log() -> list[str]:
     lines: list[str] = []
     size = i = 0
     while size < SIZE:
-        if i % 50 == 49:
-            line = PLANTED[(i // 50) % len(PLANTED)].line
-        else:
-            line = PLAIN[i % len(PLAIN)]
+        line = PLANTED[i // 50 % len(PLANTED)].line if i % 50 == 49 else PLAIN[i % len(PLAIN)]
         for part in line.split("\n"):
             lines.append(part + "\n")
             size += len(part) + 1
@@ -62,7 +59,12 @@ def detect_secrets_plugins() -> list | None:  # type: ignore[type-arg]
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     except ImportError:
         return None
-    skip = {"Base64HighEntropyString", "HexHighEntropyString", "KeywordDetector", "IPPublicDetector"}
+    skip = {
+        "Base64HighEntropyString",
+        "HexHighEntropyString",
+        "KeywordDetector",
+        "IPPublicDetector",
+    }
     return [
         cls()
         for cls in get_mapping_from_secret_type_to_class().values()

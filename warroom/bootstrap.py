@@ -22,6 +22,7 @@ from warroom.store import (
     StoreError,
 )
 from warroom.store import open_repository as _open_repository
+from warroom.store.private import private_dir, private_file
 
 log = logging.getLogger("warroom")
 
@@ -55,12 +56,23 @@ def with_kube_overrides(settings: Settings, args: Any) -> Settings:
     return dataclasses.replace(settings, kube=dataclasses.replace(kube, **changes))
 
 
+class RedactingFormatter(logging.Formatter):
+    """Every line of warroom.log (message and traceback) through the redactor: a library that
+    logs a request, or an error quoting a log line, must not write a credential to disk."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from warroom.actions.redact import scrub
+
+        return scrub(super().format(record))
+
+
 def setup_logging(settings: Settings) -> None:
-    """warroom.log in the data dir; WARROOM_LOG_LEVEL (default INFO)."""
+    """warroom.log in the data dir (0700; the log 0600); WARROOM_LOG_LEVEL (default INFO)."""
     level = os.environ.get("WARROOM_LOG_LEVEL", "INFO").upper()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(settings.data_dir / "warroom.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    private_dir(settings.data_dir)
+    path = private_file(settings.data_dir / "warroom.log")
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(getattr(logging, level, logging.INFO))
 
@@ -69,6 +81,8 @@ def repository(settings: Settings, backend: str | None = None) -> IncidentReposi
     """The incidents of the configured store (or of `backend`, for `warroom store copy`)."""
     st = settings.store
     backend = backend or st.backend
+    if settings.data_dir.is_dir():  # made 0755 by an older warroom: tightened, said once
+        private_dir(settings.data_dir)
     if backend == "postgres" and not st.dsn:
         raise UsageError("postgres needs a DSN: set $WARROOM_PG_DSN or store.dsn_file")
     try:
@@ -110,11 +124,13 @@ def export_context(settings: Settings, store: IncidentStore) -> dict[str, Any]:
     """What the post-mortem needs beyond the events: where each update went (the outbox's
     documents) and the severity's review window."""
     from warroom.actions.outbox import TABLE as OUTBOX
+    from warroom.actions.redact import scrub
     from warroom.projection import project
 
     return {
         "deliveries": list(store.docs(OUTBOX).values()),
         "review_within": settings.policy(project(store.events()).severity).review_within,
+        "scrub": scrub,  # what leaves the store passes the redactor (issue #23)
     }
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from warroom.actions.redact import REDACTED, Redactor, redact, redact_json
 from tests.fixtures.secrets import PLANTED, PLANTED_ANNOTATIONS, PLANTED_ENV, Planted
+from warroom.actions.redact import REDACTED, Redactor, redact, redact_json
 from warroom.drill.logs import FAKE_BEARER
 
 JWT = FAKE_BEARER  # header.payload.signature, as services print them

@@ -37,7 +37,7 @@ from typing import Any
 
 from warroom.actions.secret_patterns import TOKENS, TokenPattern
 
-__all__ = ["REDACTED", "Redactor", "redact", "redact_json"]
+__all__ = ["REDACTED", "Redactor", "redact", "redact_json", "scrub"]
 
 REDACTED = "[REDACTED]"
 MIN_EXTRA = 6  # shorter explicit strings would shred ordinary words
@@ -368,6 +368,11 @@ _TOKEN_PREFIXES = tuple(dict.fromkeys(t.prefix for t in TOKENS))
 def redact(text: str, extra: Iterable[str] = ()) -> tuple[str, int]:
     """Redact a whole text at once: (text, number of secrets replaced)."""
     return Redactor(extra).redact(text)
+
+
+def scrub(text: str, extra: Iterable[str] = ()) -> str:
+    """The one pass every text leaving the store takes (export, update, log, web view)."""
+    return Redactor(extra).redact(text)[0]
 
 
 # ----- structured objects (Kubernetes JSON) ----------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 from warroom.actions.notify import update_data
 from warroom.actions.outbox import Outbox
+from warroom.actions.redact import scrub
 from warroom.actions.situation import (
     Situation,
     doing_lines,
@@ -93,16 +94,19 @@ def compose(
     """(template kind, prefilled text) for the incident's current state."""
     st = room.state
     kind = choose_template(first_update_sent=st.updates_sent > 0, resolved=st.resolved)
-    return kind, render(kind, context(room, now, situation), templates_dir=templates_dir)
+    # The prefill quotes alert summaries and notes: what a responder sends starts redacted.
+    return kind, scrub(render(kind, context(room, now, situation), templates_dir=templates_dir))
 
 
 def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Outbox | None) -> Event:
-    """Record the update on the timeline and queue it for every destination."""
-    text = text.strip()
+    """Record the update on the timeline and queue it for every destination, redacted: a
+    secret typed or pasted into the composer is not sent (nor kept in the update's event)."""
+    text = scrub(text.strip())
     if not text:
         raise RoomError("an empty update says nothing")
     ctx = context(room, now)
     data = update_data(ctx, kind)
+    data["title"] = scrub(str(data["title"]))  # the title travels in every payload
     label = {"notification": "Notification", "resolution": "Resolution notice"}.get(
         kind, f"Status update #{ctx.update_number}"
     )

@@ -19,6 +19,7 @@ from warroom.report.markdown import render as _markdown
 from warroom.report.metrics import Metrics, metrics
 from warroom.report.postmortem import PostMortem, build
 from warroom.sanitize import json_safe
+from warroom.store.private import write_private
 
 __all__ = [
     "Metrics",
@@ -120,8 +121,11 @@ def render(
     events: list[Event], fmt: str = "md", now: datetime | None = None, **context: Any
 ) -> str:
     """The post-mortem as `fmt` ("md" or "json"). `context`: deliveries (the outbox documents)
-    and review_within (the severity's review window), when the caller has them."""
-    return (to_markdown if fmt == "md" else to_json)(events, now, **context)
+    and review_within (the severity's review window), when the caller has them; `scrub`, a
+    last pass over the text (our own secrets out)."""
+    scrub = context.pop("scrub", None)
+    text = (to_markdown if fmt == "md" else to_json)(events, now, **context)
+    return scrub(text) if scrub else text
 
 
 def export_path(data_dir: Path, incident_id: str, fmt: str = "md") -> Path:
@@ -136,9 +140,5 @@ def write_export(
     now: datetime | None = None,
     **context: Any,
 ) -> Path:
-    """Write the post-mortem to `path` (its folder created), replacing it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render(events, fmt, now, **context), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Write the post-mortem to `path` (missing folders 0700), replacing it atomically, 0600."""
+    return write_private(path, render(events, fmt, now, **context))
