@@ -78,13 +78,15 @@ def run_drill(args: argparse.Namespace, started: float) -> int:
     from warroom.console.run import run_drill_console
     from warroom.drill.prom_real import RealServersUnavailable
     from warroom.drill.scenario import DrillInputError, load_scenario
-    from warroom.drill.script import check_script
+    from warroom.drill.script import check_read_only, check_script
     from warroom.drill.world import DrillStartError, run_in_thread
 
     try:
         scenario = load_scenario(wanted)  # a shipped name or a YAML path
         if script is not None:
             check_script(script, scenario)  # steps naming workloads the scenario lacks
+            if settings.read_only:
+                check_read_only(script)  # kubectl steps that would change the cluster
         # Wall-clock timestamps: ages and alert times read true while scenario time runs fast.
         world = run_in_thread(
             scenario,
