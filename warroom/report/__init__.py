@@ -8,7 +8,9 @@ times. Across incidents: `summaries.py` (read the kept summaries), `stats.py` (a
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -124,8 +126,30 @@ def render(
     and review_within (the severity's review window), when the caller has them; `scrub`, a
     last pass over the text (our own secrets out)."""
     scrub = context.pop("scrub", None)
+    if scrub:  # before rendering too: Markdown's escapes (aws\_secret) would hide a key's name
+        events, context = _scrubbed(events, context, scrub)
     text = (to_markdown if fmt == "md" else to_json)(events, now, **context)
     return scrub(text) if scrub else text
+
+
+def _scrubbed(
+    events: list[Event], context: dict[str, Any], scrub: Callable[[str], str]
+) -> tuple[list[Event], dict[str, Any]]:
+    """Events (text and every string in data) and deliveries with `scrub` applied."""
+
+    def leaves(obj: Any) -> Any:
+        if isinstance(obj, str):
+            return scrub(obj)
+        if isinstance(obj, dict):
+            return {k: leaves(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [leaves(v) for v in obj]
+        return obj
+
+    out = [dataclasses.replace(e, text=scrub(e.text), data=leaves(e.data)) for e in events]
+    if context.get("deliveries"):
+        context = {**context, "deliveries": leaves(context["deliveries"])}
+    return out, context
 
 
 def export_path(data_dir: Path, incident_id: str, fmt: str = "md") -> Path:
