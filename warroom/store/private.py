@@ -39,7 +39,8 @@ def _tighten(path: Path, mode: int) -> None:
         msg = f"tightened {path} from {have:04o} to {have & mode:04o} (it holds incident records)"
     if path not in _told:
         _told.add(path)
-        log.warning("%s", msg)
+        if log.hasHandlers():  # else logging's last resort would print it a second time
+            log.warning("%s", msg)
         print(f"warroom: {msg}", file=sys.stderr)
 
 
