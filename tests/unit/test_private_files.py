@@ -82,3 +82,13 @@ def test_cli_declare_makes_the_data_dir_0700_and_tightens_an_old_one(
     assert main([*args, "--data-dir", str(old)]) == 0
     assert mode(old) == 0o700
     assert f"tightened {old} from 0755 to 0700" in capsys.readouterr().err
+
+
+def test_drill_report_is_0600_in_a_0700_folder(tmp_path: Path) -> None:
+    from warroom.drill.report import report_path, write_report
+
+    path = report_path(tmp_path, "DRILL-1")
+    path.parent.mkdir(parents=True)
+    path.parent.chmod(0o755)  # an older warroom's folder
+    write_report(path, "# report\n")
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700
