@@ -158,6 +158,9 @@ CASES += [
             (("resolve", ESC + "done"), 0, "done"),
             (("action", "add", ESC + "fix it"), 0, "fix it"),
             (("declare", "--title", ESC + "t", "--severity", "P1"), 0, "INC-"),
+            # Bytes that are not UTF-8 (printf '\x9b' in a shell): surrogates in argv.
+            (("note", "raw \udc9b\udcff bytes"), 0, "raw \ufffd\ufffd bytes"),
+            (("declare", "--title", "t\udc9b", "--severity", "P1"), 0, "INC-"),
         ]
     )
 ]

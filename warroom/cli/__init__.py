@@ -58,6 +58,10 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
     }
 
 
+def _utf8(arg: str) -> str:
+    return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _warnings_to_stderr() -> None:
     """Warnings (a damaged incident skipped) as one line each, like our errors."""
     import logging
@@ -84,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     from warroom.room import RoomError
     from warroom.store import StoreError
 
+    # Bytes that are not UTF-8 arrive as lone surrogates, which no file or hash can hold:
+    # they become U+FFFD, as any other text from outside would.
+    argv = [_utf8(a) for a in (sys.argv[1:] if argv is None else argv)]
     args = build_parser().parse_args(argv)
     verb = args.verb or ("keys" if getattr(args, "help_keys", False) else "run")
     if verb not in ("run", "drill"):  # the console logs to warroom.log; a verb tells its user
