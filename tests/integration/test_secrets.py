@@ -88,7 +88,7 @@ async def leaky_api() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Settings]:
+def settings(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Settings]:
     data = tmp_path / "data"
     data.mkdir(mode=0o755)  # as an older warroom left it
     data.chmod(0o755)
@@ -115,10 +115,13 @@ async def test_planted_secrets_leave_in_no_output(
     webhook_receiver: WebhookReceiver,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     data = settings.data_dir
-    # an older data dir and log are tightened, and that is said once
-    assert "tightened" in capsys.readouterr().err
+    # an older data dir and log are tightened, and that is said once each
+    setup = caplog.get_records("setup")  # the fixture's setup_logging
+    said = [r.getMessage() for r in setup if "tightened" in r.getMessage()]
+    assert len(said) == 2, said
     room = WarRoom.declare(TinyDBRepository(data), settings, title="Checkout down", severity="P1")
     for p in PLANTED:
         room.add_note(p.line)

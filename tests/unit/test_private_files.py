@@ -33,7 +33,7 @@ def test_a_fresh_data_dir_is_0700_and_its_log_0600(tmp_path: Path) -> None:
 
 
 def test_older_modes_are_tightened_and_said_once(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = tmp_path / "data"
     data.mkdir()
@@ -46,10 +46,10 @@ def test_older_modes_are_tightened_and_said_once(
         private_file(log)
     assert mode(data) == 0o700 and mode(log) == 0o600
     assert log.read_text() == "old line\n"  # tightened, not rewritten
-    err = capsys.readouterr().err.splitlines()
-    assert err == [
-        f"warroom: tightened {data} from 0755 to 0700 (it holds incident records)",
-        f"warroom: tightened {log} from 0644 to 0600 (it holds incident records)",
+    said = [r.getMessage() for r in caplog.records if r.name == "warroom"]
+    assert said == [
+        f"tightened {data} from 0755 to 0700 (it holds incident records)",
+        f"tightened {log} from 0644 to 0600 (it holds incident records)",
     ]
 
 

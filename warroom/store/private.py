@@ -2,8 +2,8 @@
 
 An incident's record holds what responders typed and what services leaked, so nothing warroom
 writes may be group- or world-readable, whatever the umask. A folder or file made by an older
-warroom (0755, 0644) is tightened in place, and that is said once per path in warroom.log and
-on stderr, so the owner knows their old files were readable.
+warroom (0755, 0644) is tightened in place, and that is said once per path (a warning: on stderr
+from the CLI, in warroom.log from the console), so the owner knows their old files were readable.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import sys
 from pathlib import Path
 
 __all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "private_file", "write_private"]
@@ -37,11 +36,9 @@ def _tighten(path: Path, mode: int) -> None:
         msg = f"{path} is {have:04o} and cannot be tightened to {mode:04o}: {exc.strerror}"
     else:
         msg = f"tightened {path} from {have:04o} to {have & mode:04o} (it holds incident records)"
-    if path not in _told:
+    if path not in _told:  # a warning: the CLI prints it on stderr, the console logs it
         _told.add(path)
-        if log.hasHandlers():  # else logging's last resort would print it a second time
-            log.warning("%s", msg)
-        print(f"warroom: {msg}", file=sys.stderr)
+        log.warning("%s", msg)
 
 
 def private_dir(path: Path) -> Path:
