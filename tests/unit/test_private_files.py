@@ -1,6 +1,6 @@
 """File modes (issue #23): the data dir 0700, warroom.log, exports and evidence 0600, also when
 an older warroom left them 0755/0644 (tightened, said once); folders warroom does not own
-(where `export -o` writes) are left as they are."""
+(where `export -o` writes) are left as they are. The drill report is redacted like an export."""
 
 from __future__ import annotations
 
@@ -92,3 +92,29 @@ def test_drill_report_is_0600_in_a_0700_folder(tmp_path: Path) -> None:
     path.parent.chmod(0o755)  # an older warroom's folder
     write_report(path, "# report\n")
     assert mode(path) == 0o600 and mode(path.parent) == 0o700
+
+
+def test_drill_report_is_redacted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.fixtures.secrets import PLANTED
+    from warroom.room import WarRoom
+    from warroom.settings import load_settings
+    from warroom.store.tinydb import TinyDBRepository
+
+    settings = load_settings(env={"USER": "ann"}, data_dir=tmp_path / "data")
+    room = WarRoom.declare(
+        TinyDBRepository(settings.data_dir),
+        settings,
+        title="Drill: crash loop",
+        severity="P3",
+        drill=True,
+        scenario="crashloop-after-deploy",
+    )
+    for p in PLANTED:
+        room.add_note(p.line)
+    room.store.close()
+    argv = ["drill", "--report", room.incident_id, "--data-dir", str(settings.data_dir)]
+    assert main(argv) == 0
+    report = Path(capsys.readouterr().out.strip())
+    text = report.read_text(encoding="utf-8")
+    assert "[REDACTED]" in text and mode(report) == 0o600
+    assert not [p.kind for p in PLANTED if p.secret in text]

@@ -133,10 +133,13 @@ def declare_drill(repo: IncidentRepository, settings: Settings, world: Any) -> W
 
 
 def write_drill_report(settings: Settings, events: list[Event], scenario: Any) -> Path:
+    from warroom.actions.redact import scrub
     from warroom.drill.report import report_path, score_drill, to_markdown, write_report
 
-    result = score_drill(events, scenario, settings.policy)
-    text = to_markdown(events, scenario, result)
+    result = score_drill(events, scenario, settings.policy)  # scored from the record as it is
+    # Shown redacted, before Markdown's escapes (DB\_PASS) hide a key's name, and after.
+    shown = [dataclasses.replace(e, text=scrub(e.text)) for e in events]
+    text = scrub(to_markdown(shown, scenario, result))
     return write_report(report_path(settings.data_dir, result.incident_id), text)
 
 
