@@ -305,3 +305,10 @@ def test_env_names_that_are_not_secret_keep_their_value() -> None:
 def test_lone_carriage_return_does_not_hide_a_line_from_the_rules() -> None:
     out, _ = redact(f"progress 10%\rprogress 20% password=cr-secret-1\n{PEM}")
     assert "cr-secret-1" not in out and "MIIEowIBAAKCAQEA" not in out
+
+
+def test_every_token_prefix_holds_a_scan_anchor() -> None:
+    from warroom.actions.redact import _TOKEN_ANCHORS
+    from warroom.actions.secret_patterns import TOKENS
+
+    assert [t.prefix for t in TOKENS if not any(a in t.prefix for a in _TOKEN_ANCHORS)] == []

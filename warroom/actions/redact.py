@@ -182,7 +182,7 @@ class Redactor:
         """(start, end) of each line holding a trigger, end excluding its newline; sorted."""
         starts: set[int] = set()
         words = [(low, w) for w in (*_TRIGGERS, *self._extra_low)]
-        words += [(text, p) for p in _TOKEN_PREFIXES]  # token prefixes are case-sensitive
+        words += [(text, a) for a in _TOKEN_ANCHORS]  # token prefixes are case-sensitive
         for hay, word in words:
             i = hay.find(word)
             while i != -1:
@@ -362,7 +362,13 @@ _RULES: tuple[tuple[str, str, Callable[[str, str, int], Span]], ...] = (
 )
 
 
-_TOKEN_PREFIXES = tuple(dict.fromkeys(t.prefix for t in TOKENS))
+# What the whole-text scan looks for: each prefix holds one of these, so a line with a token is
+# found; prefixes of a family share one scan (xoxa- ... xoxe- are "xox"): fewer passes over 5 MB.
+_TOKEN_ANCHORS = (
+    *("AKIA", "ASIA", "ABIA", "ACCA", "A3T", "gh", "github_pat_", "gl", "xox", "xapp-"),
+    *("hooks.slack.com/", "k_live_", "k_test_", "whsec_", "AIza", "npm_", "pypi-AgE", "SK"),
+    *("SG.", "AccountKey=", "SharedAccess", "sk-", "hvs."),
+)
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> tuple[str, int]:
