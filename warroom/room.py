@@ -31,6 +31,7 @@ from warroom.model import (
     format_ts,
     utcnow,
 )
+from warroom.paging import escalation, regulatory_items
 from warroom.playbooks import checklist_for
 from warroom.projection import IncidentState, apply, next_item_id, note_section
 from warroom.settings import Settings
@@ -251,16 +252,16 @@ class WarRoom:
 
     def _load_checklist(self) -> Event | None:
         """Add the items the current severity/category's playbooks have and we lack."""
-        entries = checklist_for(
-            self._playbook_list(), self.state.severity, self.state.category, self.policy
-        )
-        new = [e for e in entries if e.id not in self.state.checklist]
+        st = self.state
+        entries = checklist_for(self._playbook_list(), st.severity, st.category, self.policy)
+        items = [e.to_dict() for e in entries] + regulatory_items(self.settings.paging, st)
+        new = [e for e in items if e["id"] not in st.checklist]
         if not new:
             return None
         return self._append(
             Kind.CHECKLIST,
-            f"Checklist: {len(new)} item(s) added for {self.state.severity.value}",
-            {"op": "add", "items": [e.to_dict() for e in new]},
+            f"Checklist: {len(new)} item(s) added for {st.severity.value}",
+            {"op": "add", "items": new},
         )
 
     # ----- use cases -----------------------------------------------------------------------
@@ -399,8 +400,15 @@ class WarRoom:
             late = f" after {format_duration(waited)}"
         return self._append(Kind.ACK, f"Acknowledged by {self.actor}{late}")
 
-    def escalate(self, to: str) -> Event:
+    def escalate(self, to: str, *, level: str | None = None, reason: str = "") -> Event:
+        """To a person named by hand, or to a level of [escalation]: its targets are paged."""
         self._require_open()
+        if level is not None:
+            found = self.settings.paging.level(level)
+            if found is None:
+                raise RoomError(f"no escalation level {level!r}")
+            text, data = escalation(self.settings.paging, found, reason=reason)
+            return self._append(Kind.ESCALATED, text, data)
         to = " ".join(to.split())
         if not to:
             raise RoomError("escalate to whom?")

@@ -7,11 +7,12 @@ an update can fail to arrive, but it can never be lost.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from warroom.actions.notify import update_data
 from warroom.actions.outbox import Outbox
+from warroom.destinations import TACTICAL
 from warroom.model import Event, Kind, Role, format_duration
 from warroom.room import RoomError, WarRoom
 from warroom.templates import TemplateContext, choose_template, render
@@ -20,9 +21,9 @@ from warroom.templates import TemplateContext, choose_template, render
 _ACTION_KINDS = {Kind.ACTION, Kind.STATUS, Kind.SEVERITY, Kind.ESCALATED, Kind.EVIDENCE}
 
 
-def actions_since_last_update(room: WarRoom) -> list[str]:
+def actions_since_last_update(room: WarRoom, audience: str = TACTICAL) -> list[str]:
     events = room.events
-    last = max((e.seq for e in events if e.kind == Kind.UPDATE), default=0)
+    last = max((e.seq for e in events if e.kind == Kind.UPDATE and _to(e) == audience), default=0)
     out = []
     for e in events:
         if e.seq > last and (e.kind in _ACTION_KINDS or e.data.get("section") == "resolution"):
@@ -30,11 +31,23 @@ def actions_since_last_update(room: WarRoom) -> list[str]:
     return out[-12:]
 
 
-def context(room: WarRoom, now: datetime) -> TemplateContext:
+def _to(ev: Event) -> str:
+    return str(ev.data.get("audience") or TACTICAL)
+
+
+def cadence(room: WarRoom, audience: str = TACTICAL) -> timedelta | None:
+    """How often `audience` hears at the current severity (None: no cadence)."""
+    aud = room.settings.paging.audience(audience)
+    every = room.policy.update_every
+    return aud.cadence(room.state.severity, every) if aud else every
+
+
+def context(room: WarRoom, now: datetime, audience: str = TACTICAL) -> TemplateContext:
     st = room.state
     policy = room.policy
     sections = st.sections
-    next_at = now + policy.update_every if not st.resolved else None
+    every = cadence(room, audience)
+    next_at = now + every if not st.resolved and every else None
     return TemplateContext(
         incident_id=room.incident_id,
         title=st.title,
@@ -44,8 +57,8 @@ def context(room: WarRoom, now: datetime) -> TemplateContext:
         declared_at=st.declared_at,
         detected_at=st.detected_at,
         impact="; ".join(sections.get("impact", [])),
-        update_number=st.updates_sent + 1,
-        actions_since_last_update=actions_since_last_update(room),
+        update_number=st.audience_count.get(audience, 0) + 1,
+        actions_since_last_update=actions_since_last_update(room, audience),
         next_steps=sections.get("next", []) or "",
         next_update_at=next_at,
         resolved_at=st.resolved_at,
@@ -69,24 +82,38 @@ def _resolved_summary(room: WarRoom) -> str:
     return str(ev.data.get("summary", "")) if ev else ""
 
 
-def compose(room: WarRoom, now: datetime, templates_dir: Any = None) -> tuple[str, str]:
-    """(template kind, prefilled text) for the incident's current state."""
+def compose(
+    room: WarRoom, now: datetime, templates_dir: Any = None, audience: str = TACTICAL
+) -> tuple[str, str]:
+    """(template kind, prefilled text) for the incident's current state and `audience`."""
     st = room.state
-    kind = choose_template(first_update_sent=st.updates_sent > 0, resolved=st.resolved)
-    return kind, render(kind, context(room, now), templates_dir=templates_dir)
+    sent = st.audience_count.get(audience, 0) > 0
+    kind = choose_template(first_update_sent=sent, resolved=st.resolved)
+    ctx = context(room, now, audience)
+    return kind, render(kind, ctx, templates_dir=templates_dir, audience=audience)
 
 
-def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Outbox | None) -> Event:
-    """Record the update on the timeline and queue it for every destination."""
+def post(
+    room: WarRoom,
+    text: str,
+    kind: str,
+    now: datetime,
+    outbox: Outbox | None,
+    audience: str = TACTICAL,
+) -> Event:
+    """Record the update on the timeline and queue it for the audience's destinations."""
     text = text.strip()
     if not text:
         raise RoomError("an empty update says nothing")
-    ctx = context(room, now)
+    if room.settings.paging.audience(audience) is None:
+        raise RoomError(f"no audience {audience!r} in the settings ([audiences])")
+    ctx = context(room, now, audience)
     data = update_data(ctx, kind)
     label = {"notification": "Notification", "resolution": "Resolution notice"}.get(
         kind, f"Status update #{ctx.update_number}"
     )
-    data["label"] = label
+    data["label"] = label if audience == TACTICAL else f"{label} ({audience})"
+    data["audience"] = audience
     # The event's text is the update itself: the outbox sends exactly what the timeline holds.
     ev = room.record(Kind.UPDATE, text, data)
     if outbox is not None:

@@ -34,6 +34,7 @@ from warroom.console.messages import (
     RoomOpened,
     TimelineChanged,
 )
+from warroom.console.paging import PagingFeature
 from warroom.console.pods import PodsFeature
 from warroom.console.screen import MainScreen
 from warroom.console.session import Session
@@ -97,6 +98,8 @@ class WarRoomApp(App[int]):
         )
         self.pods = PodsFeature(self, s, main.pods_status, main.pods_table)
         self.updates = UpdatesFeature(self, s)
+        self.paging = PagingFeature(self, s, self.updates.deliver)
+        self.incident.on_resolved = self.updates.offer_resolution
         self.evidence = EvidenceFeature(
             self,
             s,
@@ -109,6 +112,7 @@ class WarRoomApp(App[int]):
         self.drill = DrillFeature(self, world) if world is not None else None
         self.view.note = self.health.note
         self.view.undelivered = lambda: self.updates.undelivered
+        self.view.pages_undelivered = lambda: self.updates.pages_undelivered
         self.updates.on_change = self.view.sync_header
         self.evidence.on_done = self._evidence_done
         self.routes: dict[str, Callable[[], Any]] = {
@@ -117,7 +121,7 @@ class WarRoomApp(App[int]):
             "status": self.incident.status,
             "role": self.incident.role,
             "ack": self.incident.ack,
-            "escalate": self.incident.escalate,
+            "escalate": self.paging.escalate,
             "action_item": self.followup.add_item,
             "export": self.incident.export,
             "update": self.updates.compose,
@@ -185,6 +189,7 @@ class WarRoomApp(App[int]):
         if not self.widgets_alive():
             return
         self.incident.check_deadlines()
+        self.paging.check()
         self.main.header.tick()
         self.health.tick()
         self.main.pods_status.refresh()
@@ -361,6 +366,8 @@ class WarRoomApp(App[int]):
         for d in s.destinations:
             found.append(d.url)
             found.extend(d.headers.values())
+            found.append(d.secret.peek() if d.secret else None)
+        found.extend(secret.peek() for secret in s.paging.secrets())  # keys, SMTP password
         return [x for x in found if x]
 
     # ----- command palette: the same table as the keys ---------------------------------------

@@ -30,6 +30,7 @@ from warroom.widgets.dialogs import (
 )
 
 log = logging.getLogger("warroom")
+TYPE_NAME, UNASSIGN = "__type__", "__unassign__"
 
 
 class IncidentActions:
@@ -37,6 +38,7 @@ class IncidentActions:
         self.app = app
         self.session = session
         self._deadlines_told: set[str] = set()  # deadlines this console already announced
+        self.on_resolved: Callable[[], None] = lambda: None  # offer the resolution notices
 
     def need_room(self) -> WarRoom | None:
         room = self.session.room
@@ -106,8 +108,14 @@ class IncidentActions:
         choices = [(s.value, s.value) for s in Status]
 
         def resolved(text: str | None) -> None:
-            if text is not None:
-                self._run(partial(room.resolve, text))
+            if text is None:
+                return
+
+            def resolve() -> None:
+                room.resolve(text)
+                self.app.call_from_thread(self.on_resolved)
+
+            self._run(resolve)
 
         def picked(value: str | None) -> None:
             if not value or value == room.state.status.value:
@@ -137,13 +145,37 @@ class IncidentActions:
                 if name is not None and name != current:
                     self._run(partial(room.assign_role, role, name))
 
-            prompt = PromptScreen(
-                f"Who is {Role(role).label}? (empty unassigns)",
-                "name",
-                value=current,
-                allow_empty=True,
-            )
-            self.app.push_screen(prompt, named)
+            def typed() -> None:
+                prompt = PromptScreen(
+                    f"Who is {Role(role).label}? (empty unassigns)",
+                    "name",
+                    value=current,
+                    allow_empty=True,
+                )
+                self.app.push_screen(prompt, named)
+
+            contacts = self.session.settings.paging.contacts.values()
+            if not contacts:
+                typed()
+                return
+            # The directory: who can take the role first, with their phone.
+            fits = sorted(contacts, key=lambda c: (role not in c.roles, c.name))
+            people = [
+                (c.name, f"{c.name}  {c.phone or 'no phone'}" + ("" if role in c.roles else "  *"))
+                for c in fits
+            ]
+            people += [(TYPE_NAME, "Someone else… (type a name)")]
+            if current:
+                people.append((UNASSIGN, "Unassign"))
+
+            def chosen(value: str | None) -> None:
+                if value == TYPE_NAME:
+                    typed()
+                elif value is not None:
+                    named("" if value == UNASSIGN else value)
+
+            title = f"Who is {Role(role).label}? (* not listed for this role)"
+            self.app.push_screen(ChoiceScreen(title, people, current or None), chosen)
 
         self.app.push_screen(ChoiceScreen("Assign a role", choices), picked)
 
@@ -151,17 +183,6 @@ class IncidentActions:
         room = self.need_room()
         if room is not None:
             self._run(room.acknowledge)
-
-    def escalate(self) -> None:
-        room = self.need_room()
-        if room is None:
-            return
-
-        def to(who: str | None) -> None:
-            if who:
-                self._run(partial(room.escalate, who))
-
-        self.app.push_screen(PromptScreen("Escalate to", "team, person or level"), to)
 
     def export(self) -> None:
         room = self.need_room()

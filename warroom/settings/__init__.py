@@ -25,6 +25,7 @@ from warroom.destinations import (
     parse_destinations,
 )
 from warroom.model import Severity, SeverityPolicy
+from warroom.paging import Directory, parse_directory
 from warroom.settings.reader import (
     PREFIX,
     Reader,
@@ -131,6 +132,8 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     trackers: dict[str, Tracker] = field(default_factory=dict)  # [tickets.*]
+    # Contacts, teams, escalation levels, paging channels, audiences, regulatory clock.
+    paging: Directory = field(default_factory=Directory)
     raw: dict[str, Any] = field(default_factory=dict)  # the merged TOML, as read
 
     def policy(self, severity: Severity | str) -> SeverityPolicy:
@@ -380,8 +383,14 @@ def _build(
         store=store,
         serve=serve,
         trackers=parse_trackers(r),
+        paging=parse_directory(r, {d.name for d in destinations}),
         raw=data,
     )
+    known = {a.id for a in settings.paging.audiences}
+    for i, d in enumerate(destinations):
+        if d.audience and d.audience not in known:
+            key = f"notify.destinations[{i}].audience"
+            raise r.fail(key, f"unknown audience {d.audience!r} (use {', '.join(sorted(known))})")
     refuse_unknown(user, r)
     return settings
 
