@@ -24,7 +24,7 @@ written here: `<key>_env` (a variable) or `<key>_file` (a file's first line).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -233,6 +233,16 @@ class Directory:
                 kw = {"url": hook.url, "path": hook.path, "headers": hook.headers}
                 out.append(page("webhook", hook.type, timeout=hook.timeout, options=opts, **kw))
         return out
+
+    def with_smtp(self, notify: list[Destination]) -> tuple[Destination, ...]:
+        """E-mail destinations of [[notify.destinations]] given the SMTP server to go through."""
+        ch = self.channels
+        return tuple(
+            replace(d, secret=ch.smtp_password, options={**ch.smtp(), **d.options})
+            if d.type == "email"
+            else d
+            for d in notify
+        )
 
     def secrets(self) -> list[Secret]:
         found = [r.pagerduty for r in [*self.contacts.values(), *self.teams.values()]]

@@ -4,7 +4,7 @@ PagerDuty: one event per page (`trigger`), then `acknowledge` and `resolve` with
 `dedup_key`, the incident id. PagerDuty applies every trigger with an open alert's dedup_key to
 that alert without paging again, which is what makes a resend after a crash harmless.
 
-Opsgenie: an alert per recipient (alias "<incident>/<recipient>", Opsgenie's dedup key: a
+Opsgenie: an alert per recipient (alias "<incident>-<recipient>", Opsgenie's dedup key: a
 create with the alias of an open alert is deduplicated), acknowledged and closed by alias.
 """
 
@@ -56,7 +56,7 @@ def pagerduty_event(msg: Message, routing_key: str, sent_at: str) -> dict[str, A
 
 def opsgenie_request(dest: Destination, msg: Message) -> tuple[str, dict[str, Any]]:
     """(url, body) of one Opsgenie call for `msg`."""
-    alias = f"{msg.incident}/{dest.options.get('id', dest.name)}"
+    alias = f"{msg.incident}-{dest.options.get('id', dest.name)}"
     action = msg.action or "trigger"
     if action != "trigger":
         verb = "acknowledge" if action == "acknowledge" else "close"

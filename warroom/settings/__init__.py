@@ -345,6 +345,7 @@ def _build(
         raise SettingsError(str(exc)) from None
 
     store, serve = _store_and_serve(r, env)
+    paging = parse_directory(r, {d.name for d in destinations})
     # Read whether or not a flag overrides them: they are valid keys of the file either way.
     file_dir, file_actor, file_ro = r.str_("data_dir"), r.str_("actor"), r.bool_("read_only", False)
     resolved_dir = data_dir or file_dir
@@ -379,11 +380,11 @@ def _build(
         playbooks_dir=opt_path("incident.playbooks_dir"),
         templates_dir=opt_path("templates_dir"),
         health=health,
-        destinations=tuple(destinations),
+        destinations=paging.with_smtp(destinations),
         store=store,
         serve=serve,
         trackers=parse_trackers(r),
-        paging=parse_directory(r, {d.name for d in destinations}),
+        paging=paging,
         raw=data,
     )
     known = {a.id for a in settings.paging.audiences}

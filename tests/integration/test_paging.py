@@ -1,0 +1,191 @@
+"""Pages through the outbox to loopback receivers that answer as PagerDuty, Opsgenie and a
+real SMTP server do: each page, acknowledgement and failure on the timeline, bad keys and rate
+limits as one line, the page kept in the outbox until it arrives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.clock import FixedClock
+from tests.fixtures.paging_receivers import (
+    PD_KEY,
+    OpsgenieReceiver,
+    PagerDutyReceiver,
+    SMTPServer,
+)
+from tests.paging_support import paging_settings
+from warroom.actions.outbox import TABLE, Outbox
+from warroom.actions.paging import Pager
+from warroom.model import Kind
+from warroom.room import WarRoom
+from warroom.settings import Settings
+from warroom.store.tinydb import TinyDBRepository
+
+pytestmark = pytest.mark.integration
+
+
+def client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(trust_env=False)  # the receivers are on loopback
+
+
+def open_incident(settings: Settings, clock: FixedClock, **kw) -> tuple[WarRoom, Outbox, Pager]:
+    repo = TinyDBRepository(settings.data_dir)
+    room = WarRoom.declare(repo, settings, title="Checkout down", severity="P1", clock=clock, **kw)
+    room.assign_role("commander", "Cy Diaz")
+    dests = [*settings.destinations, *settings.paging.destinations(settings.destinations)]
+    outbox = Outbox(room, dests, client_factory=client, clock=clock)
+    return room, outbox, Pager(room, outbox)
+
+
+def pages(room: WarRoom) -> list[str]:
+    room.refresh()
+    return [e.text for e in room.events if e.kind == Kind.PAGE]
+
+
+async def test_pagerduty_trigger_acknowledge_resolve(
+    tmp_path: Path, pagerduty: PagerDutyReceiver
+) -> None:
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty)
+    room, outbox, pager = open_incident(s, clock)
+    ev = room.escalate("", level="L2")
+    assert ev.data["targets"] == [{"id": "bo", "name": "Bo Chen", "via": ["pagerduty"]}]
+    assert pager.sync() == 1 and pager.sync() == 0  # queued once
+    [r] = await outbox.deliver_due()
+    assert r.ok and r.status_code == 202
+    [trigger] = pagerduty.events("trigger")
+    assert trigger["routing_key"] == PD_KEY
+    assert trigger["dedup_key"] == room.incident_id
+    assert trigger["payload"]["severity"] == "error"  # P1
+    assert trigger["payload"]["summary"].startswith(f"{room.incident_id}: Checkout down")
+    assert "+1 555 0102" in trigger["payload"]["custom_details"]["text"]  # the commander
+    assert pages(room) == ["Page to Bo Chen (L2) via PagerDuty: delivered"]
+
+    room.acknowledge()
+    pager.sync()
+    await outbox.deliver_due()
+    [ack] = pagerduty.events("acknowledge")
+    assert (ack["dedup_key"], ack["routing_key"]) == (room.incident_id, PD_KEY)
+    assert pagerduty.alerts[(PD_KEY, room.incident_id)]["status"] == "acknowledged"
+    room.resolve("fixed")
+    pager.sync()
+    await outbox.deliver_due()
+    assert pagerduty.alerts[(PD_KEY, room.incident_id)]["status"] == "resolved"
+    assert pages(room)[1:] == [
+        "Acknowledgement to Bo Chen via PagerDuty: delivered",
+        "Resolve to Bo Chen via PagerDuty: delivered",
+    ]
+    assert PD_KEY not in str(room.store.docs(TABLE)) + str([e.to_dict() for e in room.events])
+
+
+async def test_invalid_key_unreachable_and_rate_limit_each_one_line(
+    tmp_path: Path, pagerduty: PagerDutyReceiver
+) -> None:
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty)
+    room, outbox, pager = open_incident(s, clock)
+    room.escalate("", level="L3")
+    pager.sync()
+
+    pagerduty.keys = {"f" * 32}  # our key is no longer valid: 400, as PagerDuty answers
+    [r1] = await outbox.deliver_due()
+    assert (r1.ok, r1.status_code) == (False, 400)
+    assert "Invalid routing key" in (r1.error or "")
+    assert pages(room) == [
+        "Page to Cy Diaz (L3) via PagerDuty not delivered: HTTP 400: "
+        '{"status": "invalid event", "message": "Event object is invalid", '
+        '"errors": ["Invalid routing key"]}; retrying'
+    ]
+    assert outbox.undelivered_pages() == 1  # it stays in the outbox
+
+    pagerduty.keys = {PD_KEY}
+    pagerduty.down()
+    clock.advance(minutes=5)
+    [r2] = await outbox.deliver_due()
+    assert r2.error == "connection refused" and outbox.undelivered_pages() == 1
+    pagerduty.up()
+    pagerduty.throttle, pagerduty.retry_after = 1, 120
+    clock.advance(minutes=5)
+    [r3] = await outbox.deliver_due()
+    assert r3.status_code == 429
+    assert r3.next_attempt_at is not None and r3.next_attempt_at >= clock.now + timedelta(
+        seconds=120
+    )  # Retry-After is honoured
+    assert await outbox.deliver_due() == []  # not before
+    clock.advance(minutes=3)
+    [r4] = await outbox.deliver_due()
+    assert r4.ok and r4.attempts == 4
+    assert pages(room)[-1] == "Page to Cy Diaz (L3) via PagerDuty: delivered after 4 attempts"
+    assert len(pagerduty.pages) == 1 and outbox.undelivered_pages() == 0
+
+
+async def test_opsgenie_alert_per_person_acknowledged_by_alias(
+    tmp_path: Path, opsgenie: OpsgenieReceiver
+) -> None:
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data", opsgenie=opsgenie)
+    room, outbox, pager = open_incident(s, clock)
+    room.escalate("", level="L2")
+    pager.sync()
+    [r] = await outbox.deliver_due()
+    assert r.ok and r.status_code == 202
+    create = opsgenie.requests[0].json
+    assert create["alias"] == f"{room.incident_id}-bo"
+    assert create["responders"] == [{"type": "user", "username": "bo@example.com"}]
+    assert create["priority"] == "P2" and len(create["message"]) <= 130
+    assert opsgenie.pages == [("bo@example.com", create["message"])]
+    room.acknowledge()
+    pager.sync()
+    await outbox.deliver_due()
+    assert opsgenie.requests[-1].path.endswith("/acknowledge?identifierType=alias")
+    assert opsgenie.alerts[f"{room.incident_id}-bo"]["acknowledged"] is True
+
+    opsgenie.key = "another-key"  # 401, as Opsgenie answers a key it does not know
+    room.resolve()
+    pager.sync()
+    [r2] = await outbox.deliver_due()
+    assert r2.status_code == 401 and "Key format is not valid!" in (r2.error or "")
+    assert "Resolve to Bo Chen via Opsgenie not delivered: HTTP 401" in pages(room)[-1]
+
+
+async def test_email_pages_through_a_real_smtp_server(
+    tmp_path: Path, smtp_server: SMTPServer
+) -> None:
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data", smtp=smtp_server)
+    room, outbox, pager = open_incident(s, clock, drill=True)
+    room.escalate("", level="L3")
+    pager.sync()
+    [r] = await outbox.deliver_due()
+    assert r.ok, r.error
+    [mail] = smtp_server.wait_for(1)
+    assert mail["To"] == "cy@example.com" and mail["From"] == "warroom@example.com"
+    assert mail["Subject"].startswith("[DRILL] ")  # a drill's page says so
+    assert "Escalated to L3 Management" in mail.get_payload()
+    assert mail["Message-ID"].endswith("@warroom>")
+
+    smtp_server.stop()  # the server goes away: one line, the page stays
+    room.escalate("", level="L2")
+    pager.sync()
+    [r2] = await outbox.deliver_due()
+    assert r2.error == f"SMTP connection refused (127.0.0.1:{smtp_server.port})"
+    assert pages(room)[-1].endswith("not delivered: " + r2.error + "; retrying")
+    smtp_server.start()
+    smtp_server.reject = "550 5.1.1 Mailbox unknown"
+    clock.advance(minutes=5)
+    [r3] = await outbox.deliver_due()
+    assert r3.error == "SMTP: recipients refused [550]"
+    smtp_server.reject = None
+    smtp_server.password = "changed"
+    clock.advance(minutes=5)
+    [r4] = await outbox.deliver_due()
+    assert r4.error == "SMTP 535: authentication failed"
+    smtp_server.password = s.paging.channels.smtp_password.read()  # type: ignore[union-attr]
+    clock.advance(minutes=5)
+    [r5] = await outbox.deliver_due()
+    assert r5.ok and len(smtp_server.wait_for(2)) == 2
+    assert outbox.undelivered_pages() == 0
