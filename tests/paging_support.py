@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.fixtures.paging_receivers import OG_KEY, PD_KEY, SMTP_PASSWORD, SP_KEY
+from tests.fixtures.paging_receivers import OG_KEY, PD_KEY, PD_KEY2, SMTP_PASSWORD, SP_KEY
 from warroom.settings import Settings, load_settings
 
 
@@ -22,6 +22,7 @@ def paging_toml(
     keys = tmp / "keys"
     keys.mkdir(exist_ok=True)
     (keys / "pd").write_text(PD_KEY + "\n")
+    (keys / "pd2").write_text(PD_KEY2 + "\n")  # Cy's own PagerDuty service
     (keys / "og").write_text(OG_KEY + "\n")
     (keys / "smtp").write_text(SMTP_PASSWORD + "\n")
     (keys / "sp").write_text(SP_KEY + "\n")
@@ -29,9 +30,8 @@ def paging_toml(
     cy = ['name = "Cy Diaz"', 'roles = ["commander"]', 'phone = "+1 555 0102"']
     out = ["[kube]", "enabled = false"]
     if pagerduty is not None:
-        line = f'pagerduty_key_file = "{keys / "pd"}"'
-        bo.append(line)
-        cy.append(line)
+        bo.append(f'pagerduty_key_file = "{keys / "pd"}"')
+        cy.append(f'pagerduty_key_file = "{keys / "pd2"}"')
         out += ["[channels.pagerduty]", f'url = "{pagerduty.url("")}"', "timeout = 2"]
     if opsgenie is not None:
         bo.append('opsgenie = "bo@example.com"')

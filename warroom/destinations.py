@@ -158,6 +158,8 @@ def parse_destinations(
         base = f"{key_prefix}[{i}]"
         if not isinstance(entry, dict):
             raise fail(base, "expected a table with name, type and url or path")
+        if "api_key" in entry:
+            raise fail(f"{base}.api_key", "secrets never go in the settings file: use api_key_env")
         unknown = sorted(set(entry) - set(KEYS))
         if unknown:
             raise fail(f"{base}.{unknown[0]}", f"unknown key (use {', '.join(KEYS)})")
@@ -256,8 +258,6 @@ def _parse_extra(
     url = entry.get("url", STATUSPAGE_URL)
     if not isinstance(url, str) or url_problem(url):
         raise fail(f"{base}.url", f"{url_problem(str(url)) or 'expected a URL'}")
-    if "api_key" in entry:
-        raise fail(f"{base}.api_key", "secrets never go in the settings file: use api_key_env")
     file = entry.get("api_key_file")
     env_name = entry.get("api_key_env", "STATUSPAGE_API_KEY")
     for key, value in (("api_key_file", file), ("api_key_env", env_name)):

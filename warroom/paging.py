@@ -37,7 +37,7 @@ from warroom.destinations import (
     is_address,
     url_problem,
 )
-from warroom.model import Role, Severity, format_duration
+from warroom.model import Role, Severity, format_duration, parse_duration
 
 LEVEL_IDS = ("L1", "L2", "L3", "L4")
 CHANNELS = ("pagerduty", "opsgenie", "email", "webhook")
@@ -305,9 +305,9 @@ def parse_directory(r: Reader, notify_names: set[str]) -> Directory:
     contacts = _recipients(r, "contacts", notify_names, team=False)
     teams = _recipients(r, "teams", notify_names, team=True)
     for tid, t in teams.items():
-        for i, m in enumerate(t.members):
+        for m in t.members:
             if m not in contacts:
-                raise r.fail(f"teams.{tid}.members[{i}]", f"no contact {m!r} in [contacts]")
+                raise r.fail(f"teams.{tid}.members", f"no contact {m!r} in [contacts]")
         if tid in contacts:
             raise r.fail(f"teams.{tid}", f"{tid!r} is a contact too: ids must be unique")
     return Directory(
@@ -354,10 +354,10 @@ def _recipients(r: Reader, section: str, hooks: set[str], *, team: bool) -> dict
         if email and not is_address(email):
             raise r.fail(f"{base}.email", f"not an e-mail address: {email!r}")
         roles = r.str_list(f"{base}.roles") if not team else ()
-        for i, role in enumerate(roles):
+        for role in roles:
             if role.replace(" ", "_").lower() not in {x.value for x in Role}:
                 names = ", ".join(x.value for x in Role)
-                raise r.fail(f"{base}.roles[{i}]", f"unknown role {role!r} (use {names})")
+                raise r.fail(f"{base}.roles", f"unknown role {role!r} (use {names})")
         hook = r.str_(f"{base}.webhook", "") or ""
         if hook and hook not in hooks:
             raise r.fail(f"{base}.webhook", f"no [[notify.destinations]] named {hook!r}")
@@ -387,9 +387,9 @@ def _levels(r: Reader, contacts: dict, teams: dict) -> tuple[Level, ...]:
             continue
         base = f"escalation.levels.{lid}"
         targets = r.str_list(f"{base}.targets")
-        for i, t in enumerate(targets):
+        for t in targets:
             if t not in contacts and t not in teams:
-                raise r.fail(f"{base}.targets[{i}]", f"no contact or team {t!r}")
+                raise r.fail(f"{base}.targets", f"no contact or team {t!r}")
         sev = r.str_(f"{base}.severity")
         if sev is not None and sev.upper() not in {s.value for s in Severity}:
             raise r.fail(f"{base}.severity", f"unknown severity {sev!r} (use P0, P1, P2 or P3)")
@@ -445,16 +445,19 @@ def _audiences(r: Reader) -> tuple[Audience, ...]:
         base = f"audiences.{aid}"
         if not isinstance(table.get(aid, {}), dict):
             raise r.fail(base, "expected a table with title and every")
-        every_raw = r.get(f"{base}.every")
+        every_raw = r.table(f"{base}.every")  # an inline table: errors point at its line
         every: dict[Severity, timedelta] | None = None
         if every_raw is not None:
             if not isinstance(every_raw, dict):
                 raise r.fail(f"{base}.every", 'expected a table such as { P1 = "1h" }')
             every = {}
-            for sev in every_raw:
+            for sev, value in every_raw.items():
                 if sev not in {s.value for s in Severity}:
-                    raise r.fail(f"{base}.every.{sev}", "unknown severity (use P0, P1, P2 or P3)")
-                every[Severity(sev)] = r.duration(f"{base}.every.{sev}")
+                    raise r.fail(f"{base}.every", f"{sev}: unknown severity (use P0, P1, P2, P3)")
+                try:
+                    every[Severity(sev)] = parse_duration(value)
+                except ValueError as exc:
+                    raise r.fail(f"{base}.every", f"{sev}: {exc}") from None
         title = r.str_(f"{base}.title", aid) or aid
         out.append(Audience(aid, title, every))
     return tuple(out)

@@ -13,6 +13,7 @@ import pytest
 from tests.clock import FixedClock
 from tests.fixtures.paging_receivers import (
     PD_KEY,
+    PD_KEY2,
     OpsgenieReceiver,
     PagerDutyReceiver,
     SMTPServer,
@@ -91,7 +92,7 @@ async def test_invalid_key_unreachable_and_rate_limit_each_one_line(
     room.escalate("", level="L3")
     pager.sync()
 
-    pagerduty.keys = {"f" * 32}  # our key is no longer valid: 400, as PagerDuty answers
+    pagerduty.keys = {"f" * 32}  # our keys are no longer valid: 400, as PagerDuty answers
     [r1] = await outbox.deliver_due()
     assert (r1.ok, r1.status_code) == (False, 400)
     assert "Invalid routing key" in (r1.error or "")
@@ -102,7 +103,7 @@ async def test_invalid_key_unreachable_and_rate_limit_each_one_line(
     ]
     assert outbox.undelivered_pages() == 1  # it stays in the outbox
 
-    pagerduty.keys = {PD_KEY}
+    pagerduty.keys = {PD_KEY, PD_KEY2}
     pagerduty.down()
     clock.advance(minutes=5)
     [r2] = await outbox.deliver_due()

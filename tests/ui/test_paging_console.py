@@ -1,0 +1,101 @@
+"""The drill from the issue, through the console: with a PagerDuty-shaped receiver and a
+real SMTP server on loopback, missing the ack deadline pages L2 by itself, and one key (E,
+then Enter on the level it offers) pages L3; the acknowledgement follows; the header shows
+the level and the commander's phone; `o` offers the contacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.clock import FixedClock
+from tests.fixtures.paging_receivers import PD_KEY, PD_KEY2, PagerDutyReceiver, SMTPServer
+from tests.paging_support import paging_settings
+from tests.support import UI_SIZE, pilot_until, settle
+from warroom.console.app import WarRoomApp
+from warroom.model import Kind
+from warroom.room import WarRoom
+from warroom.store.tinydb import TinyDBRepository
+from warroom.widgets.dialogs import ChoiceScreen
+from warroom.widgets.escalation import EscalateScreen
+from warroom.widgets.header import IncidentHeader
+
+
+async def test_drill_missed_ack_pages_l2_and_one_key_pages_l3(
+    tmp_path: Path, pagerduty: PagerDutyReceiver, smtp_server: SMTPServer
+) -> None:
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty, smtp=smtp_server)
+    repo = TinyDBRepository(s.data_dir)
+    room = WarRoom.declare(repo, s, title="Checkout down", severity="P1", drill=True, clock=clock)
+    room.assign_role("commander", "Cy Diaz")
+    app = WarRoomApp(s, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
+    async with app.run_test(size=UI_SIZE) as pilot:
+        await settle(app, pilot)
+        header = app.main.query_one(IncidentHeader)
+        assert "☎ commander +1 555 0102" in header.render().plain
+        clock.advance(minutes=61)  # P1: acknowledge within 1h; nobody did
+        app._tick()
+        await pilot_until(pilot, lambda: len(pagerduty.pages) == 1 and smtp_server.messages)
+        key, dedup, summary = pagerduty.pages[0]
+        assert (key, dedup) == (PD_KEY, room.incident_id)  # Bo's service
+        assert summary.startswith("[DRILL] ")
+        assert smtp_server.messages[0]["To"] == "bo@example.com"
+        await settle(app, pilot)
+        assert "escalated: L2" in header.render().plain
+
+        await pilot.press("E")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, EscalateScreen) and dialog.suggested == "L3"
+        await pilot.press("enter")  # the level offered: L3
+        await pilot_until(
+            pilot, lambda: len(pagerduty.pages) == 2 and len(smtp_server.messages) == 2
+        )
+        assert pagerduty.pages[1][0] == PD_KEY2  # Cy's service
+        assert smtp_server.messages[1]["To"] == "cy@example.com"
+
+        await pilot.press("k")  # acknowledged: both pagers hear it
+        await settle(app, pilot)
+        app.updates.deliver()
+        await pilot_until(pilot, lambda: len(pagerduty.events("acknowledge")) == 2)
+        await settle(app, pilot)
+        assert "escalated: L3" in header.render().plain
+    room.refresh()
+    escalations = [e for e in room.events if e.kind == Kind.ESCALATED]
+    assert [(e.data["level"], e.data.get("auto"), e.actor) for e in escalations] == [
+        ("L2", "ack_missed", "warroom"),
+        ("L3", None, "ann"),
+    ]
+    shown = [e.text for e in room.events if e.kind == Kind.PAGE]  # channels go out concurrently
+    assert sorted(shown) == sorted(
+        [
+            "Page to Bo Chen (L2) via PagerDuty: delivered",
+            "Page to Bo Chen (L2) via e-mail: delivered",
+            "Page to Cy Diaz (L3) via PagerDuty: delivered",
+            "Page to Cy Diaz (L3) via e-mail: delivered",
+            "Acknowledgement to Bo Chen via PagerDuty: delivered",
+            "Acknowledgement to Cy Diaz via PagerDuty: delivered",
+        ]
+    )
+
+
+async def test_roles_dialog_offers_the_contacts(tmp_path: Path) -> None:
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data")
+    repo = TinyDBRepository(s.data_dir)
+    room = WarRoom.declare(repo, s, title="Checkout down", severity="P1", clock=clock)
+    app = WarRoomApp(s, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
+    async with app.run_test(size=UI_SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("enter")  # commander
+        await pilot.pause()
+        people = app.screen
+        assert isinstance(people, ChoiceScreen)
+        assert people.choices[0] == ("Cy Diaz", "Cy Diaz  +1 555 0102")  # can take the role
+        assert people.choices[1] == ("Bo Chen", "Bo Chen  +1 555 0101  *")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "☎ commander +1 555 0102" in app.main.query_one(IncidentHeader).render().plain
+    assert room.state.roles[next(iter(room.state.roles))] == "Cy Diaz"
