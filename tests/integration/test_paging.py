@@ -190,3 +190,53 @@ async def test_email_pages_through_a_real_smtp_server(
     [r5] = await outbox.deliver_due()
     assert r5.ok and len(smtp_server.wait_for(2)) == 2
     assert outbox.undelivered_pages() == 0
+
+
+async def test_export_lists_pages_and_updates_with_audience_and_outcome(
+    tmp_path: Path, pagerduty: PagerDutyReceiver, smtp_server: SMTPServer
+) -> None:
+    import json
+    import logging
+
+    from warroom.actions.updates import post
+    from warroom.bootstrap import export_context, setup_logging
+    from warroom.report import render
+
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty, smtp=smtp_server)
+    room, outbox, pager = open_incident(s, clock)
+    room.escalate("", level="L2")
+    pagerduty.down()
+    pager.sync()
+    await outbox.deliver_due()  # PagerDuty unreachable: pending; the e-mail arrives
+    post(room, "first words", "notification", clock.now, outbox)
+    room.add_note(f"pasted by mistake: {PD_KEY}")
+    ctx = export_context(s, room.store)
+    md = render(room.store.events(), "md", clock.now, **ctx)
+    pages_part = md.split("### Pages")[1].split("\n## ")[0]
+    assert "page to Bo Chen (L2) via pagerduty: pending (connection refused)" in pages_part
+    assert "page to Bo Chen (L2) via email: delivered" in pages_part
+    assert PD_KEY not in md and "pasted by mistake: [REDACTED]" in md
+    doc = json.loads(
+        render(room.store.events(), "json", clock.now, **export_context(s, room.store))
+    )
+    comms = next(x for x in doc["postmortem"] if x["key"] == "communications")
+    pages_json = next(p for p in comms["parts"] if p["key"] == "pages")["items"]
+    assert {(p["channel"], p["state"], p["audience"]) for p in pages_json} == {
+        ("pagerduty", "pending", "page"),
+        ("email", "delivered", "page"),
+    }
+    updates = next(p for p in comms["parts"] if p["key"] == "communications")["items"]
+    assert [u["audience"] for u in updates] == ["responders"]
+
+    log = logging.getLogger("warroom")
+    before = list(log.handlers)
+    setup_logging(s)  # our keys never reach the log either
+    try:
+        log.warning("request with routing_key=%s", PD_KEY)
+    finally:
+        for h in [h for h in log.handlers if h not in before]:
+            h.close()
+            log.removeHandler(h)
+    text = (s.data_dir / "warroom.log").read_text()
+    assert PD_KEY not in text and "routing_key=[REDACTED]" in text

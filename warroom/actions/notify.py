@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from warroom.actions.redact import hide
 from warroom.destinations import STDOUT, TACTICAL, Destination, mask_url
 from warroom.sanitize import strip_control
 from warroom.templates import DRILL_MARKER, TemplateContext
@@ -254,9 +255,11 @@ async def http_attempt(
     except httpx.TimeoutException:
         return Attempt(False, error=f"timeout after {timeout:g}s")
     except httpx.HTTPError as exc:
-        return Attempt(False, error=_hidden(scrub(_transport_error(exc), url), hide))
+        return Attempt(False, error=hide_secrets(scrub(_transport_error(exc), url), hide))
     except Exception as exc:  # a bug or an odd transport must not stop the outbox pass
-        return Attempt(False, error=_hidden(scrub(f"{type(exc).__name__}: {exc}", url)[:200], hide))
+        return Attempt(
+            False, error=hide_secrets(scrub(f"{type(exc).__name__}: {exc}", url)[:200], hide)
+        )
     if 200 <= resp.status_code < 300:
         try:
             answer = resp.json() if resp.content else None
@@ -265,10 +268,14 @@ async def http_attempt(
         return Attempt(True, resp.status_code, answer=answer)
     # Slack and Teams put the reason in the body ("invalid_payload", "no_service").
     # Scrub before cutting: a cut could leave half a token that no longer matches.
-    text = _hidden(scrub(strip_control(resp.text[:4096]), url), hide)
+    text = hide_secrets(scrub(strip_control(resp.text[:4096]), url), hide)
     detail = text.strip().replace("\n", " ")[:160]
     error = f"HTTP {resp.status_code}" + (f": {detail}" if detail else "")
     return Attempt(False, resp.status_code, error, retry_after(resp.headers.get("Retry-After")))
+
+
+def hide_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    return hide(text, secrets, "…")
 
 
 def retry_after(value: str | None) -> float | None:
@@ -288,13 +295,6 @@ def retry_after(value: str | None) -> float | None:
     from warroom.model import utcnow
 
     return max(0.0, (when - utcnow()).total_seconds())
-
-
-def _hidden(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "…")
-    return text
 
 
 def _transport_error(exc: httpx.HTTPError) -> str:

@@ -21,7 +21,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from warroom import __version__
-from warroom.bootstrap import kube_context, read_only_for
+from warroom.bootstrap import kube_context, own_secrets, read_only_for
 from warroom.console.drill import DrillFeature
 from warroom.console.evidence import EvidenceFeature
 from warroom.console.followup import FollowUpFeature
@@ -359,16 +359,7 @@ class WarRoomApp(App[int]):
 
     def _our_secrets(self) -> list[str]:
         """Our own credentials, redacted wherever they turn up (a log line echoing a header)."""
-        s = self.session.settings
-        found = [s.prometheus.bearer_token, s.alertmanager.bearer_token]
-        if s.prometheus.basic_auth:
-            found.append(s.prometheus.basic_auth[1])
-        for d in s.destinations:
-            found.append(d.url)
-            found.extend(d.headers.values())
-            found.append(d.secret.peek() if d.secret else None)
-        found.extend(secret.peek() for secret in s.paging.secrets())  # keys, SMTP password
-        return [x for x in found if x]
+        return own_secrets(self.session.settings)
 
     # ----- command palette: the same table as the keys ---------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

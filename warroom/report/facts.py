@@ -196,7 +196,6 @@ def communications(
         if ev.data.get("update_number") is not None and label == "update":
             label += f" #{ev.data['update_number']}"
         audience = str(ev.data.get("audience") or "responders")
-        label += f" for {audience}"
         where = "; ".join(
             f"{x['audience']}: {x['state']}" + (f" ({x['error']})" if x.get("error") else "")
             for x in sent
