@@ -240,3 +240,37 @@ async def test_export_lists_pages_and_updates_with_audience_and_outcome(
             log.removeHandler(h)
     text = (s.data_dir / "warroom.log").read_text()
     assert PD_KEY not in text and "routing_key=[REDACTED]" in text
+
+
+def test_the_command_line_escalates_pages_and_acknowledges(
+    tmp_path: Path, pagerduty: PagerDutyReceiver
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty)
+    env = {**os.environ, "USER": "ann", "NO_PROXY": "127.0.0.1"}
+    env.pop("WARROOM_CONFIG", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "warroom", "--config", str(tmp_path / "paging.toml"), *args]
+        cmd += ["--data-dir", str(tmp_path / "data")] if args[0] != "--data-dir" else []
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+
+    incident = run("declare", "--title", "Cart down", "--severity", "P1").stdout.strip()
+    out = run("escalate")
+    assert out.returncode == 0, out.stderr
+    assert "Escalated to L2 (Team lead); paging Bo Chen" in out.stdout
+    assert "page:bo:pagerduty: delivered" in out.stdout
+    out = run("escalate", "L3")
+    assert "page:cy:pagerduty: delivered" in out.stdout
+    assert [k for k, _, _ in pagerduty.pages] == [PD_KEY, PD_KEY2]
+    out = run("ack")
+    assert out.returncode == 0 and len(pagerduty.events("acknowledge")) == 2
+    out = run("escalate", "L9")
+    assert out.returncode != 0 and "no escalation level 'L9'" in out.stderr
+    assert out.stderr.count("\n") == 1  # one line, no traceback
+    out = run("update", "--audience", "board", "--text", "hello")
+    assert out.returncode != 0 and "no audience 'board'" in out.stderr
+    assert incident.startswith("INC-")

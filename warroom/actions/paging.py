@@ -6,12 +6,22 @@ outbox pages, and one that starts after a crash pages what its predecessor had n
 
 from __future__ import annotations
 
+from typing import Any
+
 from warroom.actions.notify import Message
 from warroom.actions.outbox import PAGE, Outbox
 from warroom.model import Event, Kind, Role
 from warroom.room import WarRoom
 
 ACKNOWLEDGED = ("pagerduty", "opsgenie")  # channels that take an acknowledge and a resolve
+
+
+def outbox_for(room: WarRoom, **kw: Any) -> Outbox | None:
+    """The incident's outbox over every destination: the updates' and one per channel of
+    every contact (a destination it lacked would mark its items as unconfigured)."""
+    s = room.settings
+    dests = [*s.destinations, *s.paging.destinations(s.destinations)]
+    return Outbox(room, dests, **kw) if dests else None
 
 
 def page_text(room: WarRoom, ev: Event, name: str) -> str:

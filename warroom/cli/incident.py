@@ -36,10 +36,14 @@ def opened_room(args: argparse.Namespace) -> Iterator[WarRoom]:
         room.store.close()
 
 
-def with_room(args: argparse.Namespace, use_case: Callable[[WarRoom], Event]) -> int:
+def with_room(
+    args: argparse.Namespace, use_case: Callable[[WarRoom], Event], *, page: bool = False
+) -> int:
     with opened_room(args) as room:
         ev = use_case(room)
         print(f"{room.incident_id} #{ev.seq} {ev.text}")
+        if page:
+            send_pages(room)
     return 0
 
 
@@ -78,7 +82,7 @@ def note(args: argparse.Namespace) -> int:
 
 
 def ack(args: argparse.Namespace) -> int:
-    return with_room(args, lambda r: r.acknowledge())
+    return with_room(args, lambda r: r.acknowledge(), page=True)
 
 
 def status(args: argparse.Namespace) -> int:
@@ -95,21 +99,54 @@ def role(args: argparse.Namespace) -> int:
 
 def resolve(args: argparse.Namespace) -> int:
     fp = bool(getattr(args, "false_positive", False))
-    return with_room(args, lambda r: r.resolve(_joined(args, "summary"), false_positive=fp))
+    return with_room(
+        args, lambda r: r.resolve(_joined(args, "summary"), false_positive=fp), page=True
+    )
+
+
+def escalate(args: argparse.Namespace) -> int:
+    def up(room: WarRoom) -> Event:
+        if args.to:
+            return room.escalate(args.to)
+        d = room.settings.paging
+        if d.empty:
+            raise UsageError("no contacts configured ([contacts], [teams]): use --to NAME")
+        level = args.level.upper() if args.level else None
+        if level is None:
+            nxt = d.next_level(room.state.level)
+            if nxt is None:
+                raise WarroomError(f"already at the highest level ({room.state.level})")
+            level = nxt.id
+        return room.escalate("", level=level)
+
+    return with_room(args, up, page=True)
+
+
+def send_pages(room: WarRoom) -> None:
+    """The pages (and acknowledgements) the timeline asks for, sent once now; what does not
+    arrive waits in the outbox for the console (or the next verb)."""
+    from warroom.actions.paging import Pager, outbox_for
+
+    outbox = outbox_for(room, actor=room.settings.actor)
+    if outbox is None or not Pager(room, outbox).sync():
+        return
+    for r in asyncio.run(outbox.deliver_due()):
+        print(f"  {r.destination}: {'delivered' if r.ok else f'queued ({r.error})'}")
 
 
 def update(args: argparse.Namespace) -> int:
-    from warroom.actions.outbox import Outbox
+    from warroom.actions.paging import outbox_for
     from warroom.actions.updates import post
 
     settings = settings_from(args)
     text = sys.stdin.read() if args.text == "-" else args.text
+    audience = args.audience
     with opened_room(args) as room:
         st = room.state
-        kind = "resolution" if st.resolved else ("update" if st.updates_sent else "notification")
-        dests = settings.destinations
-        outbox = Outbox(room, dests, actor=settings.actor) if dests else None
-        ev = post(room, text, kind, utcnow(), outbox)
+        sent = st.audience_count.get(audience, 0)
+        kind = "resolution" if st.resolved else ("update" if sent else "notification")
+        outbox = outbox_for(room, actor=settings.actor)
+        ev = post(room, text, kind, utcnow(), outbox, audience)
         print(f"{room.incident_id} #{ev.seq} {kind} recorded")
         if outbox is None:
             print("no destinations configured ([[notify.destinations]]): recorded only")

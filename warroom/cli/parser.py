@@ -1,5 +1,5 @@
 """The command line: `warroom [run] | declare | note | ack | status | severity | role |
-resolve | update | list | export | verify | evidence | review | action | stats | store |
+resolve | update | escalate | list | export | verify | evidence | review | action | stats | store |
 serve | drill`."""
 
 from __future__ import annotations
@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("update", "post a status update to the configured destinations (outbox)")
     p.add_argument("--incident", metavar="ID")
     p.add_argument("--text", required=True, help="the update text ('-' reads stdin)")
+    p.add_argument(
+        "--audience", default="responders", help="whose update: responders (default), ..."
+    )
+
+    p = verb("escalate", "escalate to the next level (or LEVEL, L1..L4) and page its targets")
+    p.add_argument("--incident", metavar="ID")
+    p.add_argument("level", nargs="?", help="L1..L4 (default: the next level)")
+    p.add_argument("--to", metavar="NAME", help="a person or team by name instead (no page)")
 
     p = verb("list", "list incidents")
     p.add_argument("--open", action="store_true", help="only unresolved ones")

@@ -9,7 +9,7 @@ from textual.app import App
 from textual.worker import Worker
 
 from warroom.actions.outbox import Outbox
-from warroom.actions.paging import Pager
+from warroom.actions.paging import Pager, outbox_for
 from warroom.actions.updates import compose, post
 from warroom.console.session import Session
 from warroom.console.work import run_use_case
@@ -38,11 +38,9 @@ class UpdatesFeature:
         destination per configured channel of every contact."""
         self.outbox = self.pager = None
         room = self.session.writable_room
-        s = self.session.settings
-        dests = [*s.destinations, *s.paging.destinations(s.destinations)]
-        if room is not None and dests:
-            self.outbox = Outbox(room, dests, clock=self.session.clock, actor=self.session.actor)
-            self.pager = Pager(room, self.outbox)
+        if room is not None:
+            self.outbox = outbox_for(room, clock=self.session.clock, actor=self.session.actor)
+            self.pager = Pager(room, self.outbox) if self.outbox else None
 
     def deliver(self) -> None:
         """One delivery pass, unless one is still under way: a slow destination must finish
