@@ -274,3 +274,31 @@ def test_the_command_line_escalates_pages_and_acknowledges(
     out = run("update", "--audience", "board", "--text", "hello")
     assert out.returncode != 0 and "no audience 'board'" in out.stderr
     assert incident.startswith("INC-")
+
+
+async def test_a_contact_paged_through_a_generic_webhook(tmp_path: Path, webhook_receiver) -> None:
+    clock = FixedClock()
+    extra = (
+        f'[[notify.destinations]]\nname = "oncall-hook"\ntype = "webhook"\n'
+        f'url = "{webhook_receiver.url("/oncall/SECRET-PATH")}"\naudience = "executives"\n'
+        '[contacts.dee]\nname = "Dee Eng"\nwebhook = "oncall-hook"\n'
+        '[escalation.levels.L4]\ntargets = ["dee"]\n'
+    )
+    cfg = tmp_path / "hook.toml"
+    from tests.paging_support import paging_toml
+    from warroom.settings import load_settings
+
+    cfg.write_text(paging_toml(tmp_path, extra=extra))
+    s = load_settings(cfg, env={"USER": "ann"}, data_dir=tmp_path / "data")
+    room, outbox, pager = open_incident(s, clock)
+    room.escalate("", level="L4")
+    pager.sync()
+    [r] = await outbox.deliver_due()
+    assert r.ok and r.destination == "page:dee:webhook"
+    [req] = webhook_receiver.requests
+    body = req.json
+    assert body["incident"] == room.incident_id and "Paged: Dee Eng" in body["text"]
+    assert body["idempotency_key"] == req.headers["Idempotency-Key"]
+    assert pages(room) == ["Page to Dee Eng (L4) via webhook: delivered"]
+    room.acknowledge()
+    assert pager.sync() == 0  # a webhook takes no acknowledgement

@@ -99,3 +99,22 @@ async def test_roles_dialog_offers_the_contacts(tmp_path: Path) -> None:
         await settle(app, pilot)
         assert "☎ commander +1 555 0102" in app.main.query_one(IncidentHeader).render().plain
     assert room.state.roles[next(iter(room.state.roles))] == "Cy Diaz"
+
+
+async def test_the_regulators_clock_in_the_header_until_ticked(tmp_path: Path) -> None:
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data")
+    repo = TinyDBRepository(s.data_dir)
+    room = WarRoom.declare(repo, s, title="Card data exposed", severity="P1", category="security",
+                           clock=clock)  # fmt: skip
+    app = WarRoomApp(s, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
+    async with app.run_test(size=UI_SIZE) as pilot:
+        await settle(app, pilot)
+        header = app.main.query_one(IncidentHeader)
+        assert "regulator in 3d00h" in header.render().plain
+        clock.advance(hours=73)
+        app._tick()
+        assert "regulator OVERDUE 1h00m" in header.render().plain
+        room.toggle_item("regulator-notified")
+        app.sync()
+        assert "regulator" not in header.render().plain

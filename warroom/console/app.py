@@ -113,7 +113,7 @@ class WarRoomApp(App[int]):
         self.view.note = self.health.note
         self.view.undelivered = lambda: self.updates.undelivered
         self.view.pages_undelivered = lambda: self.updates.pages_undelivered
-        self.updates.on_change = self.view.sync_header
+        self.updates.on_change = self.sync
         self.evidence.on_done = self._evidence_done
         self.routes: dict[str, Callable[[], Any]] = {
             "note": self.incident.note,

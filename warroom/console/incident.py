@@ -16,7 +16,7 @@ from textual.app import App
 from warroom.bootstrap import export_context
 from warroom.console.messages import RoomOpened
 from warroom.console.session import Session
-from warroom.console.work import run_use_case
+from warroom.console.work import announce, run_use_case
 from warroom.model import Role, Severity, Status
 from warroom.report import export_path, write_export
 from warroom.room import WarRoom
@@ -225,12 +225,7 @@ class IncidentActions:
         if room is None:
             return
         facts = deadline_facts(room.state, room.policy, self.session.clock())
-        new = [f for f in facts if f.once not in self._deadlines_told]
-        if not new:
-            return
-        for f in new:
-            self._deadlines_told.add(f.once or "")
-            self.app.notify(f.text, severity="error", title="Deadline", timeout=10)
-            if self.session.settings.bell:
-                self.app.bell()
-        self._run(partial(record, room, new))
+        bell = self.session.settings.bell
+        new = announce(self.app, self._deadlines_told, facts, "Deadline", bell=bell)
+        if new:
+            self._run(partial(record, room, new))

@@ -14,7 +14,7 @@ from functools import partial
 from textual.app import App
 
 from warroom.console.session import Session
-from warroom.console.work import run_use_case
+from warroom.console.work import announce, run_use_case
 from warroom.room import WarRoom
 from warroom.signals import escalation_facts, record
 from warroom.widgets.dialogs import PromptScreen
@@ -81,10 +81,6 @@ class PagingFeature:
             return
         s = self.session
         facts = escalation_facts(room.state, room.policy, s.settings.paging, s.clock())
-        new = [f for f in facts if f.once not in self._told]
-        if not new:
-            return
-        for f in new:
-            self._told.add(f.once or "")
-            self.app.notify(f.text, severity="error", title="Escalated", timeout=15)
-        self._escalate(partial(record, room, new))
+        new = announce(self.app, self._told, facts, "Escalated")
+        if new:
+            self._escalate(partial(record, room, new))

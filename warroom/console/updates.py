@@ -30,7 +30,7 @@ class UpdatesFeature:
         self.pager: Pager | None = None
         self.undelivered = 0
         self.pages_undelivered = 0
-        self.on_change = lambda: None  # the header shows the undelivered counts
+        self.on_change = lambda: None  # the timeline and the header show what went out
         self._running: Worker | None = None
 
     def open_outbox(self) -> None:
@@ -56,13 +56,14 @@ class UpdatesFeature:
             return
         if self.pager is not None:
             self.pager.sync()
-        for r in await outbox.deliver_due():
+        results = await outbox.deliver_due()
+        for r in results:
             if not r.ok and r.attempts == 1 and r.destination.startswith("page:"):
                 self.app.notify(f"{r.destination}: {r.error}", severity="error", title="Page")
         counts = outbox.undelivered_count(), outbox.undelivered_pages()
-        if counts != (self.undelivered, self.pages_undelivered):
+        if results or counts != (self.undelivered, self.pages_undelivered):
             self.undelivered, self.pages_undelivered = counts
-            self.on_change()
+            self.on_change()  # pages are told on the timeline as they go out
 
     # ----- writing -----------------------------------------------------------------------------
     def audiences(self) -> list[Audience]:

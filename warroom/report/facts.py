@@ -11,6 +11,7 @@ from typing import Any
 
 from warroom.model import Event, Kind, format_duration, format_ts, parse_ts
 from warroom.projection import IncidentState
+from warroom.templates import DRILL_LINE
 
 # Actors that are systems, not people: they never count as participants.
 SYSTEM_ACTORS = frozenset(
@@ -200,7 +201,8 @@ def communications(
             f"{x['audience']}: {x['state']}" + (f" ({x['error']})" if x.get("error") else "")
             for x in sent
         )
-        first_line = ev.text.strip().splitlines()[0] if ev.text.strip() else ""
+        lines = [x for x in ev.text.strip().splitlines() if x.strip() != DRILL_LINE]
+        first_line = lines[0] if lines else ""  # a drill's marker line says nothing here
         text = f"{hhmm(ev.time)} {ev.actor}: {label}: {first_line[:120]}"
         text += f" -> {where}" if where else " (recorded only: no destination)"
         item = {"seq": ev.seq, "at": when(ev.time), "by": ev.actor, "kind": label}
