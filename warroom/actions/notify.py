@@ -91,13 +91,13 @@ class Message:
         if self.template == "page":
             what = {"acknowledge": "acknowledgement", "resolve": "resolve"}.get(self.action, "page")
             return f"{what} to {self.to}" + (f" ({self.level})" if self.level else "")
-        aud = f" to {self.audience}" if self.audience and self.audience != TACTICAL else ""
+        aud = f"{self.audience} " if self.audience and self.audience != TACTICAL else ""
         if self.template == "notification":
-            return "notification" + aud
+            return aud + "notification"
         if self.template == "resolution":
-            return "resolution notice" + aud
+            return aud + "resolution notice"
         n = f" #{self.update_number}" if self.update_number is not None else ""
-        return f"update{n}{aud}"
+        return f"{aud}update{n}"
 
     @property
     def body(self) -> str:
