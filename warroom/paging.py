@@ -37,7 +37,7 @@ from warroom.destinations import (
     is_address,
     url_problem,
 )
-from warroom.model import Role, Severity, format_duration, parse_duration
+from warroom.model import Role, Severity, parse_duration
 
 LEVEL_IDS = ("L1", "L2", "L3", "L4")
 CHANNELS = ("pagerduty", "opsgenie", "email", "webhook")
@@ -277,27 +277,6 @@ def escalation(
 
 
 REGULATORY_ITEM = "regulator-notified"
-
-
-def regulatory_items(directory: Directory, state: Any) -> list[dict[str, Any]]:
-    """The checklist item of a regulated category: notify the regulator, due `within` from
-    awareness (the detection time), in the playbooks' item shape."""
-    if state.declared_at is None or not directory.regulated(state.category or ""):
-        return []
-    due = directory.regulatory_due(state.detected_at or state.declared_at)
-    assert due is not None
-    within = format_duration(directory.regulatory_within)
-    return [
-        {
-            "id": REGULATORY_ITEM,
-            "phase": "regulatory",
-            "phase_title": "Regulatory notification",
-            "text": f"Regulator notified (due {due:%Y-%m-%d %H:%M} UTC, {within} from awareness)",
-            "due_after_s": (due - state.declared_at).total_seconds(),
-            "due_key": None,
-            "done_when": None,
-        }
-    ]
 
 
 # ----- parsing ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from tests.fixtures.paging_receivers import (
 from tests.paging_support import paging_settings
 from warroom.actions.outbox import TABLE, Outbox
 from warroom.actions.paging import Pager
+from warroom.escalation import escalate_to_level
 from warroom.model import Kind
 from warroom.room import WarRoom
 from warroom.settings import Settings
@@ -53,7 +54,7 @@ async def test_pagerduty_trigger_acknowledge_resolve(
     clock = FixedClock()
     s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty)
     room, outbox, pager = open_incident(s, clock)
-    ev = room.escalate("", level="L2")
+    ev = escalate_to_level(room, "L2")
     assert ev.data["targets"] == [{"id": "bo", "name": "Bo Chen", "via": ["pagerduty"]}]
     assert pager.sync() == 1 and pager.sync() == 0  # queued once
     [r] = await outbox.deliver_due()
@@ -89,7 +90,7 @@ async def test_invalid_key_unreachable_and_rate_limit_each_one_line(
     clock = FixedClock()
     s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty)
     room, outbox, pager = open_incident(s, clock)
-    room.escalate("", level="L3")
+    escalate_to_level(room, "L3")
     pager.sync()
 
     pagerduty.keys = {"f" * 32}  # our keys are no longer valid: 400, as PagerDuty answers
@@ -130,7 +131,7 @@ async def test_opsgenie_alert_per_person_acknowledged_by_alias(
     clock = FixedClock()
     s = paging_settings(tmp_path, tmp_path / "data", opsgenie=opsgenie)
     room, outbox, pager = open_incident(s, clock)
-    room.escalate("", level="L2")
+    escalate_to_level(room, "L2")
     pager.sync()
     [r] = await outbox.deliver_due()
     assert r.ok and r.status_code == 202
@@ -159,7 +160,7 @@ async def test_email_pages_through_a_real_smtp_server(
     clock = FixedClock()
     s = paging_settings(tmp_path, tmp_path / "data", smtp=smtp_server)
     room, outbox, pager = open_incident(s, clock, drill=True)
-    room.escalate("", level="L3")
+    escalate_to_level(room, "L3")
     pager.sync()
     [r] = await outbox.deliver_due()
     assert r.ok, r.error
@@ -170,7 +171,7 @@ async def test_email_pages_through_a_real_smtp_server(
     assert mail["Message-ID"].endswith("@warroom>")
 
     smtp_server.stop()  # the server goes away: one line, the page stays
-    room.escalate("", level="L2")
+    escalate_to_level(room, "L2")
     pager.sync()
     [r2] = await outbox.deliver_due()
     assert r2.error == f"SMTP connection refused (127.0.0.1:{smtp_server.port})"
@@ -205,7 +206,7 @@ async def test_export_lists_pages_and_updates_with_audience_and_outcome(
     clock = FixedClock()
     s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty, smtp=smtp_server)
     room, outbox, pager = open_incident(s, clock)
-    room.escalate("", level="L2")
+    escalate_to_level(room, "L2")
     pagerduty.down()
     pager.sync()
     await outbox.deliver_due()  # PagerDuty unreachable: pending; the e-mail arrives
@@ -291,7 +292,7 @@ async def test_a_contact_paged_through_a_generic_webhook(tmp_path: Path, webhook
     cfg.write_text(paging_toml(tmp_path, extra=extra))
     s = load_settings(cfg, env={"USER": "ann"}, data_dir=tmp_path / "data")
     room, outbox, pager = open_incident(s, clock)
-    room.escalate("", level="L4")
+    escalate_to_level(room, "L4")
     pager.sync()
     [r] = await outbox.deliver_due()
     assert r.ok and r.destination == "page:dee:webhook"

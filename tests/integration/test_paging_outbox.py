@@ -24,6 +24,7 @@ from tests.support import wait_for
 from warroom.actions.outbox import TABLE, Outbox
 from warroom.actions.paging import Pager
 from warroom.actions.updates import compose, post
+from warroom.escalation import escalate_to_level
 from warroom.model import Kind, utcnow
 from warroom.room import WarRoom
 from warroom.settings import load_settings
@@ -88,7 +89,7 @@ async def test_kill_9_between_send_and_record_pages_once(tmp_path: Path, pagerdu
     s = paging_settings(tmp_path, data, pagerduty=pagerduty)
     repo = TinyDBRepository(data)
     room = WarRoom.declare(repo, s, title="Checkout down", severity="P1")
-    room.escalate("", level="L2")
+    escalate_to_level(room, "L2")
     room.store.close()
     pagerduty.hold = 60  # PagerDuty has the page; the console never hears back
 

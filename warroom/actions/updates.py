@@ -12,6 +12,13 @@ from typing import Any
 
 from warroom.actions.notify import update_data
 from warroom.actions.outbox import Outbox
+from warroom.actions.situation import (
+    Situation,
+    doing_lines,
+    from_timeline,
+    impact_lines,
+    roles_line,
+)
 from warroom.destinations import TACTICAL
 from warroom.model import Event, Kind, Role, format_duration
 from warroom.room import RoomError, WarRoom
@@ -42,12 +49,22 @@ def cadence(room: WarRoom, audience: str = TACTICAL) -> timedelta | None:
     return aud.cadence(room.state.severity, every) if aud else every
 
 
-def context(room: WarRoom, now: datetime, audience: str = TACTICAL) -> TemplateContext:
+def context(
+    room: WarRoom,
+    now: datetime,
+    situation: Situation | None = None,
+    audience: str = TACTICAL,
+) -> TemplateContext:
+    """What the templates may show, for `audience`. `situation`: the console's live view of
+    checks, alerts and pods; without it, the timeline's."""
     st = room.state
     policy = room.policy
     sections = st.sections
     every = cadence(room, audience)
     next_at = now + every if not st.resolved and every else None
+    sent = st.audience_count.get(audience, 0)
+    sit = situation if situation is not None else from_timeline(room.events, st)
+    impact = impact_lines(sit, sections.get("impact", []))
     return TemplateContext(
         incident_id=room.incident_id,
         title=st.title,
@@ -56,17 +73,24 @@ def context(room: WarRoom, now: datetime, audience: str = TACTICAL) -> TemplateC
         severity_name=policy.name,
         declared_at=st.declared_at,
         detected_at=st.detected_at,
-        impact="; ".join(sections.get("impact", [])),
-        update_number=st.audience_count.get(audience, 0) + 1,
+        impact="\n".join(f"- {line}" for line in impact) if len(impact) > 1 else "".join(impact),
+        update_number=sent + 1,
         actions_since_last_update=actions_since_last_update(room, audience),
-        next_steps=sections.get("next", []) or "",
+        # The first notification says what is being done; later updates list the actions
+        # since the last one apart, and their next steps are the `Next:` notes.
+        next_steps=(
+            doing_lines(room.events, st)
+            if sent == 0 and not st.resolved
+            else sections.get("next", [])
+        ),
         next_update_at=next_at,
         resolved_at=st.resolved_at,
         duration=(st.resolved_at or now) - st.declared_at if st.declared_at else None,
         root_cause="; ".join(sections.get("root_cause", [])),
         resolution="; ".join(sections.get("resolution", [])) or _resolved_summary(room),
         prevention=sections.get("prevention", []) or "",
-        commander=st.roles.get(Role.COMMANDER, ""),
+        commander=st.roles.get(Role.COMMANDER) or f"not assigned (declared by {st.declared_by})",
+        responders=roles_line(st),
         is_drill=st.drill,
         expected_resolution=(
             (st.declared_at + policy.resolve_within).strftime("%Y-%m-%d %H:%M UTC")
@@ -83,13 +107,17 @@ def _resolved_summary(room: WarRoom) -> str:
 
 
 def compose(
-    room: WarRoom, now: datetime, templates_dir: Any = None, audience: str = TACTICAL
+    room: WarRoom,
+    now: datetime,
+    templates_dir: Any = None,
+    situation: Situation | None = None,
+    audience: str = TACTICAL,
 ) -> tuple[str, str]:
     """(template kind, prefilled text) for the incident's current state and `audience`."""
     st = room.state
     sent = st.audience_count.get(audience, 0) > 0
     kind = choose_template(first_update_sent=sent, resolved=st.resolved)
-    ctx = context(room, now, audience)
+    ctx = context(room, now, situation, audience)
     return kind, render(kind, ctx, templates_dir=templates_dir, audience=audience)
 
 
@@ -107,7 +135,7 @@ def post(
         raise RoomError("an empty update says nothing")
     if room.settings.paging.audience(audience) is None:
         raise RoomError(f"no audience {audience!r} in the settings ([audiences])")
-    ctx = context(room, now, audience)
+    ctx = context(room, now, audience=audience)
     data = update_data(ctx, kind)
     label = {"notification": "Notification", "resolution": "Resolution notice"}.get(
         kind, f"Status update #{ctx.update_number}"

@@ -105,6 +105,8 @@ def resolve(args: argparse.Namespace) -> int:
 
 
 def escalate(args: argparse.Namespace) -> int:
+    from warroom.escalation import escalate_to_level
+
     def up(room: WarRoom) -> Event:
         if args.to:
             return room.escalate(args.to)
@@ -117,7 +119,7 @@ def escalate(args: argparse.Namespace) -> int:
             if nxt is None:
                 raise WarroomError(f"already at the highest level ({room.state.level})")
             level = nxt.id
-        return room.escalate("", level=level)
+        return escalate_to_level(room, level)
 
     return with_room(args, up, page=True)
 

@@ -20,11 +20,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 from textual.worker import WorkerState
 
+from warroom.console.incident import TYPE_NAME
 from warroom.console.work import BUSY_GROUPS
 from warroom.drill.scoring import workload_of
 from warroom.drill.script import STEP_TIMEOUT, Script, Step
 from warroom.model import Kind, format_duration
 from warroom.sanitize import strip_control
+from warroom.widgets.escalation import OTHER
 from warroom.widgets.keys import first_key, spec
 from warroom.widgets.messages import ToggleRequested
 from warroom.widgets.pods_pane import PodsTable
@@ -130,7 +132,7 @@ class _Player:
             await self.pilot.press(*step.keys)
             await self.settle()
             return ""
-        if step.action == "wait":
+        if step.action == "wait" and not step.args:
             return ""
         if step.action == "kubectl":
             return await self.kubectl(step.args)
@@ -144,7 +146,7 @@ class _Player:
     async def do_ack(self, _: str) -> None:
         await self.pilot.press(self.key("ack"))
 
-    async def _choose(self, key: str, option: str) -> None:
+    async def _choose(self, key: str, option: str) -> Any:
         await self.pilot.press(key)
         screen = await self.dialog("ChoiceScreen")
         options = screen.query_one(OptionList)
@@ -154,9 +156,23 @@ class _Player:
             await self.pilot.press("escape")
             raise ScriptFailed(f"no choice {option!r} in the dialog") from None
         await self.pilot.press("enter")
+        return screen
 
     async def do_severity(self, args: str) -> None:
-        await self._choose(self.key("severity"), args.upper())
+        """`severity P1 [why]`: the picker, the level, then the reason it asks for."""
+        level, _, why = args.partition(" ")
+        await self.pilot.press(self.key("severity"))
+        screen = await self.dialog("SeverityScreen")
+        levels = screen.query_one(OptionList)
+        try:
+            levels.highlighted = levels.get_option_index(level.upper())
+        except Exception:
+            await self.pilot.press("escape")
+            raise ScriptFailed(f"no severity {level!r} in the picker") from None
+        await self.pilot.press("enter")
+        await self.pilot.pause()
+        screen.query_one(Input).value = why.strip() or "set by the drill script"
+        await self.pilot.press("enter")
 
     async def do_status(self, args: str) -> None:
         await self._choose(self.key("status"), args.lower())
@@ -173,6 +189,53 @@ class _Player:
     async def do_resolve(self, args: str) -> None:
         await self._choose(self.key("status"), "resolved")
         await self._prompt(args)
+
+    async def do_role(self, args: str) -> None:
+        """`role tech_lead bo`: o, the role, the name (picked from the contacts when they
+        are configured and list it, else typed)."""
+        role, _, name = args.partition(" ")
+        roles = await self._choose(self.key("role"), role.lower())
+        await self._pick_or_type(name.strip(), "ChoiceScreen", TYPE_NAME, stale=roles)
+
+    async def do_escalate(self, who: str) -> None:
+        """`escalate L3` (a level, with contacts configured) or `escalate NAME`."""
+        await self.pilot.press(self.key("escalate"))
+        await self._pick_or_type(who.strip(), "EscalateScreen", OTHER)
+
+    async def _pick_or_type(self, value: str, picker: str, other: str, stale: Any = None) -> None:
+        """The picker's option `value`, or its "type a name" option and the prompt; just the
+        prompt when no picker comes up (nobody configured). `stale`: the dialog just left."""
+
+        def shown() -> Any:
+            screen = self.app.screen
+            fits = type(screen).__name__ in (picker, "PromptScreen") and screen is not stale
+            return fits and screen
+
+        screen = await self.until(shown, f"{picker} or PromptScreen")
+        if type(screen).__name__ == picker:
+            options = screen.query_one(OptionList)
+            ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+            choice = value.upper() if value.upper() in ids else value
+            options.highlighted = ids.index(choice if choice in ids else other)
+            await self.pilot.press("enter")
+            if choice in ids:
+                return
+        await self._prompt(value)
+
+    async def do_wait(self, item: str) -> str:
+        """`wait ITEM`: until the event that does the checklist item has ticked it, as a
+        commander watches the checklist (mitigation verified, alerts cleared)."""
+        if not item:
+            return ""
+        room = self.app.room
+        if room is None or item not in room.state.checklist:
+            raise ScriptFailed(f"no checklist item {item!r}")
+        done = await self.until(
+            lambda: room.state.checklist[item].done and room.state.checklist[item],
+            f"checklist item {item} to be done",
+            120,
+        )
+        return f": done by {done.by}"
 
     async def do_update(self, _: str) -> None:
         before = self.count(Kind.UPDATE)

@@ -15,6 +15,7 @@ from textual.app import App
 
 from warroom.console.session import Session
 from warroom.console.work import announce, run_use_case
+from warroom.escalation import escalate_to_level
 from warroom.room import WarRoom
 from warroom.signals import escalation_facts, record
 from warroom.widgets.dialogs import PromptScreen
@@ -55,7 +56,7 @@ class PagingFeature:
             if level == OTHER:
                 self._ask_name(room)
             elif level:
-                self._escalate(partial(room.escalate, "", level=level))
+                self._escalate(partial(escalate_to_level, room, level))
 
         self.app.push_screen(EscalateScreen(rows, nxt.id if nxt else None, where), picked)
 

@@ -5,11 +5,14 @@ console offers each audience its resolution notice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import App
 from textual.worker import Worker
 
 from warroom.actions.outbox import Outbox
 from warroom.actions.paging import Pager, outbox_for
+from warroom.actions.situation import Situation, from_timeline
 from warroom.actions.updates import compose, post
 from warroom.console.session import Session
 from warroom.console.work import run_use_case
@@ -32,6 +35,8 @@ class UpdatesFeature:
         self.pages_undelivered = 0
         self.on_change = lambda: None  # the timeline and the header show what went out
         self._running: Worker | None = None
+        # The console's live view (checks now, alerts now, watched pods) over the timeline's.
+        self.live: Callable[[Situation], Situation] = lambda base: base
 
     def open_outbox(self) -> None:
         """An outbox for the open incident (none while following another writer), with a
@@ -94,7 +99,8 @@ class UpdatesFeature:
             return
         s = self.session
         try:
-            kind, text = compose(room, s.clock(), s.settings.templates_dir, audience)
+            situation = self.live(from_timeline(room.events, room.state))
+            kind, text = compose(room, s.clock(), s.settings.templates_dir, situation, audience)
         except Exception as exc:  # a broken template file: say which
             self.app.notify(str(exc), severity="error", title="Template")
             return
