@@ -118,3 +118,30 @@ async def test_the_regulators_clock_in_the_header_until_ticked(tmp_path: Path) -
         room.toggle_item("regulator-notified")
         app.sync()
         assert "regulator" not in header.render().plain
+
+
+async def test_drill_scripts_pick_contacts_and_levels(tmp_path: Path) -> None:
+    """`role commander Cy Diaz` picks the contact; `escalate L3` the level; `escalate NAME`
+    types a name (someone outside the directory)."""
+    from warroom.console.drill_script import play_script
+    from warroom.drill.script import Script, Step
+
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data")
+    repo = TinyDBRepository(s.data_dir)
+    room = WarRoom.declare(repo, s, title="Checkout down", severity="P1", clock=clock)
+    app = WarRoomApp(s, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
+    steps = (
+        Step(0, "role", "commander Cy Diaz"),
+        Step(0, "role", "scribe Zed Outsider"),
+        Step(0, "escalate", "L3"),
+        Step(0, "escalate", "the DBA team"),
+    )
+    async with app.run_test(size=UI_SIZE) as pilot:
+        run = await play_script(app, pilot, Script(steps), lambda: 10.0)
+    assert run.failed is None, run.lines
+    room.refresh()
+    assert sorted(room.state.roles.values()) == ["Cy Diaz", "Zed Outsider"]
+    escalations = [e.data.get("level") or e.data["to"] for e in room.events
+                   if e.kind == Kind.ESCALATED]  # fmt: skip
+    assert escalations == ["L3", "the DBA team"]
