@@ -145,3 +145,39 @@ async def test_drill_scripts_pick_contacts_and_levels(tmp_path: Path) -> None:
     escalations = [e.data.get("level") or e.data["to"] for e in room.events
                    if e.kind == Kind.ESCALATED]  # fmt: skip
     assert escalations == ["L3", "the DBA team"]
+
+
+async def test_a_page_that_fails_is_one_line_in_the_console_and_resolve_offers_notices(
+    tmp_path: Path, pagerduty: PagerDutyReceiver, statuspage
+) -> None:
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty, statuspage=statuspage)
+    repo = TinyDBRepository(s.data_dir)
+    room = WarRoom.declare(repo, s, title="Checkout down", severity="P1", clock=clock)
+    pagerduty.down()
+    app = WarRoomApp(s, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
+    async with app.run_test(size=UI_SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("E", "enter")  # L2: Bo, whose pager is unreachable
+        await pilot_until(pilot, lambda: app.updates.pages_undelivered == 1)
+        toasts = [n.message for n in app._notifications]
+        assert "page:bo:pagerduty: connection refused" in toasts
+        assert "1 page undelivered" in app.main.query_one(IncidentHeader).render().plain
+        room.resolve("fixed")
+        app.updates.offer_resolution()
+        await pilot.pause()
+        offer = app.screen
+        assert isinstance(offer, ChoiceScreen) and offer.title_text == "Resolved: tell them"
+        assert [v for v, _ in offer.choices] == ["responders", "customers", "__later__"]
+
+
+def test_our_own_secrets_include_every_key_and_password(
+    tmp_path: Path, pagerduty, statuspage
+) -> None:
+    from tests.fixtures.paging_receivers import OG_KEY, SMTP_PASSWORD, SP_KEY
+    from warroom.bootstrap import own_secrets
+
+    s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty, opsgenie=pagerduty,
+                        smtp=pagerduty, statuspage=statuspage)  # fmt: skip
+    found = set(own_secrets(s))
+    assert {PD_KEY, PD_KEY2, OG_KEY, SMTP_PASSWORD, SP_KEY} <= found
