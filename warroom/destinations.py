@@ -16,8 +16,9 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 from urllib.parse import urlsplit
 
 DestinationType = Literal[
@@ -33,6 +34,29 @@ DEFAULT_TIMEOUT = 5.0
 STDOUT = "-"
 STATUSPAGE_URL = "https://api.statuspage.io"
 TACTICAL = "responders"  # the audience of a destination that names none: today's channel
+
+
+class SettingsReader(Protocol):
+    """What of the settings' Reader (settings/reader.py) the section parsers use: typed
+    values, and errors that name file, line and key."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def str_(self, key: str, default: str | None = None) -> str | None: ...
+
+    def str_list(self, key: str) -> tuple[str, ...]: ...
+
+    def number(self, key: str, default: float) -> float: ...
+
+    def whole(self, key: str, default: int) -> int: ...
+
+    def bool_(self, key: str, default: bool) -> bool: ...
+
+    def duration(self, key: str, default: str | None = None) -> timedelta: ...
+
+    def table(self, key: str) -> Any: ...
+
+    def fail(self, key: str, problem: str) -> Exception: ...
 
 
 class NotifyConfigError(ValueError):

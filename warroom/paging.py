@@ -27,13 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from warroom.destinations import (
     STATUSPAGE_URL,
     TACTICAL,
     Destination,
     Secret,
+    SettingsReader,
     is_address,
     url_problem,
 )
@@ -48,26 +49,6 @@ CONTACT_KEYS = (
 PAGERDUTY_URL = "https://events.pagerduty.com"
 OPSGENIE_URL = "https://api.opsgenie.com"
 __all__ = ["STATUSPAGE_URL", "TACTICAL", "Directory", "parse_directory"]
-
-
-class Reader(Protocol):
-    """What of the settings' Reader the parser uses (errors name file, line and key)."""
-
-    def get(self, key: str, default: Any = None) -> Any: ...
-
-    def str_(self, key: str, default: str | None = None) -> str | None: ...
-
-    def str_list(self, key: str) -> tuple[str, ...]: ...
-
-    def number(self, key: str, default: float) -> float: ...
-
-    def whole(self, key: str, default: int) -> int: ...
-
-    def bool_(self, key: str, default: bool) -> bool: ...
-
-    def duration(self, key: str, default: str | None = None) -> timedelta: ...
-
-    def fail(self, key: str, problem: str) -> Exception: ...
 
 
 @dataclass(frozen=True)
@@ -280,7 +261,7 @@ REGULATORY_ITEM = "regulator-notified"
 
 
 # ----- parsing ------------------------------------------------------------------------------
-def parse_directory(r: Reader, notify_names: set[str]) -> Directory:
+def parse_directory(r: SettingsReader, notify_names: set[str]) -> Directory:
     contacts = _recipients(r, "contacts", notify_names, team=False)
     teams = _recipients(r, "teams", notify_names, team=True)
     for tid, t in teams.items():
@@ -302,14 +283,14 @@ def parse_directory(r: Reader, notify_names: set[str]) -> Directory:
     )
 
 
-def _table(r: Reader, key: str) -> dict[str, Any]:
+def _table(r: SettingsReader, key: str) -> dict[str, Any]:
     value = r.get(key, {}) or {}
     if not isinstance(value, dict):
         raise r.fail(key, "expected a table")
     return value
 
 
-def _secret(r: Reader, key: str, default_env: str | None = None) -> Secret | None:
+def _secret(r: SettingsReader, key: str, default_env: str | None = None) -> Secret | None:
     if r.get(key) is not None:
         raise r.fail(key, f"secrets never go in the settings file: use {key}_env or {key}_file")
     env, path = r.str_(f"{key}_env", default_env), r.str_(f"{key}_file")
@@ -318,7 +299,9 @@ def _secret(r: Reader, key: str, default_env: str | None = None) -> Secret | Non
     return Secret(key, env, Path(path).expanduser() if path else None)
 
 
-def _recipients(r: Reader, section: str, hooks: set[str], *, team: bool) -> dict[str, Recipient]:
+def _recipients(
+    r: SettingsReader, section: str, hooks: set[str], *, team: bool
+) -> dict[str, Recipient]:
     out = {}
     for rid, entry in _table(r, section).items():
         base = f"{section}.{rid}"
@@ -355,7 +338,7 @@ def _recipients(r: Reader, section: str, hooks: set[str], *, team: bool) -> dict
     return out
 
 
-def _levels(r: Reader, contacts: dict, teams: dict) -> tuple[Level, ...]:
+def _levels(r: SettingsReader, contacts: dict, teams: dict) -> tuple[Level, ...]:
     out = []
     table = _table(r, "escalation.levels")
     for lid in table:
@@ -384,14 +367,14 @@ def _levels(r: Reader, contacts: dict, teams: dict) -> tuple[Level, ...]:
     return tuple(out)
 
 
-def _url(r: Reader, key: str, default: str) -> str:
+def _url(r: SettingsReader, key: str, default: str) -> str:
     value = r.str_(key, default) or default
     if problem := url_problem(value):
         raise r.fail(key, f"{problem}, got {value!r}")
     return value.rstrip("/")
 
 
-def _channels(r: Reader) -> Channels:
+def _channels(r: SettingsReader) -> Channels:
     security = r.str_("channels.smtp.security", "starttls") or "starttls"
     if security not in ("starttls", "ssl", "none"):
         raise r.fail("channels.smtp.security", "expected starttls, ssl or none")
@@ -417,7 +400,7 @@ def _channels(r: Reader) -> Channels:
     )
 
 
-def _audiences(r: Reader) -> tuple[Audience, ...]:
+def _audiences(r: SettingsReader) -> tuple[Audience, ...]:
     out = []
     table = _table(r, "audiences")
     for aid in [TACTICAL, *(a for a in table if a != TACTICAL)]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +44,18 @@ def open_incident(settings: Settings, clock: FixedClock, **kw) -> tuple[WarRoom,
     return room, outbox, Pager(room, outbox)
 
 
+def incident(tmp_path: Path, drill: bool = False, **receivers: Any) -> tuple:
+    """(clock, settings, room, outbox, pager) of a P1 with paging to `receivers`."""
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data", **receivers)
+    return (clock, s, *open_incident(s, clock, drill=drill))
+
+
+def escalate(room: WarRoom, pager: Pager, level: str) -> None:
+    escalate_to_level(room, level)
+    pager.sync()
+
+
 def pages(room: WarRoom) -> list[str]:
     room.refresh()
     return [e.text for e in room.events if e.kind == Kind.PAGE]
@@ -51,9 +64,7 @@ def pages(room: WarRoom) -> list[str]:
 async def test_pagerduty_trigger_acknowledge_resolve(
     tmp_path: Path, pagerduty: PagerDutyReceiver
 ) -> None:
-    clock = FixedClock()
-    s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty)
-    room, outbox, pager = open_incident(s, clock)
+    _clock, _s, room, outbox, pager = incident(tmp_path, pagerduty=pagerduty)
     ev = escalate_to_level(room, "L2")
     assert ev.data["targets"] == [{"id": "bo", "name": "Bo Chen", "via": ["pagerduty"]}]
     assert pager.sync() == 1 and pager.sync() == 0  # queued once
@@ -87,11 +98,8 @@ async def test_pagerduty_trigger_acknowledge_resolve(
 async def test_invalid_key_unreachable_and_rate_limit_each_one_line(
     tmp_path: Path, pagerduty: PagerDutyReceiver
 ) -> None:
-    clock = FixedClock()
-    s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty)
-    room, outbox, pager = open_incident(s, clock)
-    escalate_to_level(room, "L3")
-    pager.sync()
+    clock, _s, room, outbox, pager = incident(tmp_path, pagerduty=pagerduty)
+    escalate(room, pager, "L3")
 
     pagerduty.keys = {"f" * 32}  # our keys are no longer valid: 400, as PagerDuty answers
     [r1] = await outbox.deliver_due()
@@ -128,11 +136,8 @@ async def test_invalid_key_unreachable_and_rate_limit_each_one_line(
 async def test_opsgenie_alert_per_person_acknowledged_by_alias(
     tmp_path: Path, opsgenie: OpsgenieReceiver
 ) -> None:
-    clock = FixedClock()
-    s = paging_settings(tmp_path, tmp_path / "data", opsgenie=opsgenie)
-    room, outbox, pager = open_incident(s, clock)
-    escalate_to_level(room, "L2")
-    pager.sync()
+    _clock, _s, room, outbox, pager = incident(tmp_path, opsgenie=opsgenie)
+    escalate(room, pager, "L2")
     [r] = await outbox.deliver_due()
     assert r.ok and r.status_code == 202
     create = opsgenie.requests[0].json
@@ -157,11 +162,8 @@ async def test_opsgenie_alert_per_person_acknowledged_by_alias(
 async def test_email_pages_through_a_real_smtp_server(
     tmp_path: Path, smtp_server: SMTPServer
 ) -> None:
-    clock = FixedClock()
-    s = paging_settings(tmp_path, tmp_path / "data", smtp=smtp_server)
-    room, outbox, pager = open_incident(s, clock, drill=True)
-    escalate_to_level(room, "L3")
-    pager.sync()
+    clock, s, room, outbox, pager = incident(tmp_path, drill=True, smtp=smtp_server)
+    escalate(room, pager, "L3")
     [r] = await outbox.deliver_due()
     assert r.ok, r.error
     [mail] = smtp_server.wait_for(1)
@@ -171,8 +173,7 @@ async def test_email_pages_through_a_real_smtp_server(
     assert mail["Message-ID"].endswith("@warroom>")
 
     smtp_server.stop()  # the server goes away: one line, the page stays
-    escalate_to_level(room, "L2")
-    pager.sync()
+    escalate(room, pager, "L2")
     [r2] = await outbox.deliver_due()
     assert r2.error == f"SMTP connection refused (127.0.0.1:{smtp_server.port})"
     assert pages(room)[-1].endswith("not delivered: " + r2.error + "; retrying")
@@ -203,9 +204,7 @@ async def test_export_lists_pages_and_updates_with_audience_and_outcome(
     from warroom.bootstrap import export_context, setup_logging
     from warroom.report import render
 
-    clock = FixedClock()
-    s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty, smtp=smtp_server)
-    room, outbox, pager = open_incident(s, clock)
+    clock, s, room, outbox, pager = incident(tmp_path, pagerduty=pagerduty, smtp=smtp_server)
     escalate_to_level(room, "L2")
     pagerduty.down()
     pager.sync()
@@ -292,8 +291,7 @@ async def test_a_contact_paged_through_a_generic_webhook(tmp_path: Path, webhook
     cfg.write_text(paging_toml(tmp_path, extra=extra))
     s = load_settings(cfg, env={"USER": "ann"}, data_dir=tmp_path / "data")
     room, outbox, pager = open_incident(s, clock)
-    escalate_to_level(room, "L4")
-    pager.sync()
+    escalate(room, pager, "L4")
     [r] = await outbox.deliver_due()
     assert r.ok and r.destination == "page:dee:webhook"
     [req] = webhook_receiver.requests

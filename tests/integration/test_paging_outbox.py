@@ -79,16 +79,21 @@ def run_console_and_kill(cfg: Path, data: Path, incident: str, arrived) -> None:
     assert "sending" in out and "recorded" not in out, out + (proc.stderr.read() or "")
 
 
+def declared(tmp_path: Path, **receivers: object) -> tuple:
+    """(data dir, settings, repository, room) of a P1 with paging to `receivers`."""
+    data = tmp_path / "data"
+    s = paging_settings(tmp_path, data, **receivers)
+    repo = TinyDBRepository(data)
+    return data, s, repo, WarRoom.declare(repo, s, title="Checkout down", severity="P1")
+
+
 def later() -> object:
     return utcnow() + timedelta(minutes=10)  # past the dead console's lease
 
 
 @pytest.mark.slow
 async def test_kill_9_between_send_and_record_pages_once(tmp_path: Path, pagerduty) -> None:
-    data = tmp_path / "data"
-    s = paging_settings(tmp_path, data, pagerduty=pagerduty)
-    repo = TinyDBRepository(data)
-    room = WarRoom.declare(repo, s, title="Checkout down", severity="P1")
+    data, s, repo, room = declared(tmp_path, pagerduty=pagerduty)
     escalate_to_level(room, "L2")
     room.store.close()
     pagerduty.hold = 60  # PagerDuty has the page; the console never hears back
@@ -120,10 +125,7 @@ async def test_kill_9_between_send_and_record_pages_once(tmp_path: Path, pagerdu
 async def test_kill_9_after_a_status_page_create_opens_one_incident(
     tmp_path: Path, statuspage: StatuspageReceiver
 ) -> None:
-    data = tmp_path / "data"
-    s = paging_settings(tmp_path, data, statuspage=statuspage)
-    repo = TinyDBRepository(data)
-    room = WarRoom.declare(repo, s, title="Checkout down", severity="P1")
+    data, s, repo, room = declared(tmp_path, statuspage=statuspage)
     kind, text = compose(room, utcnow(), audience="customers")
     post(room, text, kind, utcnow(), Outbox(room, s.destinations), "customers")  # queued only
     room.store.close()
