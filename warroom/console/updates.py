@@ -128,11 +128,13 @@ class UpdatesFeature:
         self.app.push_screen(ComposerScreen(title, text, names), send)
 
     def offer_resolution(self) -> None:
-        """Resolved: each audience that has not had its resolution notice is offered one."""
+        """Resolved: each audience that has not had its resolution notice is offered one (with
+        the responders alone, `u` writes theirs, as it always did)."""
         room = self.session.room
-        if room is None or not room.state.resolved:
+        audiences = self.audiences()
+        if room is None or not room.state.resolved or len(audiences) == 1:
             return
-        left = [a for a in self.audiences() if a.id not in room.state.resolution_sent]
+        left = [a for a in audiences if a.id not in room.state.resolution_sent]
         if not left:
             return
         choices = [(a.id, f"{a.title}: send the resolution notice") for a in left]
