@@ -301,3 +301,25 @@ async def test_a_contact_paged_through_a_generic_webhook(tmp_path: Path, webhook
     assert pages(room) == ["Page to Dee Eng (L4) via webhook: delivered"]
     room.acknowledge()
     assert pager.sync() == 0  # a webhook takes no acknowledgement
+
+
+async def test_an_acknowledgement_cancels_pages_not_sent_yet(
+    tmp_path: Path, pagerduty: PagerDutyReceiver, smtp_server: SMTPServer
+) -> None:
+    clock, _s, room, outbox, pager = incident(tmp_path, pagerduty=pagerduty, smtp=smtp_server)
+    pagerduty.down()  # Bo's pager is unreachable; his e-mail goes out
+    escalate(room, pager, "L2")
+    await outbox.deliver_due()
+    assert outbox.undelivered_pages() == 1
+    room.acknowledge()
+    pager.sync()
+    assert outbox.undelivered_pages() == 0  # nothing left to wake anyone with
+    pagerduty.up()
+    clock.advance(minutes=10)
+    assert await outbox.deliver_due() == []
+    assert pagerduty.requests == []  # neither the page nor an acknowledgement of it
+    assert pages(room)[-1] == (
+        "Page to Bo Chen (L2) via PagerDuty cancelled: acknowledged before it went out"
+    )
+    states = {d["destination"]: d["state"] for d in room.store.docs(TABLE).values()}
+    assert states == {"page:bo:pagerduty": "cancelled", "page:bo:email": "delivered"}

@@ -48,7 +48,9 @@ MEMORY = "channel_state"  # per destination: what a sender keeps (the status pag
 PAGE = "page"  # the audience of page destinations
 CHANNEL_NAMES = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie", "email": "e-mail"}
 CLAIM_MARGIN_S = 30.0  # a claim outlives the destination's timeout by this much
-State = Literal["pending", "delivered", "failed"]  # failed: gave up after max_attempts
+# failed: gave up after max_attempts; cancelled: a page the incident no longer needs (acked)
+State = Literal["pending", "delivered", "failed", "cancelled"]
+DONE = ("delivered", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ class Outbox:
         now = format_ts(self.clock())
         count = 0
         for k, doc in self.store.docs(TABLE).items():
-            if doc["state"] == "delivered" or (key is not None and k != key):
+            if doc["state"] in DONE or (key is not None and k != key):
                 continue
             self.store.put_doc(TABLE, k, {**doc, "state": "pending", "next_attempt_at": now})
             count += 1
@@ -207,7 +209,22 @@ class Outbox:
 
     def pending(self) -> list[OutboxItem]:
         """Every item not delivered yet (state "pending", or "failed" after max_attempts)."""
-        return [i for i in self.items() if i.state != "delivered"]
+        return [i for i in self.items() if i.state not in DONE]
+
+    def cancel(self, key: str, why: str) -> bool:
+        """Drop an item not sent yet (a page the acknowledgement made moot); False when it is
+        delivered, gone, or being sent right now (its answer decides)."""
+        now = self.clock()
+
+        def drop(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+            if doc is None or doc.get("state") in DONE:
+                return None
+            held = doc.get("claimed_until")
+            if held and parse_ts(held) > now:
+                return None
+            return {**doc, "state": "cancelled", "last_error": why}
+
+        return self.store.update_doc(TABLE, key, drop) is not None
 
     def undelivered_count(self) -> int:
         """Updates with at least one destination still waiting: the header's "1 undelivered"."""

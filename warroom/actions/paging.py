@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from warroom.actions.notify import Message
-from warroom.actions.outbox import PAGE, Outbox
+from warroom.actions.outbox import CHANNEL_NAMES, PAGE, Outbox
 from warroom.model import Event, Kind, Role
 from warroom.room import WarRoom
 
@@ -90,14 +90,23 @@ class Pager:
         return count
 
     def _follow_up(self, ev: Event, action: str) -> int:
-        """An acknowledge (or resolve) to every pager triggered before `ev`."""
+        """An acknowledge (or resolve) to every pager triggered before `ev`; a page not sent
+        yet is cancelled instead (nobody is woken for an incident already acknowledged)."""
         count = 0
+        why = "acknowledged" if action == "acknowledge" else "resolved"
         for item in self.outbox.items():
             m = item.message
-            dest = self.outbox.destinations.get(item.destination)
             if m.template != PAGE or m.action != "trigger" or item.update_seq > ev.seq:
                 continue
-            if dest is None or dest.type not in ACKNOWLEDGED:
+            if item.state == "pending" and self.outbox.cancel(item.key, f"{why} first"):
+                via = self.outbox.destinations.get(item.destination)
+                how = f" via {CHANNEL_NAMES.get(via.type, via.type)}" if via else ""
+                text = f"Page to {m.to} ({m.level}){how} cancelled: {why} before it went out"
+                data = {"outbox": item.key, "destination": item.destination, "action": "cancel"}
+                self.room.record(Kind.PAGE, text, data, source=self.outbox.actor)
+                continue
+            dest = self.outbox.destinations.get(item.destination)
+            if dest is None or dest.type not in ACKNOWLEDGED or item.state == "cancelled":
                 continue
             self.outbox.enqueue_page(ev.seq, item.destination, self._message(ev, m.to, action, ""))
             count += 1
