@@ -51,6 +51,7 @@ class HeaderData:
     note: str = ""  # e.g. "suggest P1: error ratio > 5% for 2m (press S)"
     offline_since: datetime | None = None  # the shared database is out of reach since then
     spooled: int = 0  # events written to the local spool meanwhile
+    drill_hint: str = ""  # "KUBECONFIG=/tmp/…": how to reach the drill cluster
     # Each audience's next update ("execs", due) beside the responders' next_update_at.
     cadences: tuple[tuple[str, datetime], ...] = ()
     regulatory_by: datetime | None = None  # the regulator's notification deadline
@@ -125,6 +126,9 @@ class IncidentHeader(Widget):
             line2.append(f"  ☎ commander {one_line(d.commander_phone)}", style="bold cyan")
         if d.level:
             line2.append(f"  escalated: {one_line(d.level)}", style="bold red")
+        if d.drill_hint:
+            line2.append("   ")
+            line2.append(one_line(d.drill_hint), style="bright_cyan")
 
         line3 = Text()
         clocks: list[Text] = []

@@ -145,12 +145,19 @@ class Outbox:
         if update_event.kind != Kind.UPDATE:
             raise ValueError(f"only {Kind.UPDATE.value} events are sent, not {update_event.kind}")
         msg = _message_of(self.store.incident_id, update_event)
-        keys = []
-        for name, dest in self.destinations.items():
-            if dest.audience == PAGE or dest.heard_by != (msg.audience or dest.heard_by):
-                continue  # a pager, or another audience's channel
-            keys.append(self._put(update_event.seq, dest, msg, dest.audience or name))
-        return keys
+        return [
+            self._put(update_event.seq, dest, msg, dest.audience or dest.name)
+            for dest in self.hearing(msg.audience)
+        ]
+
+    def hearing(self, audience: str) -> list[Destination]:
+        """The destinations an update for `audience` goes to (every one but the pagers when
+        the update names no audience)."""
+        return [
+            d
+            for d in self.destinations.values()
+            if d.audience != PAGE and d.heard_by == (audience or d.heard_by)
+        ]
 
     def enqueue_page(self, seq: int, destination: str, msg: Message) -> str:
         """One page (or its acknowledgement, or resolve) to one page destination, recorded by

@@ -142,6 +142,7 @@ def post(
     )
     data["label"] = label if audience == TACTICAL else f"{label} ({audience})"
     data["audience"] = audience
+    data["to"] = [d.name for d in outbox.hearing(audience)] if outbox is not None else []
     # The event's text is the update itself: the outbox sends exactly what the timeline holds.
     ev = room.record(Kind.UPDATE, text, data)
     if outbox is not None:

@@ -138,16 +138,36 @@ def send_pages(room: WarRoom) -> None:
 
 def update(args: argparse.Namespace) -> int:
     from warroom.actions.paging import outbox_for
-    from warroom.actions.updates import post
+    from warroom.actions.updates import compose, post
 
     settings = settings_from(args)
+    if args.id and args.incident and args.id != args.incident:
+        raise UsageError(f"two incidents named: {args.id} and --incident {args.incident}")
+    args.incident = args.incident or args.id
     text = sys.stdin.read() if args.text == "-" else args.text
     audience = args.audience
     with opened_room(args) as room:
-        st = room.state
-        sent = st.audience_count.get(audience, 0)
-        kind = "resolution" if st.resolved else ("update" if sent else "notification")
+        kind, draft = compose(room, utcnow(), settings.templates_dir, audience=audience)
+        if args.draft:
+            print(draft)
+            return 0
         outbox = outbox_for(room, actor=settings.actor)
+        if text is None:
+            from warroom.cli.editor import edit_text
+
+            hearing = outbox.hearing(audience) if outbox is not None else []
+            dests = ", ".join(d.name for d in hearing) or "no destinations set"
+            text = edit_text(
+                draft,
+                [
+                    f"{kind} for {room.incident_id} ({audience}), to: {dests}",
+                    "Lines starting with '#' are dropped. Save and quit to send;",
+                    "an empty text or a non-zero editor exit sends nothing.",
+                ],
+            )
+            if text is None:
+                print("nothing sent: the update was empty or the editor was aborted")
+                return 1
         ev = post(room, text, kind, utcnow(), outbox, audience)
         print(f"{room.incident_id} #{ev.seq} {kind} recorded")
         if outbox is None:
