@@ -202,7 +202,8 @@ async def test_each_audience_hears_only_its_updates_on_its_own_cadence(
     clock.advance(minutes=20)
     kind, text = compose(room, clock.now, audience="executives")
     assert text.startswith("EXECUTIVE BRIEFING: ")
-    post(room, text, kind, clock.now, outbox, "executives")
+    execs = post(room, text, kind, clock.now, outbox, "executives")
+    assert execs.data["to"] == ["execs"]  # the timeline row names who heard it
     await outbox.deliver_due()
     [mail] = smtp_server.wait_for(1)
     assert mail["To"] == "execs@example.com" and webhook_receiver.requests == []
@@ -210,7 +211,8 @@ async def test_each_audience_hears_only_its_updates_on_its_own_cadence(
     # The executives' clock restarted; the responders' did not.
     assert st.next_update_due(timedelta(hours=1), "executives") == clock.now + timedelta(hours=1)
     assert st.next_update_due(timedelta(hours=1)) == st.declared_at + timedelta(hours=1)
-    post(room, "responders' update", "notification", clock.now, outbox)
+    tactical = post(room, "responders' update", "notification", clock.now, outbox)
+    assert tactical.data["to"] == ["ops"]
     await outbox.deliver_due()
     assert len(webhook_receiver.wait_for(1)) == 1 and len(smtp_server.messages) == 1
     assert st.audience_count == {"executives": 1, "responders": 1}
