@@ -106,6 +106,11 @@ def _resolved_summary(room: WarRoom) -> str:
     return str(ev.data.get("summary", "")) if ev else ""
 
 
+def _known(room: WarRoom, audience: str) -> None:
+    if room.settings.paging.audience(audience) is None:
+        raise RoomError(f"no audience {audience!r} in the settings ([audiences])")
+
+
 def compose(
     room: WarRoom,
     now: datetime,
@@ -114,6 +119,7 @@ def compose(
     audience: str = TACTICAL,
 ) -> tuple[str, str]:
     """(template kind, prefilled text) for the incident's current state and `audience`."""
+    _known(room, audience)
     st = room.state
     sent = st.audience_count.get(audience, 0) > 0
     kind = choose_template(first_update_sent=sent, resolved=st.resolved)
@@ -133,8 +139,7 @@ def post(
     text = text.strip()
     if not text:
         raise RoomError("an empty update says nothing")
-    if room.settings.paging.audience(audience) is None:
-        raise RoomError(f"no audience {audience!r} in the settings ([audiences])")
+    _known(room, audience)
     ctx = context(room, now, audience=audience)
     data = update_data(ctx, kind)
     label = {"notification": "Notification", "resolution": "Resolution notice"}.get(
