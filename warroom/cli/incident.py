@@ -41,7 +41,7 @@ def with_room(
 ) -> int:
     with opened_room(args) as room:
         ev = use_case(room)
-        print(f"{room.incident_id} #{ev.seq} {ev.text}")
+        print(f"{room.incident_id} #{ev.seq} {one_line(ev.text)}")
         if page:
             send_pages(room)
     return 0
@@ -55,6 +55,8 @@ def declare(args: argparse.Namespace) -> int:
             started = parse_ts(args.started)
         except ValueError:
             raise UsageError(f"--started: not an ISO 8601 time: {args.started!r}") from None
+        if started > utcnow():
+            raise UsageError(f"--started: {args.started} is in the future")
     room = WarRoom.declare(
         repository(settings),
         settings,
@@ -133,7 +135,8 @@ def send_pages(room: WarRoom) -> None:
     if outbox is None or not Pager(room, outbox).sync():
         return
     for r in asyncio.run(outbox.deliver_due()):
-        print(f"  {r.destination}: {'delivered' if r.ok else f'queued ({r.error})'}")
+        state = "delivered" if r.ok else f"queued ({one_line(r.error or '')})"
+        print(f"  {r.destination}: {state}")
 
 
 def update(args: argparse.Namespace) -> int:
