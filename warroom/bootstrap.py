@@ -56,14 +56,33 @@ def with_kube_overrides(settings: Settings, args: Any) -> Settings:
     return dataclasses.replace(settings, kube=dataclasses.replace(kube, **changes))
 
 
+def own_secrets(settings: Settings) -> list[str]:
+    """warroom's own credentials that can be read now (tokens, webhook URLs, routing and API
+    keys, the SMTP password): redacted wherever they turn up (logs, evidence, exports)."""
+    found = [settings.prometheus.bearer_token, settings.alertmanager.bearer_token]
+    if settings.prometheus.basic_auth:
+        found.append(settings.prometheus.basic_auth[1])
+    for d in settings.destinations:
+        found.append(d.url)
+        found.extend(d.headers.values())
+        found.append(d.secret.peek() if d.secret else None)
+    found.extend(secret.peek() for secret in settings.paging.secrets())
+    return [x for x in found if x]
+
+
 class RedactingFormatter(logging.Formatter):
-    """Every line of warroom.log (message and traceback) through the redactor: a library that
-    logs a request, or an error quoting a log line, must not write a credential to disk."""
+    """Every line of warroom.log (message and traceback) through the redactor, our own secrets
+    (`own_secrets`) first: a library that logs a request, or an error quoting a log line, must
+    not write a credential to disk."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = secrets
 
     def format(self, record: logging.LogRecord) -> str:
-        from warroom.actions.redact import scrub
+        from warroom.actions.redact import hide, scrub
 
-        return scrub(super().format(record))
+        return scrub(hide(super().format(record), self.secrets))
 
 
 def setup_logging(settings: Settings) -> None:
@@ -72,7 +91,8 @@ def setup_logging(settings: Settings) -> None:
     private_dir(settings.data_dir)
     path = private_file(settings.data_dir / "warroom.log")
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(RedactingFormatter(fmt, own_secrets(settings)))
     log.addHandler(handler)
     log.setLevel(getattr(logging, level, logging.INFO))
 
@@ -124,13 +144,15 @@ def export_context(settings: Settings, store: IncidentStore) -> dict[str, Any]:
     """What the post-mortem needs beyond the events: where each update went (the outbox's
     documents) and the severity's review window."""
     from warroom.actions.outbox import TABLE as OUTBOX
-    from warroom.actions.redact import scrub
+    from warroom.actions.redact import hide, scrub
     from warroom.projection import project
 
+    secrets = own_secrets(settings)
     return {
         "deliveries": list(store.docs(OUTBOX).values()),
         "review_within": settings.policy(project(store.events()).severity).review_within,
-        "scrub": scrub,  # what leaves the store passes the redactor (issue #23)
+        # What leaves the store: our own secrets (any length), then the redactor's patterns.
+        "scrub": lambda text: scrub(hide(text, secrets)),
     }
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from warroom.actions.secret_patterns import TOKENS, TokenPattern
 
-__all__ = ["REDACTED", "Redactor", "redact", "redact_json", "scrub"]
+__all__ = ["REDACTED", "Redactor", "hide", "redact", "redact_json", "scrub"]
 
 REDACTED = "[REDACTED]"
 MIN_EXTRA = 6  # shorter explicit strings would shred ordinary words
@@ -369,6 +369,14 @@ _TOKEN_ANCHORS = (
     *("hooks.slack.com/", "k_live_", "k_test_", "whsec_", "AIza", "npm_", "pypi-AgE", "SK"),
     *("SG.", "AccountKey=", "SharedAccess", "sk-", "hvs."),
 )
+
+
+def hide(text: str, secrets: Iterable[str | None], mark: str = REDACTED) -> str:
+    """Only the given secrets replaced (longest first), nothing else touched: for texts whose
+    other words must stay as written (an export, a log line, an error from a service)."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, mark)
+    return text
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> tuple[str, int]:

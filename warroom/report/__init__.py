@@ -123,8 +123,8 @@ def render(
     events: list[Event], fmt: str = "md", now: datetime | None = None, **context: Any
 ) -> str:
     """The post-mortem as `fmt` ("md" or "json"). `context`: deliveries (the outbox documents)
-    and review_within (the severity's review window), when the caller has them; `scrub`, a
-    last pass over the text (our own secrets out)."""
+    and review_within (the severity's review window), when the caller has them; `scrub`, the
+    redactor, over the events before rendering and over the text after."""
     scrub = context.pop("scrub", None)
     if scrub:  # before rendering too: Markdown's escapes (aws\_secret) would hide a key's name
         events, context = _scrubbed(events, context, scrub)
