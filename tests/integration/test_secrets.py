@@ -44,10 +44,11 @@ class LeakyApi:
     """One pod, `leaky`, whose log, env and annotations carry every planted secret."""
 
     def app(self) -> web.Application:
+        ns = "/api/v1/namespaces/{ns}"
         app = web.Application()
-        app.router.add_get("/api/v1/namespaces/{ns}/pods/{name}", self.pod)
-        app.router.add_get("/api/v1/namespaces/{ns}/pods/{name}/log", self.log)
-        app.router.add_get("/api/v1/namespaces/{ns}/events", self.events)
+        pod, log, events = f"{ns}/pods/{{name}}", f"{ns}/pods/{{name}}/log", f"{ns}/events"
+        routes = [(pod, self.pod), (log, self.log), (events, self.events)]
+        app.add_routes([web.get(path, handler) for path, handler in routes])
         return app
 
     async def pod(self, request: web.Request) -> web.Response:
