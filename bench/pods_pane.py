@@ -256,7 +256,7 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
     async def run(s, repo, room) -> None:
         app = WarRoomApp(s, repo=repo, room=room, follow=False)
         applies: list[float] = []  # UI-thread seconds per pods snapshot applied
-        apply_pods = app._apply_pods
+        apply_pods = app.pods.apply
         churning = [False]
 
         def timed_apply(snap) -> None:
@@ -265,7 +265,7 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
             if churning[0]:  # under churn, not the first list
                 applies.append(time.perf_counter() - t)
 
-        app._apply_pods = timed_apply  # type: ignore[method-assign]
+        app.pods.apply = timed_apply  # type: ignore[method-assign]
         t0 = time.perf_counter()
         async with app.run_test(size=(160, 50)):
             table = app.main.query_one(PodsTable)

@@ -131,8 +131,7 @@ async def test_sort_by_restarts_and_escape_sequences_inert() -> None:
     evil = row("evil\x1b]0;owned\x07\x1b[2Jpod", "CrashLoopBackOff", False, uid="evil")
     async with app.run_test(size=(120, 20)) as pilot:
         table.set_rows({**MIXED, "evil": evil})
-        table.sort_column = "restarts"
-        table._resort()
+        table.sort_by("restarts")
         await pilot.pause()
         assert order(table)[0] == "checkout-api-7d9f-abcde"
         svg = app.export_screenshot()
@@ -207,7 +206,7 @@ async def test_removed_pods_disappear_and_the_cursor_stays_with_the_commander() 
         await pilot.pause()
         assert "web-0003" not in order(table) and table.selected_uid() == "u4"
         for uid in ("u0", "u3", "u40"):
-            assert table.rows.get(uid) is None  # type: ignore[call-overload]
+            assert table.rows.get(uid) is None
         assert [table.get_row_index(u) for u in ("u2", "u4")] == [0, 1]
 
 
@@ -225,15 +224,14 @@ async def test_ages_are_drawn_from_the_clock_not_rewritten() -> None:
     async with app.run_test(size=(120, 20)) as pilot:
         table.set_rows({"u1": pod})
         await pilot.pause()
-        cells = table.get_row("u1")
         screen = app.export_screenshot().replace("&#160;", " ")
         assert "50s" in screen and "3 (20s ago)" in screen
         now[0] += timedelta(minutes=2)
-        table._redraw_times()  # what its AGE_STEP timer does
+        table.tick()  # what its AGE_STEP timer does
         await pilot.pause()
         screen = app.export_screenshot().replace("&#160;", " ")
         assert "2m50s" in screen and "3 (2m20s ago)" in screen  # wider: the columns grew
-        assert all(a is b for a, b in zip(table.get_row("u1"), cells, strict=True))
+        assert table.rows["u1"] is pod  # the row is not rewritten: its cells are drawn anew
 
 
 def screen_lines(app) -> list[str]:
@@ -267,3 +265,31 @@ async def test_cells_rendered_once_follow_their_row_and_clicks_land_on_it() -> N
         await pilot.click(table, offset=(10, 1))
         await pilot.pause()
         assert table.selected_uid() == "uid-web-05"
+
+
+async def test_a_click_on_a_header_sorts_by_it_and_enter_selects_the_row() -> None:
+    selected = []
+
+    class SelectApp(TableApp):
+        def on_virtual_table_row_selected(self, message: PodsTable.RowSelected) -> None:
+            selected.append(message.key)
+
+    table = PodsTable(id="pods")
+    app = SelectApp(table)
+    async with app.run_test(size=(120, 20)) as pilot:
+        table.set_rows(dict(MIXED))
+        table.focus()
+        await pilot.pause()
+        header = "".join(s.text for s in table.render_line(0))
+        await pilot.click(table, offset=(header.index("NAME"), 0))
+        await pilot.pause()
+        assert table.sort_column == "name"
+        assert order(table) == sorted(order(table))
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert selected == ["uid-checkout-api-7d9f-abcde"]
+
+
+def test_namespace_filter() -> None:
+    r = row("cart-5d8f-x1", namespace="payments")
+    assert matches(r, "-n payments") and not matches(r, "-n shop")
