@@ -26,6 +26,7 @@ import asyncio
 import dataclasses
 import json
 import multiprocessing
+import os
 import shutil
 import statistics
 import subprocess
@@ -39,6 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stalls import StallSampler
 from warroom.drill.scenario import Scenario, load_scenario
 from warroom.drill.world import DrillHandle, run_in_thread
 from warroom.pods import PodsSnapshot
@@ -246,6 +248,22 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
     from warroom.widgets.pods_pane import PodsTable
 
     out: dict[str, float] = {}
+    if os.environ.get("BENCH_COUNT_RENDERS"):  # which widgets each screen update draws
+        from collections import Counter
+
+        from textual._styles_cache import StylesCache
+
+        drawn: Counter[str] = Counter()
+        render_widget = StylesCache.render_widget
+
+        def counted(self, widget, crop):  # type: ignore[no-untyped-def]
+            drawn[f"{type(widget).__name__}#{widget.id}"] += 1
+            return render_widget(self, widget, crop)
+
+        StylesCache.render_widget = counted  # type: ignore[method-assign]
+        import atexit
+
+        atexit.register(lambda: print("  widgets drawn:", drawn.most_common(12)))
     if args.world == "process":
         world: Churn = RemoteWorld(args.pods)
         print(f"  drill world with {args.pods} pods in a child process: {world.startup:.2f} s")
@@ -266,6 +284,12 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
                 applies.append(time.perf_counter() - t)
 
         app.pods.apply = timed_apply  # type: ignore[method-assign]
+        prof = None
+        if args.profile:  # the UI thread only: cProfile follows the thread that enabled it
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
         t0 = time.perf_counter()
         async with app.run_test(size=(160, 50)):
             table = app.main.query_one(PodsTable)
@@ -293,10 +317,16 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
                     break
                 await asyncio.sleep(0.02)
             out["console: start -> table populated"] = time.perf_counter() - t0
+            if prof is not None:
+                prof.disable()
+                prof.dump_stats(f"{args.profile}.populate.prof")
+                prof.clear()
             table.focus()
             await asyncio.sleep(0.3)
             world.start(args.churn)
             churning[0] = True
+            if prof is not None:
+                prof.enable()
             keys: list[float] = []
             pauses: list[tuple[int, float]] = []  # (generation, seconds) of each collection
             gc_start = [0.0]
@@ -308,6 +338,7 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
                     pauses.append((info["generation"], time.perf_counter() - gc_start[0]))
 
             gc.callbacks.append(on_gc)
+            sampler = StallSampler(asyncio.get_running_loop()).__enter__()
             end = time.perf_counter() + args.seconds
             i = 0
             while time.perf_counter() < end:
@@ -324,7 +355,14 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
                 await asyncio.sleep(0.05)
                 i += 1
             updates = world.stop()
+            sampler.__exit__()
+            if args.stalls:
+                print(sampler.report())
             gc.callbacks.remove(on_gc)
+            if prof is not None:
+                prof.disable()
+                prof.dump_stats(f"{args.profile}.churn.prof")
+                print(f"  UI thread profiles: {args.profile}.populate.prof, .churn.prof")
         full = sorted(secs for gen, secs in pauses if gen == 2)
         if full:
             print(f"  {len(full)} full GCs in the app process, longest {full[-1] * 1000:.0f} ms")
@@ -391,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--churn", type=float, default=100.0, help="pod updates per second")
     p.add_argument("--seconds", type=float, default=30.0, help="churn duration")
     p.add_argument("--populate-timeout", type=float, default=300.0, help="console phase, s")
+    p.add_argument("--stalls", action="store_true", help="console phase: where the UI stalls")
+    p.add_argument("--profile", metavar="PREFIX", help="console phase: cProfile the UI thread")
     p.add_argument("--phase", action="append", choices=[n for n, _ in PHASES], help="only these")
     p.add_argument(
         "--world",

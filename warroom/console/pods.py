@@ -129,7 +129,7 @@ class PodsFeature:
             moved = 0
             self._table_full = True  # later deltas build on this one, not applied
         namespaces = self.kube.namespaces if self.kube else []
-        summary = summarize(snap.rows_by_uid.values(), namespaces)
+        summary = summarize(snap.rows_by_uid.values(), namespaces, snap.unhealthy)
         if snap.ok:
             # A connected watch is live: "updated 21s ago" would read as stale data.
             self.status.show(SourceState("live", since=snap.fetched_at, summary=summary))

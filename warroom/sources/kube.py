@@ -17,6 +17,7 @@ import dataclasses
 import importlib
 import json
 import logging
+import queue
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -32,6 +33,7 @@ from warroom.sources.kube_api import (
     read_json,
     status_error,
 )
+from warroom.sources.kube_list import ListParser, parse_chunks
 from warroom.sources.kube_stream import Backoff, Expired, Stream, WatchStats
 from warroom.sources.kubeconfig import KubeConfigError, KubeTarget, resolve_target
 
@@ -57,14 +59,32 @@ DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 LIST_TIMEOUT = 300.0  # a full list of a big cluster on a struggling API server
 
 
-def _parse_list(data: bytes) -> tuple[dict[str, PodRow], str]:
-    """A PodList body -> rows by uid and its resourceVersion."""
-    body = json.loads(data) if data else {}
-    rows = {}
-    for item in body.get("items") or []:
-        row = pod_row(item)
-        rows[row.uid] = row
-    return rows, str((body.get("metadata") or {}).get("resourceVersion") or "")
+LIST_CHUNK = 1 << 20  # bytes read at a time from a list body
+LIST_QUEUED = 16  # chunks waiting for the parser before the reader waits (memory bound)
+
+
+async def _stream_list(resp: Any) -> tuple[dict[str, PodRow], str]:
+    """A PodList response -> rows by uid and its resourceVersion, parsed while it streams in:
+    the chunks are read here (the event loop) and decoded item by item in a thread."""
+    if not 200 <= resp.status < 300:
+        await read_body(resp)  # raises the server's error as a KubeError
+    parser: ListParser[PodRow] = ListParser(pod_row)
+    chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    work = asyncio.ensure_future(asyncio.to_thread(parse_chunks, chunks, parser))
+    try:
+        async for data in resp.content.iter_chunked(LIST_CHUNK):
+            if work.done():
+                break  # the parser failed: its error is raised below
+            chunks.put(data)
+            while chunks.qsize() > LIST_QUEUED and not work.done():
+                await asyncio.sleep(0.005)
+    finally:
+        chunks.put(None)
+        resp.release()
+    await work
+    meta = parser.fields.get("metadata")
+    rv = str(meta.get("resourceVersion") or "") if isinstance(meta, dict) else ""
+    return {r.uid: r for r in parser.items}, rv
 
 
 # --- the source --------------------------------------------------------------------------------
@@ -281,6 +301,7 @@ class KubeSource:
         ]
         stale = [s.stale_since for s in streams if s.stale_since is not None]
         return PodsSnapshot(
+            unhealthy=sum(s.unhealthy for s in streams),
             ok=all(s.live for s in streams),
             rows_by_uid=rows,
             resource_version=rv,
@@ -332,8 +353,8 @@ class KubeSource:
         # no etcd read of every pod while the cluster is already in trouble.
         kw: dict[str, Any] = {"resource_version": "0"} if cached else {}
         resp = await self._list_fn(api, s)(_request_timeout=LIST_TIMEOUT, **kw)
-        # Parsing 10k pods takes ~0.5 s: in a thread, so the UI loop keeps answering keys.
-        rows, rv = await asyncio.to_thread(_parse_list, await read_body(resp))
+        # Parsed as it arrives, in a thread, so the UI loop keeps answering keys.
+        rows, rv = await _stream_list(resp)
         s.replace(rows)
         s.rv = rv
         s.tried = s.listed = s.live = True
