@@ -17,13 +17,6 @@ from collections.abc import Callable
 
 from textual.app import App
 
-from warroom.actions.evidence import (
-    EvidenceCancelled,
-    EvidenceLimits,
-    EvidenceRequest,
-    EvidenceSources,
-    collect_evidence,
-)
 from warroom.console.health import HealthFeature
 from warroom.console.pods import PodsFeature
 from warroom.console.session import Session
@@ -113,6 +106,16 @@ class EvidenceFeature:
         )
 
     async def _collect(self, namespace: str, pod: str | None, cancel: asyncio.Event) -> None:
+        # Imported on first use: the evidence machinery is not needed for the first frame
+        # (bench/startup.py: ~40 ms of imports, more under load).
+        from warroom.actions.evidence import (
+            EvidenceCancelled,
+            EvidenceLimits,
+            EvidenceRequest,
+            EvidenceSources,
+            collect_evidence,
+        )
+
         room = self.session.room
         assert room is not None
         s = self.session.settings
