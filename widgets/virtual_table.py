@@ -119,6 +119,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._epoch = 0  # bumped by tick(): cells drawn from a clock are redrawn
         self._lines: LRUCache[tuple[Any, ...], tuple[Any, Strip]] = LRUCache(self.LINE_CACHE)
         self._cells: LRUCache[str, tuple[Any, int, list[Text]]] = LRUCache(self.LINE_CACHE)
+        self._styles: dict[str | Style, Style] = {}  # a cell's style, parsed once
+        self._header_strip: tuple[Any, Strip] | None = None
 
     # ----- what subclasses provide -------------------------------------------------------
     def cells(self, row: R) -> Sequence[Text | str]:
@@ -422,46 +424,54 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         base = self.rich_style
         if selected:
             base = base + self.get_component_rich_style("virtual-table--cursor")
-        cells = self._row_cells(key, row)
-        strip = self._line(
-            [self._fit_cell(cells[i], self.columns[i], w) for i, w in layout], base, width
-        )
+        strip = self._line(self._row_cells(key, row), layout, base, width)
         self._lines[cache_key] = (row, strip)
         return strip
 
     def _header(self, layout: list[tuple[int, int]], width: int) -> Strip:
         style = self.rich_style + self.get_component_rich_style("virtual-table--header")
-        cells = []
-        for i, w in layout:
-            c = self.columns[i]
-            label = c.label
-            if c.key == self.sort_column and cell_len(label) < w:
+        cache_key = (tuple(layout), width, self.sort_column, style)
+        if self._header_strip is not None and self._header_strip[0] == cache_key:
+            return self._header_strip[1]
+        widths = dict(layout)
+        labels = []
+        for i, column in enumerate(self.columns):
+            label = column.label
+            if column.key == self.sort_column and cell_len(label) < widths.get(i, 0):
                 label += "▾"  # the sort column, where there is room to say so
-            cells.append(self._fit_cell(Text(label), c, w))
-        return self._line(cells, style, width)
+            labels.append(Text(label))
+        strip = self._line(labels, layout, style, width)
+        self._header_strip = (cache_key, strip)
+        return strip
 
-    @staticmethod
-    def _fit_cell(cell: Text, column: Column, width: int) -> Text:
-        plain = cell.plain
-        n = cell_len(plain)
-        if n > width:
-            if column.overflow == "middle":
-                tail = column.tail(plain) if column.tail else 0
-                fitted = middle_ellipsis(plain, width, tail)
+    def _line(
+        self, cells: Sequence[Text], layout: list[tuple[int, int]], base: Style, width: int
+    ) -> Strip:
+        """One line from its cells: fitted to their columns' widths, as segments (no
+        Text assembled per line: this runs for every line drawn)."""
+        segments: list[Segment] = []
+        styles = self._styles
+        for n, (i, w) in enumerate(layout):
+            if n:
+                segments.append(Segment(" " * GAP, base))
+            cell, column = cells[i], self.columns[i]
+            plain = cell.plain
+            used = cell_len(plain)
+            if used > w:
+                if column.overflow == "middle":
+                    plain = middle_ellipsis(plain, w, column.tail(plain) if column.tail else 0)
+                else:
+                    plain = end_ellipsis(plain, w)
+                used = cell_len(plain)
+            pad = [Segment(" " * (w - used), base)]
+            if cell.spans and plain is cell.plain:  # styled in parts, and whole: rich draws it
+                console = self.app.console
+                parts = [Segment(t, base + st if st else base) for t, st, _ in cell.render(console)]
             else:
-                fitted = end_ellipsis(plain, width)
-            cell = Text(fitted, style=cell.style, end="")
-            n = cell_len(fitted)
-        pad = " " * (width - n)
-        if column.justify == "right":
-            return Text.assemble(pad, cell, end="")
-        return Text.assemble(cell, pad, end="")
-
-    def _line(self, cells: list[Text], base: Style, width: int) -> Strip:
-        line = Text(" " * GAP, end="").join(cells)
-        line.truncate(width, pad=True)
-        segments = [
-            Segment(text, base + style if style else base)
-            for text, style, _ in line.render(self.app.console)
-        ]
-        return Strip(segments, width)
+                style = styles.get(cell.style)
+                if style is None:
+                    raw = cell.style
+                    style = styles[raw] = Style.parse(raw) if isinstance(raw, str) else raw
+                parts = [Segment(plain, base + style)]
+            segments.extend(parts + pad if column.justify == "left" else pad + parts)
+        return Strip(segments).crop_extend(0, width, base)
