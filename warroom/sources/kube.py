@@ -17,7 +17,6 @@ import dataclasses
 import importlib
 import json
 import logging
-import queue
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -29,11 +28,10 @@ from warroom.sources.kube_api import (
     REQUEST_TIMEOUT,
     KubeError,
     error_text,
-    read_body,
     read_json,
     status_error,
 )
-from warroom.sources.kube_list import ListParser, parse_chunks
+from warroom.sources.kube_list import stream_list
 from warroom.sources.kube_stream import Backoff, Expired, Stream, WatchStats
 from warroom.sources.kubeconfig import KubeConfigError, KubeTarget, resolve_target
 
@@ -57,34 +55,6 @@ log = logging.getLogger(__name__)
 ALL = "*"
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 LIST_TIMEOUT = 300.0  # a full list of a big cluster on a struggling API server
-
-
-LIST_CHUNK = 1 << 20  # bytes read at a time from a list body
-LIST_QUEUED = 16  # chunks waiting for the parser before the reader waits (memory bound)
-
-
-async def _stream_list(resp: Any) -> tuple[dict[str, PodRow], str]:
-    """A PodList response -> rows by uid and its resourceVersion, parsed while it streams in:
-    the chunks are read here (the event loop) and decoded item by item in a thread."""
-    if not 200 <= resp.status < 300:
-        await read_body(resp)  # raises the server's error as a KubeError
-    parser: ListParser[PodRow] = ListParser(pod_row)
-    chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-    work = asyncio.ensure_future(asyncio.to_thread(parse_chunks, chunks, parser))
-    try:
-        async for data in resp.content.iter_chunked(LIST_CHUNK):
-            if work.done():
-                break  # the parser failed: its error is raised below
-            chunks.put(data)
-            while chunks.qsize() > LIST_QUEUED and not work.done():
-                await asyncio.sleep(0.005)
-    finally:
-        chunks.put(None)
-        resp.release()
-    await work
-    meta = parser.fields.get("metadata")
-    rv = str(meta.get("resourceVersion") or "") if isinstance(meta, dict) else ""
-    return {r.uid: r for r in parser.items}, rv
 
 
 # --- the source --------------------------------------------------------------------------------
@@ -354,7 +324,8 @@ class KubeSource:
         kw: dict[str, Any] = {"resource_version": "0"} if cached else {}
         resp = await self._list_fn(api, s)(_request_timeout=LIST_TIMEOUT, **kw)
         # Parsed as it arrives, in a thread, so the UI loop keeps answering keys.
-        rows, rv = await _stream_list(resp)
+        parsed, rv = await stream_list(resp, pod_row)
+        rows = {r.uid: r for r in parsed}
         s.replace(rows)
         s.rv = rv
         s.tried = s.listed = s.live = True

@@ -9,13 +9,18 @@ dropped: memory stays at one item plus what the conversion keeps.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import json
 import queue
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from warroom.sources.kube_api import read_body
+
 T = TypeVar("T")
+LIST_CHUNK = 1 << 20  # bytes read at a time from a list body
+LIST_QUEUED = 16  # chunks waiting for the parser before the reader waits (memory bound)
 MAX_ITEM = 64 * 1024 * 1024  # an item not complete after this much text is not an object
 _WS = " \t\n\r"
 
@@ -144,3 +149,28 @@ def parse_chunks(chunks: queue.SimpleQueue[bytes | None], parser: ListParser[T])
             parser.feed(b"", final=True)
             return parser
         parser.feed(data)
+
+
+async def stream_list(resp: Any, convert: Callable[[dict[str, Any]], T]) -> tuple[list[T], str]:
+    """A list response (aiohttp, from a `*_without_preload_content` call) -> its converted
+    items and resourceVersion, parsed while it streams in: the chunks are read here (the
+    event loop) and decoded item by item in a thread."""
+    if not 200 <= resp.status < 300:
+        await read_body(resp)  # raises the server's error as a KubeError
+    parser: ListParser[T] = ListParser(convert)
+    chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    work = asyncio.ensure_future(asyncio.to_thread(parse_chunks, chunks, parser))
+    try:
+        async for data in resp.content.iter_chunked(LIST_CHUNK):
+            if work.done():
+                break  # the parser failed: its error is raised below
+            chunks.put(data)
+            while chunks.qsize() > LIST_QUEUED and not work.done():
+                await asyncio.sleep(0.005)
+    finally:
+        chunks.put(None)
+        resp.release()
+    await work
+    meta = parser.fields.get("metadata")
+    rv = str(meta.get("resourceVersion") or "") if isinstance(meta, dict) else ""
+    return parser.items, rv
