@@ -16,10 +16,10 @@ not merely refused: they are not bound at all (k9s's rule).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -35,6 +35,34 @@ from warroom.widgets.virtual_table import Column, VirtualTable
 BAD_STATUS_STYLE = "bold red"
 WARN_STATUS = {"Pending", "ContainerCreating", "PodInitializing", "Terminating", "NotReady"}
 AGE_STEP = 5.0  # seconds between redraws of the visible relative times
+
+
+class PodLike(Protocol):
+    """What the table reads of a row: a PodTableRow, or warroom.pods.PodRow as the source
+    made it (no per-pod conversion: at 100k pods that was 3 s on the UI thread)."""
+
+    @property
+    def uid(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def ready(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def restarts(self) -> str | int: ...
+    @property
+    def node(self) -> str: ...
+    @property
+    def healthy(self) -> bool: ...
+    @property
+    def labels(self) -> Mapping[str, str] | tuple[tuple[str, str], ...]: ...
+    @property
+    def created_at(self) -> datetime | None: ...
+    @property
+    def last_restart_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +109,7 @@ AGE = Column("age", "AGE", priority=2)
 NODE = Column("node", "NODE", priority=1)
 
 
-def matches(row: PodTableRow, query: str) -> bool:
+def matches(row: PodLike, query: str) -> bool:
     """Substring over namespace/name/status/node, `-l k=v[,k2!=v2,k3]` label selector, or
     `-n namespace`."""
     query = query.strip()
@@ -90,7 +118,7 @@ def matches(row: PodTableRow, query: str) -> bool:
     if query.startswith("-n"):
         return row.namespace == query[2:].strip()
     if query.startswith("-l"):
-        labels = dict(row.labels)
+        labels = row.labels if isinstance(row.labels, Mapping) else dict(row.labels)
         for term in query[2:].strip().split(","):
             key, sep, value = term.strip().partition("=")
             key = key.rstrip("!")
@@ -109,16 +137,17 @@ def matches(row: PodTableRow, query: str) -> bool:
     return all(part in hay for part in query.lower().split())
 
 
-def sort_key(column: str, r: PodTableRow) -> tuple[Any, ...]:
+def sort_key(column: str, r: PodLike) -> tuple[Any, ...]:
     """The order of rows for a sort column (the table appends the uid: a total order)."""
     if column == "mark":
         return (r.healthy, r.namespace, r.name)
     if column == "namespace":
         return (r.namespace, r.name)
     if column == "restarts":
-        return (-_leading_int(r.restarts), r.name)
+        n = r.restarts if isinstance(r.restarts, int) else _leading_int(r.restarts)
+        return (-n, r.name)
     if column == "age":  # youngest first
-        return (-r.created_at.timestamp() if r.created_at else 0.0, r.age, r.name)
+        return (-r.created_at.timestamp() if r.created_at else 0.0, _static_age(r), r.name)
     if column in ("name", "status", "node"):
         return (getattr(r, column), r.name)
     raise ValueError(f"unknown sort column {column!r}")
@@ -128,7 +157,16 @@ def _width(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
 
 
-class PodsTable(VirtualTable[PodTableRow]):
+def _static_age(r: PodLike) -> str:
+    return getattr(r, "age", "-")
+
+
+def _created(r: PodLike) -> datetime:
+    assert r.created_at is not None
+    return r.created_at
+
+
+class PodsTable(VirtualTable[PodLike]):
     BINDINGS = [*VirtualTable.BINDINGS, *bindings_for("pods", mutating=False)]
     COLUMNS = (MARK, NAME, READY, STATUS, RESTARTS, AGE, NODE)
 
@@ -174,22 +212,22 @@ class PodsTable(VirtualTable[PodTableRow]):
     def _since(self, at: datetime) -> str:
         return format_duration(self.clock() - at)
 
-    def _restarts(self, r: PodTableRow) -> str:
-        if r.last_restart_at is None:
-            return r.restarts
+    def _restarts(self, r: PodLike) -> str:
+        if r.last_restart_at is None or not r.restarts or r.restarts == "0":
+            return str(r.restarts)
         return f"{r.restarts} ({self._since(r.last_restart_at)} ago)"
 
-    def _age(self, r: PodTableRow) -> str:
-        return self._since(r.created_at) if r.created_at is not None else r.age
+    def _age(self, r: PodLike) -> str:
+        return self._since(r.created_at) if r.created_at is not None else _static_age(r)
 
-    def cells(self, r: PodTableRow) -> Sequence[Text]:
+    def cells(self, r: PodLike) -> Sequence[Text]:
         if r.healthy:
             status_style = "green"
         elif r.status in WARN_STATUS:
             status_style = "yellow"
         else:
             status_style = BAD_STATUS_STYLE
-        restarts_style = "bold red" if r.restarts[:1] not in "0" else ""
+        restarts_style = "bold red" if str(r.restarts)[:1] not in "0" else ""
         by_key = {
             "mark": Text(" " if r.healthy else "●", style="bold red"),
             "namespace": Text(one_line(r.namespace)),
@@ -202,7 +240,7 @@ class PodsTable(VirtualTable[PodTableRow]):
         }
         return [by_key[c.key] for c in self.columns]
 
-    def measure(self, r: PodTableRow) -> Sequence[int]:
+    def measure(self, r: PodLike) -> Sequence[int]:
         by_key = {
             "mark": 1,
             "namespace": _width(r.namespace),
@@ -215,10 +253,47 @@ class PodsTable(VirtualTable[PodTableRow]):
         }
         return [by_key[c.key] for c in self.columns]
 
-    def sort_key(self, column: str, row: PodTableRow) -> tuple[Any, ...]:
+    def measure_rows(self, rows: list[PodLike]) -> list[int]:
+        """Column by column over every row, in C where it can be (map, max): 100k pods in
+        ~0.1 s instead of ~2.5 s row by row. Times are measured on the oldest and newest pod
+        and the most restarted one (what is drawn later only makes a column grow)."""
+        if len(rows) < 200:
+            return super().measure_rows(rows)
+
+        def widest(texts: list[str]) -> int:
+            if all(map(str.isascii, texts)):
+                return max(map(len, texts), default=0)
+            return max(map(cell_len, texts), default=0)
+
+        created = [r for r in rows if r.created_at is not None]
+        by_key = {
+            "mark": 1,
+            "namespace": widest([r.namespace for r in rows]),
+            "name": widest([r.name for r in rows]),
+            "ready": widest([r.ready for r in rows]),
+            "status": widest([r.status for r in rows]),
+            "restarts": max(map(len, map(self._restarts, rows)), default=0),
+            "age": max(
+                (
+                    _width(self._age(r))
+                    for r in (
+                        min(created, key=_created, default=None),
+                        max(created, key=_created, default=None),
+                    )
+                    if r is not None
+                ),
+                default=0,
+            ),
+            "node": widest([r.node for r in rows]),
+        }
+        if len(created) < len(rows):
+            by_key["age"] = max(by_key["age"], widest([_static_age(r) for r in rows]))
+        return [by_key[c.key] for c in self.columns]
+
+    def sort_key(self, column: str, row: PodLike) -> tuple[Any, ...]:
         return sort_key(column, row)
 
-    def matches(self, row: PodTableRow, query: str) -> bool:
+    def matches(self, row: PodLike, query: str) -> bool:
         return matches(row, query)
 
     # ----- keys ----------------------------------------------------------------------------

@@ -131,6 +131,14 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         """The natural width of each cell of a row (override to skip building Text)."""
         return [cell_len(c.plain if isinstance(c, Text) else c) for c in self.cells(row)]
 
+    def measure_rows(self, rows: list[R]) -> list[int]:
+        """The widest cell of each column over many rows (a first list: override with a
+        column-wise computation when rows are many)."""
+        widths = [0] * len(self.columns)
+        for r in rows:
+            widths = [max(a, b) for a, b in zip(widths, self.measure(r), strict=True)]
+        return widths
+
     def sort_key(self, column: str, row: R) -> tuple[Any, ...]:
         """The order of rows under a sort column (the row key is appended: a total order)."""
         i = self.column_index(column)
@@ -220,37 +228,54 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         else:
             for key in removed:
                 self.all_rows.pop(key, None)
+        # Many changes (a first list of 100k rows): re-sort once at the end rather than one
+        # insort each, which shifts the whole list every time.
+        bulk = len(changed) + len(removed) > max(1000, len(self._order) // 8)
+        unorder = self._forget if bulk else self._unorder
         moved = False
         for key in removed:
             if key in self._shown:
-                self._unorder(key)
+                unorder(key)
                 moved = True
         grow = list(self._natural)
+        shown, skeys, q = self._shown, self._skeys, self.filter_text
+        fresh: list[R] = []  # rows to measure
         for key in changed:
             r = rows[key]
             if not replace:
                 self.all_rows[key] = r
-            old = self._shown.get(key)
+            old = shown.get(key)
             if old is r:
                 continue
-            if self.filter_text and not self.matches(r, self.filter_text):
+            if q and not self.matches(r, q):
                 if old is not None:
-                    self._unorder(key)
+                    unorder(key)
                     moved = True
                 continue
             skey = (*self.sort_key(self.sort_column, r), key)
-            if old is None or self._skeys[key] != skey:
+            if old is None or skeys[key] != skey:
                 if old is not None:
-                    self._unorder(key)
-                insort(self._order, skey)
-                self._skeys[key] = skey
+                    unorder(key)
+                if not bulk:
+                    insort(self._order, skey)
+                skeys[key] = skey
                 moved = True
-            self._shown[key] = r
-            for i, w in enumerate(self.measure(r)):
-                if w > grow[i]:
-                    grow[i] = w
-        self._natural = grow
+            shown[key] = r
+            fresh.append(r)
+        if bulk:
+            self._order = sorted(skeys.values())
+            widths = self.measure_rows(fresh)
+        else:
+            widths = [0] * len(grow)
+            for r in fresh:
+                widths = [max(a, b) for a, b in zip(widths, self.measure(r), strict=True)]
+        self._natural = [max(a, b) for a, b in zip(grow, widths, strict=True)]
         self._changed(keep, moved)
+
+    def _forget(self, key: str) -> None:
+        """_unorder without touching the order list (rebuilt after a bulk change)."""
+        del self._skeys[key]
+        del self._shown[key]
 
     def _unorder(self, key: str) -> None:
         skey = self._skeys.pop(key)
@@ -266,12 +291,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._shown = {k: r for k, r in self.all_rows.items() if not q or self.matches(r, q)}
         self._skeys = {k: (*self.sort_key(col, r), k) for k, r in self._shown.items()}
         self._order = sorted(self._skeys.values())
-        natural = [cell_len(c.label) for c in self.columns]
-        for r in self._shown.values():
-            for i, w in enumerate(self.measure(r)):
-                if w > natural[i]:
-                    natural[i] = w
-        self._natural = natural
+        labels = [cell_len(c.label) for c in self.columns]
+        widths = self.measure_rows(list(self._shown.values()))
+        self._natural = [max(a, b) for a, b in zip(labels, widths, strict=True)]
         self._changed(keep, True)
 
     def apply_filter(self, text: str) -> None:
