@@ -28,6 +28,7 @@ from warroom.sources.kube_api import (
     REQUEST_TIMEOUT,
     KubeError,
     error_text,
+    get_pods,
     read_json,
     status_error,
 )
@@ -309,20 +310,11 @@ class KubeSource:
                 changed.set()
                 await asyncio.sleep(backoff.next())
 
-    def _list_fn(self, api: ApiClient, s: Stream) -> Callable[..., Any]:
-        from kubernetes.aio import client
-
-        core = client.CoreV1Api(api)
-        if s.namespace is None:
-            return core.list_pod_for_all_namespaces_without_preload_content
-        ns = s.namespace
-        return lambda **kw: core.list_namespaced_pod_without_preload_content(ns, **kw)
-
     async def _list(self, api: ApiClient, s: Stream, *, cached: bool) -> None:
         # resourceVersion=0 lets the API server answer from its watch cache, as informers do:
         # no etcd read of every pod while the cluster is already in trouble.
-        kw: dict[str, Any] = {"resource_version": "0"} if cached else {}
-        resp = await self._list_fn(api, s)(_request_timeout=LIST_TIMEOUT, **kw)
+        kw: dict[str, Any] = {"resourceVersion": "0"} if cached else {}
+        resp = await get_pods(api, s.namespace, LIST_TIMEOUT, **kw)
         # Parsed as it arrives, in a thread, so the UI loop keeps answering keys.
         parsed, rv = await stream_list(resp, pod_row)
         rows = {r.uid: r for r in parsed}
@@ -335,12 +327,14 @@ class KubeSource:
     async def _watch(self, api: ApiClient, s: Stream, changed: asyncio.Event) -> None:
         """One watch request; returns when the server ends it (timeoutSeconds) or it idles."""
         timeout = int(self.watch_timeout * random.uniform(0.8, 1.0)) or 1
-        resp = await self._list_fn(api, s)(
+        resp = await get_pods(
+            api,
+            s.namespace,
+            float(timeout + 30),
             watch=True,
-            resource_version=s.rv,
-            allow_watch_bookmarks=True,
-            timeout_seconds=timeout,
-            _request_timeout=float(timeout + 30),
+            resourceVersion=s.rv,
+            allowWatchBookmarks=True,
+            timeoutSeconds=timeout,
         )
         try:
             if resp.status != 200:
