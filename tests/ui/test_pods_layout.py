@@ -131,12 +131,22 @@ async def test_the_pane_drops_node_age_restarts_first_and_keeps_the_suffix(
         assert "CrashLoopBackOff" in lines[1] and "-59965679df-d8d2v" in lines[1]
         assert any("…-5c7d9b8f4d-qwxzt" in line for line in lines)
     app = pods_console(repo, settings, clock)
+    async with app.run_test(size=(180, 40)) as pilot:
+        await _fed(pilot)
+        table = app.main.query_one(PodsTable)
+        header = "".join(s.text for s in table.render_line(0))
+        # The pane is ~88 wide: NODE, then AGE went; RESTARTS stays, NAME is whole.
+        assert all(label in header for label in ("NAME", "READY", "STATUS", "RESTARTS"))
+        assert "NODE" not in header and "AGE" not in header
+        row = "".join(s.text for s in table.render_line(1))
+        assert "checkout-api-59965679df-d8d2v" in row and "7 (42s ago)" in row
+    app = pods_console(repo, settings, clock)
     async with app.run_test(size=(220, 60)) as pilot:
         await _fed(pilot)
         table = app.main.query_one(PodsTable)
         header = "".join(s.text for s in table.render_line(0))
-        # The pane is ~108 wide: only NODE (the lowest priority) had to go; NAME is whole.
-        assert all(label in header for label in ("NAME", "READY", "RESTARTS", "AGE"))
-        assert "NODE" not in header
+        # The pane is ~118 wide: every column fits, nothing is cut.
+        labels = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE")
+        assert all(label in header for label in labels)
         row = "".join(s.text for s in table.render_line(1))
-        assert "checkout-api-59965679df-d8d2v" in row and "7 (42s ago)" in row
+        assert "checkout-api-59965679df-d8d2v" in row and "node-pool-a-3f2a9c1e-7xkq" in row

@@ -107,6 +107,7 @@ def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Outbox | No
         kind, f"Status update #{ctx.update_number}"
     )
     data["label"] = label
+    data["to"] = list(outbox.destinations) if outbox is not None else []
     # The event's text is the update itself: the outbox sends exactly what the timeline holds.
     ev = room.record(Kind.UPDATE, text, data)
     if outbox is not None:
