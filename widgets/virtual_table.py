@@ -132,8 +132,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return [cell_len(c.plain if isinstance(c, Text) else c) for c in self.cells(row)]
 
     def measure_rows(self, rows: list[R]) -> list[int]:
-        """The widest cell of each column over many rows (a first list: override with a
-        column-wise computation when rows are many)."""
+        """The widest cell of each column over many rows (override: column-wise for many)."""
         widths = [0] * len(self.columns)
         for r in rows:
             widths = [max(a, b) for a, b in zip(widths, self.measure(r), strict=True)]
@@ -173,9 +172,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         raise KeyError(key)
 
     def key_at(self, index: int) -> str | None:
-        if 0 <= index < len(self._order):
-            return str(self._order[index][-1])
-        return None
+        return str(self._order[index][-1]) if 0 <= index < len(self._order) else None
 
     def row_at(self, index: int) -> R | None:
         key = self.key_at(index)
@@ -189,8 +186,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return bisect_left(self._order, skey)
 
     def get_row(self, key: str) -> list[Text]:
-        """A shown row's cells (the same objects while the row and the clock's tick are
-        unchanged)."""
+        """A shown row's cells (the same objects while it and the clock's tick are unchanged)."""
         return self._row_cells(key, self._shown[key])
 
     def get_row_at(self, index: int) -> list[Text]:
@@ -412,7 +408,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     # ----- rendering -----------------------------------------------------------------------
     def _fit(self) -> list[tuple[int, int]]:
         """The shown columns and their widths, recomputed when the widths or size change."""
-        width = self.size.width
+        width = self._width
         if self._layout_for != (width, self._natural):
             fitted = fit_columns(self.columns, self._natural, width)
             self._layout = [(i, w) for i, w in enumerate(fitted) if w is not None]
@@ -428,8 +424,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._cells[key] = (row, self._epoch, cells)
         return cells
 
+    @property
+    def _width(self) -> int:  # the cells of a line: a scrollbar, once shown, takes two
+        return self.scrollable_content_region.width
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._width
         layout = self._fit()
         if y == 0:
             return self._header(layout, width)

@@ -2,6 +2,7 @@
 is cut in the middle keeping the pod's hash suffix, STATUS never goes. Snapshots of the
 console at three terminal sizes show the pods pane as a responder sees it."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -150,3 +151,24 @@ async def test_the_pane_drops_node_age_restarts_first_and_keeps_the_suffix(
         assert all(label in header for label in labels)
         row = "".join(s.text for s in table.render_line(1))
         assert "checkout-api-59965679df-d8d2v" in row and "node-pool-a-3f2a9c1e-7xkq" in row
+
+
+async def test_columns_fit_beside_the_scrollbar(repo, settings, clock) -> None:
+    """More pods than lines: the scrollbar takes two cells of the pane, and the columns fit
+    what is left (seen in a drill at 100x30: STATUS read "CrashLoopBackOf")."""
+    app = pods_console(repo, settings, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        table = app.main.query_one(PodsTable)
+        table.display = True
+        rows = dict(app.test_rows)
+        for i in range(20):  # more rows than the pane has lines
+            rows[f"x{i}"] = replace(rows["u1"], uid=f"x{i}", name=f"web-7d9f8c6b5-{i:05d}")
+        table.set_rows(rows)
+        await pilot.press("2")
+        await pilot.pause()
+        inside = table.scrollable_content_region.width
+        assert inside == table.size.width - 2  # the scrollbar is there
+        lines = ["".join(s.text for s in table.render_line(y)) for y in range(3)]
+        assert all(len(line) == inside for line in lines)
+        assert "CrashLoopBackOff" in lines[1] and lines[1].rstrip().endswith("CrashLoopBackOff")
