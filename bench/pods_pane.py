@@ -404,7 +404,7 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
             repo = TinyDBRepository(Path(tmp))
             room = WarRoom.declare(repo, s, title="bench", severity="P1")
             for i in range(args.events):  # a long incident's timeline beside the pods
-                room.store.append("note", f"note {i}: checkout-api still crash-looping", "bench")
+                room.add_note(f"note {i}: checkout-api still crash-looping")
             room.refresh()
             asyncio.run(run(s, repo, room))
     finally:
