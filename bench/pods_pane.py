@@ -230,6 +230,17 @@ def _world_main(pods: int, conn: Any) -> None:
             return
 
 
+def peak_rss_mb(reset: bool = False) -> float:
+    """This process's peak RSS since the last reset (VmHWM): the console phase's own, not the
+    headless phase's before it in the same process (its world ran in a thread here)."""
+    if reset:
+        Path("/proc/self/clear_refs").write_text("5")  # Linux: resets VmHWM to the current RSS
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]:
     """The real console (headless Textual): start to table populated with every pod, then
     `--churn` pod updates/s for `--seconds` (each a restart, every tenth also a readiness
@@ -237,7 +248,6 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
     from the key to the first frame rendered with the cursor moved (the compositor renders
     headless too; only the write to a terminal is skipped)."""
     import gc
-    import resource
     from types import SimpleNamespace
 
     from textual import events
@@ -375,7 +385,7 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
         out["console: key -> frame, p50"] = keys[len(keys) // 2]
         out["console: key -> frame, p99 (goal < 0.050)"] = keys[int(len(keys) * 0.99)]
         out["console: key -> frame, max"] = keys[-1]
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = peak_rss_mb()
         print(
             f"  {len(keys)} keys during {updates / args.seconds:.0f} pod updates/s for "
             f"{args.seconds:.0f} s; peak RSS {rss:.0f} MB ({where}; {args.events} timeline "
@@ -384,6 +394,8 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
         out["console: peak RSS, MB (not seconds)"] = rss
 
     where = "the app's process" if args.world == "process" else "bench process, world included"
+    gc.collect()
+    peak_rss_mb(reset=True)
 
     # What drill_settings reads of a world; no Prometheus or Alertmanager here.
     target = SimpleNamespace(
