@@ -77,7 +77,10 @@ class Message:
     update_number: int | None = None
     drill: bool = False
     url: str | None = None  # link to the incident (status page, dashboard), not a webhook
-    template: str = ""  # notification | update | resolution
+    template: str = ""  # notification | update | resolution | checkpoint (to the witness)
+    # The chain head when it was written ({"seq", "hash", "ref"}): whoever holds the message
+    # can ask the record whether it still holds what was sent (`warroom verify --anchor`).
+    anchor: dict[str, Any] | None = None
 
     @property
     def label(self) -> str:
@@ -86,6 +89,8 @@ class Message:
             return "notification"
         if self.template == "resolution":
             return "resolution notice"
+        if self.template == "checkpoint":
+            return "checkpoint"
         return f"update #{self.update_number}" if self.update_number is not None else "update"
 
     @property
@@ -95,6 +100,8 @@ class Message:
         text = strip_control(self.text)
         if self.drill and not text.lstrip().startswith(DRILL_MARKER):
             text = f"{DRILL_MARKER} {text}"
+        if self.anchor and self.anchor.get("ref"):
+            text = f"{text.rstrip()}\n\nref {strip_control(str(self.anchor['ref']))}"
         return text
 
     @property
@@ -115,6 +122,7 @@ class Message:
             "drill": self.drill,
             "url": self.url,
             "template": self.template,
+            "anchor": self.anchor,
         }
 
     @classmethod
@@ -130,7 +138,18 @@ class Message:
             drill=bool(d.get("drill", False)),
             url=d.get("url") or None,
             template=str(d.get("template") or ""),
+            anchor=_anchor(d.get("anchor")),
         )
+
+
+def _anchor(value: Any) -> dict[str, Any] | None:
+    """An anchor as stored, if it reads as one (a hand-edited outbox doc must not crash)."""
+    if not isinstance(value, dict):
+        return None
+    seq, full, ref = value.get("seq"), value.get("hash"), value.get("ref")
+    if not isinstance(seq, int) or not isinstance(full, str) or not isinstance(ref, str):
+        return None
+    return {"seq": seq, "hash": full, "ref": ref}
 
 
 def _slack_escape(text: str) -> str:
@@ -175,6 +194,8 @@ def payload(dest: Destination, msg: Message, sent_at: str) -> dict[str, Any]:
     }
     if msg.url:
         body["url"] = msg.url
+    if msg.anchor:
+        body["anchor"] = {"seq": msg.anchor["seq"], "hash": msg.anchor["hash"]}
     return body
 
 

@@ -107,12 +107,17 @@ class Outbox:
         clock: Callable[[], datetime] = utcnow,
         actor: str = "warroom",
         rng: random.Random | None = None,
+        witness: Destination | None = None,
     ) -> None:
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1 (or None: retry forever)")
         self.room = room
         self.store = room.store
         self.destinations = {d.name: d for d in destinations}
+        # The witness receives the signed checkpoints, and nothing else.
+        self.witness = witness.name if witness is not None else None
+        if witness is not None:
+            self.destinations[witness.name] = witness
         self.client_factory = client_factory or _default_client
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
@@ -126,16 +131,22 @@ class Outbox:
     # -- writing -----------------------------------------------------------------------------
 
     def enqueue(self, update_event: Event) -> list[str]:
-        """Persist one pending item per destination for a Kind.UPDATE event; returns the keys.
+        """Persist one pending item per destination for a Kind.UPDATE event (for a
+        Kind.CHECKPOINT: one for the witness); returns the keys.
 
         Idempotent: an item that already exists is left as it is.
         """
-        if update_event.kind != Kind.UPDATE:
+        if update_event.kind == Kind.CHECKPOINT:
+            names = [self.witness] if self.witness else []
+        elif update_event.kind == Kind.UPDATE:
+            names = [n for n in self.destinations if n != self.witness]
+        else:
             raise ValueError(f"only {Kind.UPDATE.value} events are sent, not {update_event.kind}")
         msg = _message_of(self.store.incident_id, update_event)
         now = format_ts(self.clock())
         keys = []
-        for name, dest in self.destinations.items():
+        for name in names:
+            dest = self.destinations[name]
             key = item_key(update_event.seq, name)
             keys.append(key)
             if self.store.get_doc(TABLE, key) is not None:
@@ -186,8 +197,9 @@ class Outbox:
         return [i for i in self.items() if i.state != "delivered"]
 
     def undelivered_count(self) -> int:
-        """Updates with at least one destination still waiting: the header's "1 undelivered"."""
-        return len({i.update_seq for i in self.pending()})
+        """Updates with at least one destination still waiting: the header's "1 undelivered"
+        (the witness's checkpoints are not updates)."""
+        return len({i.update_seq for i in self.pending() if i.destination != self.witness})
 
     def next_due(self) -> datetime | None:
         """When the next pending item becomes due, for arming a timer."""
@@ -351,6 +363,14 @@ def _default_client() -> httpx.AsyncClient:
 
 
 def _message_of(incident_id: str, ev: Event) -> Message:
-    """The message of an update event; the fields come from notify.update_data()."""
+    """The message of an update event (the fields come from notify.update_data()), or of a
+    checkpoint for the witness: the full head it covers, who signed it, the signature."""
+    if ev.kind == Kind.CHECKPOINT:
+        d = ev.data
+        text = (
+            f"{ev.text}\nref {d.get('seq')}:{d.get('hash')}\nsigned by {ev.actor} with key "
+            f"{d.get('fingerprint')}\n{d.get('signature')}"
+        )
+        return Message(incident=incident_id, text=text, template="checkpoint")
     # The event's data carries the same fields a stored message has (notify.update_data).
     return Message.from_dict({**ev.data, "incident": incident_id, "text": ev.text})

@@ -15,6 +15,7 @@ from warroom.actions.outbox import Outbox
 from warroom.model import Event, Kind, Role, format_duration
 from warroom.room import RoomError, WarRoom
 from warroom.templates import TemplateContext, choose_template, render
+from warroom.trust.anchors import head_of
 
 # What counts as "action taken" when summarising the time since the last update.
 _ACTION_KINDS = {Kind.ACTION, Kind.STATUS, Kind.SEVERITY, Kind.ESCALATED, Kind.EVIDENCE}
@@ -87,6 +88,8 @@ def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Outbox | No
         kind, f"Status update #{ctx.update_number}"
     )
     data["label"] = label
+    room.refresh()
+    data["anchor"] = head_of(room.events)  # the record as it stood when this was sent
     # The event's text is the update itself: the outbox sends exactly what the timeline holds.
     ev = room.record(Kind.UPDATE, text, data)
     if outbox is not None:
