@@ -37,6 +37,7 @@ from warroom.console.messages import (
 from warroom.console.pods import PodsFeature
 from warroom.console.screen import MainScreen
 from warroom.console.session import Session
+from warroom.console.signing import SigningFeature
 from warroom.console.updates import UpdatesFeature
 from warroom.console.view import IncidentView
 from warroom.console.work import USE_CASE_GROUPS, busy_workers
@@ -97,6 +98,7 @@ class WarRoomApp(App[int]):
         )
         self.pods = PodsFeature(self, s, main.pods_status, main.pods_table)
         self.updates = UpdatesFeature(self, s)
+        self.signing = SigningFeature(self, s, lambda: self.updates.outbox)
         self.evidence = EvidenceFeature(
             self,
             s,
@@ -190,6 +192,7 @@ class WarRoomApp(App[int]):
         self.main.pods_status.refresh()
         if self.session.room is not None:
             self.view.sync_checklist()
+            self.signing.tick()
 
     def _follow(self) -> None:
         if self.session.room is not None:

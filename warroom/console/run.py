@@ -21,6 +21,7 @@ def run_console(settings: Settings, incident_id: str | None, started: float) -> 
         code = app.run()
     finally:
         if app.room is not None:
+            app.signing.last_chance()
             app.room.store.close()
     return code or 0
 

@@ -28,9 +28,10 @@ class UpdatesFeature:
         self.outbox = None
         room = self.session.writable_room
         dests = self.session.settings.destinations
-        if room is not None and dests:
+        witness = self.session.settings.signing.witness  # receives the signed checkpoints
+        if room is not None and (dests or witness):
             s = self.session
-            self.outbox = Outbox(room, dests, clock=s.clock, actor=s.actor)
+            self.outbox = Outbox(room, dests, clock=s.clock, actor=s.actor, witness=witness)
 
     def deliver(self) -> None:
         """One delivery pass, unless one is still under way: a slow destination must finish
@@ -62,7 +63,8 @@ class UpdatesFeature:
             self.app.notify(str(exc), severity="error", title="Template")
             return
         outbox = self.outbox
-        names = [f"{d.name} ({d.type})" for d in (outbox.destinations.values() if outbox else [])]
+        dests = outbox.destinations.values() if outbox else []
+        names = [f"{d.name} ({d.type})" for d in dests if d.name != (outbox and outbox.witness)]
         title = TITLES.get(kind, f"Status update #{room.state.updates_sent + 1}")
 
         def send(text: str | None) -> None:
