@@ -143,3 +143,35 @@ async def test_node_loss_lost_by_a_graceful_delete(drill_factory, settings, repo
     }
     assert result.by_id("severity").measured == "ended at P2"
     assert any("restart deployment/cart" in m for m in result.wrong_moves)
+
+
+async def test_compromised_pod_won_by_quarantine(drill_factory, settings, repo) -> None:
+    result, events, reactions, md = await play(drill_factory, settings, repo, "compromised-win")
+    assert passed(result) == ALL_PASS and result.won, md
+    assert reactions == ["the quarantine cuts the implant off and keeps it for forensics"]
+    actions = [e for e in events if e.kind == Kind.ACTION]
+    assert [e.data["verb"] for e in actions] == [
+        "quarantine-label",
+        "quarantine-isolate",
+        "quarantine-detach",
+    ]
+    assert all(e.data["revert"] for e in actions)
+    outcomes = [e for e in events if e.kind == Kind.OUTCOME]
+    assert [o.data["outcome"] for o in outcomes] == ["took_effect"] * 3
+    assert "out of every endpoint; still Running for forensics" in outcomes[-1].text
+    # The evidence of that very pod came first, on its own.
+    evidence = [e for e in events if e.kind == Kind.EVIDENCE]
+    pod = actions[0].data["target"].rpartition("/")[2]
+    assert evidence[0].seq < actions[0].seq and evidence[0].data["pod"] == pod
+    assert result.by_id("mitigation").measured.startswith(f"quarantine {pod} in shop: label pod")
+    assert project(events).category == "security"
+
+
+async def test_compromised_pod_lost_by_deleting_it(drill_factory, settings, repo) -> None:
+    result, _, reactions, md = await play(drill_factory, settings, repo, "compromised-lose")
+    assert reactions == ["deleting the pod kills the implant, and the evidence with it"]
+    assert passed(result) == {**dict.fromkeys(ALL_PASS, False), "ack": True}
+    assert result.wrong_moves[0].startswith("delete a pod of deployment/image-resizer")
+    assert "nothing is left to investigate" in result.wrong_moves[0]
+    assert "quarantine a pod of deployment/image-resizer" in result.by_id("mitigation").missed
+    assert "**Result: LOST" in md

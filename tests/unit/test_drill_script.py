@@ -46,6 +46,6 @@ def test_errors_name_file_and_key(text: str, error: str) -> None:
 
 def test_the_test_scripts_parse() -> None:
     files = sorted(SCRIPTS.glob("*.yaml"))
-    assert len(files) == 6
+    assert len(files) == 8
     for f in files:
         assert load_script(f).scenario, f

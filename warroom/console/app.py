@@ -35,6 +35,7 @@ from warroom.console.messages import (
     TimelineChanged,
 )
 from warroom.console.pods import PodsFeature
+from warroom.console.quarantine import QuarantineFeature
 from warroom.console.screen import MainScreen
 from warroom.console.session import Session
 from warroom.console.signing import SigningFeature
@@ -108,6 +109,7 @@ class WarRoomApp(App[int]):
             stop_key=lambda: shown_key(spec("evidence"), s.settings.keymap).split(",")[0],
             our_secrets=self._our_secrets,
         )
+        self.quarantine = QuarantineFeature(self, s, self.pods, self.evidence)
         self.drill = DrillFeature(self, world) if world is not None else None
         self.view.note = self.health.note
         self.view.undelivered = lambda: self.updates.undelivered
@@ -255,6 +257,8 @@ class WarRoomApp(App[int]):
             return
         if message.verb == "evidence":
             self.evidence.start(row.namespace, row.name)
+        elif message.verb == "quarantine":
+            self.quarantine.on_key(row)
         else:
             self.pods.on_pod_action(message.verb, row)
 
