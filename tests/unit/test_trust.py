@@ -227,19 +227,35 @@ def test_an_expired_or_stopped_agent_is_one_line(ssh_keys, ssh_agent, declare) -
 
 
 def test_signing_is_due_after_my_action_or_after_the_interval(ssh_keys, declare, clock) -> None:
+    """The one-shot answer and the console's incremental one (folding only new events) agree
+    at every step."""
     from datetime import timedelta
+
+    from warroom.trust.checkpoints import SigningClock
 
     signer = Signer(signing(ssh_keys, ssh_keys.private("ann")))
     fp = ssh_keys.fingerprint("ann")
     room = declare()
     minute = timedelta(seconds=60)
-    assert signing_due(room.events, "ann", fp, clock(), minute).due  # declared by ann
+    ticking = SigningClock("ann")
+
+    def due() -> bool:
+        once = signing_due(room.events, "ann", fp, clock(), minute).due
+        assert ticking.due(room.events, fp, clock(), minute).due == once
+        return once
+
+    assert due()  # declared by ann
     signer.sign_head(room)
-    assert not signing_due(room.events, "ann", fp, clock(), minute).due
+    assert not due()
     room.record(Kind.CHECK, "Checkout error ratio warn", {}, source="prometheus")
-    assert not signing_due(room.events, "ann", fp, clock(), minute).due
+    assert not due()
     clock.advance(seconds=61)
-    assert signing_due(room.events, "ann", fp, clock(), minute).due  # events flowed a minute
+    assert due()  # events flowed a minute
     signer.sign_head(room)
+    assert not due()
     room.add_note("mine")
-    assert signing_due(room.events, "ann", fp, clock(), minute).due  # my own action
+    assert due()  # my own action
+    # Bob's checkpoint covers my note: still due for my own key, not for bob's.
+    Signer(signing(ssh_keys, ssh_keys.private("bob"))).sign_head(room)
+    assert due()
+    assert not signing_due(room.events, "bob", ssh_keys.fingerprint("bob"), clock(), minute).due

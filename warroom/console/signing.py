@@ -20,7 +20,7 @@ from warroom.actions.outbox import Outbox
 from warroom.console.messages import TimelineChanged
 from warroom.console.session import Session
 from warroom.room import WarRoom
-from warroom.trust.checkpoints import Signer, signing_due
+from warroom.trust.checkpoints import Signer, SigningClock
 from warroom.trust.sshsig import SigningError
 
 log = logging.getLogger("warroom")
@@ -32,6 +32,7 @@ class SigningFeature:
         s = session.settings.signing
         self.signer = Signer(s) if s.enabled else None
         self.interval = s.interval.total_seconds()
+        self.clock = SigningClock(session.actor)
         self.unsigned: str | None = None  # why this console cannot sign now (None: it can)
         self._told = False  # the responder heard about the current failure
         self._retry_at = 0.0  # monotonic: after a failure, try again once an interval passed
@@ -48,13 +49,8 @@ class SigningFeature:
             return
         key = self.signer.key
         s = self.session
-        due = signing_due(
-            room.events,
-            s.actor,
-            key.fingerprint if key else "",
-            s.clock(),
-            s.settings.signing.interval,
-        )
+        fp = key.fingerprint if key else ""
+        due = self.clock.due(room.events, fp, s.clock(), s.settings.signing.interval)
         if due.due:
             self._running = self.app.run_worker(
                 lambda: self._sign(room), thread=True, group="sign", exit_on_error=False

@@ -62,17 +62,47 @@ def signing_due(
 ) -> Due:
     """Sign when an action of `actor` is not yet covered by their own key's checkpoint, or when
     events flowed and no checkpoint (by anyone) was made for `interval`."""
-    uncovered = [e for e in events if e.seq > last_covered(events) and e.kind != Kind.CHECKPOINT]
-    if not uncovered:
+    return SigningClock(actor).due(events, fingerprint, now, interval)
+
+
+class SigningClock:
+    """signing_due for the console, which asks every second: it folds only the events it has
+    not seen yet (a long incident's timeline is not walked once a second)."""
+
+    def __init__(self, actor: str) -> None:
+        self.actor = actor
+        self._reset(None, "")
+
+    def _reset(self, events: list[Event] | None, fingerprint: str) -> None:
+        self._list, self._fp, self._seen = events, fingerprint, 0
+        self._covered = self._mine = self._my_last = self._last = 0
+        self._since: datetime | None = None  # the last checkpoint, else the first event
+
+    def due(self, events: list[Event], fingerprint: str, now: datetime, interval: timedelta) -> Due:
+        if events is not self._list or fingerprint != self._fp or len(events) < self._seen:
+            self._reset(events, fingerprint)  # another timeline, key, or folded again
+        for e in events[self._seen :]:
+            if self._since is None:
+                self._since = e.time
+            if e.kind != Kind.CHECKPOINT:
+                self._last = e.seq
+                if e.actor == self.actor:
+                    self._my_last = e.seq
+                continue
+            self._since = e.time
+            seq = e.data.get("seq")
+            if isinstance(seq, int):
+                self._covered = max(self._covered, seq)
+                if e.data.get("fingerprint") == fingerprint:
+                    self._mine = max(self._mine, seq)
+        self._seen = len(events)
+        if self._my_last > self._mine:
+            return Due(True, f"an action of {self.actor} is unsigned")
+        if self._last <= self._covered or self._since is None:
+            return Due(False)
+        if now - self._since >= interval:
+            return Due(True, f"events flowed for {interval.total_seconds():g}s unsigned")
         return Due(False)
-    mine = last_covered(events, fingerprint)
-    if any(e.seq > mine and e.actor == actor and e.kind != Kind.CHECKPOINT for e in events):
-        return Due(True, f"an action of {actor} is unsigned")
-    last = next((e for e in reversed(events) if e.kind == Kind.CHECKPOINT), None)
-    since = events[0].time if last is None else last.time
-    if now - since >= interval:
-        return Due(True, f"events flowed for {interval.total_seconds():g}s unsigned")
-    return Due(False)
 
 
 class Signer:
@@ -93,14 +123,14 @@ class Signer:
             return self.key
 
     def sign_head(self, room: WarRoom) -> Event | None:
-        """Sign the newest event and record the checkpoint; None if the head is already a
-        checkpoint (nothing new to vouch for). SigningError when it cannot sign."""
+        """Sign the newest event and record the checkpoint; None if this key vouched for it
+        already (nothing new to sign). SigningError when it cannot sign."""
         room.refresh()
         events = room.events
         head = next((e for e in reversed(events) if e.kind != Kind.CHECKPOINT), None)
-        if head is None or head.seq <= last_covered(events):
-            return None
         key = self.load_key()
+        if head is None or head.seq <= last_covered(events, key.fingerprint):
+            return None
         message = checkpoint_message(room.incident_id, head.seq, head.hash)
         try:
             signature = sign(self.tool, key, message, NAMESPACE)
