@@ -45,6 +45,10 @@ def timed(fn, n: int) -> list[float]:
     return out
 
 
+def say(label: str, ms: list[float]) -> None:
+    print(f"{label}: p50 {statistics.median(ms):.3f} ms, max {max(ms):.1f} ms")
+
+
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 600
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,11 +64,7 @@ def main() -> None:
             room.add_note("checkout error ratio 4.2% and rising")
             signer.sign_head(room)
 
-        ms = timed(one, 50)
-        print(
-            f"note + checkpoint (key file):  p50 {statistics.median(ms):.1f} ms, "
-            f"max {max(ms):.1f} ms"
-        )
+        say("note + checkpoint (key file)", timed(one, 50))
 
         agent = subprocess.Popen(
             ["ssh-agent", "-D", "-a", str(d / "sock")], stdout=subprocess.DEVNULL
@@ -83,11 +83,7 @@ def main() -> None:
                 room2.add_note("x")
                 by_agent.sign_head(room2)
 
-            ms = timed(two, 50)
-            print(
-                f"note + checkpoint (ssh-agent): p50 {statistics.median(ms):.1f} ms, "
-                f"max {max(ms):.1f} ms"
-            )
+            say("note + checkpoint (ssh-agent)", timed(two, 50))
         finally:
             agent.terminate()
             agent.wait()

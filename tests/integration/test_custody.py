@@ -6,35 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from tests import tamper
+from tests.unit.test_cli import run as cli
 from warroom.actions.evidence import EvidenceRequest, EvidenceSources, collect_evidence
 from warroom.bootstrap import open_room
 from warroom.settings import load_settings
 
 
 def run(*args: str, data: Path, config: Path | None = None, check: bool = True):
-    env = {**os.environ, "WARROOM_DATA_DIR": str(data), "USER": "ann"}
-    env.pop("WARROOM_CONFIG", None)
-    env.pop("SSH_AUTH_SOCK", None)  # never the developer's agent
+    """The CLI as a process (tests/unit/test_cli.py's runner), never with the developer's
+    ssh-agent."""
     cfg = ["--config", str(config)] if config else []
-    proc = subprocess.run(
-        [sys.executable, "-m", "warroom", *args, *cfg],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}: {proc.stdout}{proc.stderr}")
-    return proc
+    return cli(*args, *cfg, data=data, env={"SSH_AUTH_SOCK": ""}, check=check)
 
 
 @pytest.fixture

@@ -268,26 +268,16 @@ async def verify_step(
     disc = client.DiscoveryV1Api(c)
 
     async def read() -> dict[str, Any] | None:
-        try:
-            pod = await read_json(
-                await core.read_namespaced_pod_without_preload_content(
-                    p.pod, p.namespace, _request_timeout=TIMEOUT
-                )
+        pod = await _or_none(
+            core.read_namespaced_pod_without_preload_content(
+                p.pod, p.namespace, _request_timeout=TIMEOUT
             )
-        except KubeError as e:
-            if e.status != 404:
-                raise
-            pod = None
-        policy = None
-        try:
-            policy = await read_json(
-                await net.read_namespaced_network_policy_without_preload_content(
-                    p.policy, p.namespace, _request_timeout=TIMEOUT
-                )
+        )
+        policy = await _or_none(
+            net.read_namespaced_network_policy_without_preload_content(
+                p.policy, p.namespace, _request_timeout=TIMEOUT
             )
-        except KubeError as e:
-            if e.status != 404:
-                raise
+        )
         slices = []
         if step == "detach":
             listed = await read_json(
@@ -305,6 +295,16 @@ async def verify_step(
         return _still(p, step, seen)
 
     return await watch(read, judge, wait=wait, poll=poll, still=still, otherwise="no_effect")
+
+
+async def _or_none(call: Any) -> dict[str, Any] | None:
+    """The object, or None when it is not there (404)."""
+    try:
+        return await read_json(await call)
+    except KubeError as e:
+        if e.status != 404:
+            raise
+        return None
 
 
 def _labels(seen: dict[str, Any]) -> dict[str, str]:

@@ -23,6 +23,7 @@ from warroom.console.evidence import EvidenceFeature
 from warroom.console.messages import TimelineChanged
 from warroom.console.pods import PodsFeature
 from warroom.console.session import Session
+from warroom.console.work import record_result
 from warroom.pods import PodRow
 from warroom.sources.kube_api import error_text
 from warroom.widgets.dialogs import ConfirmScreen
@@ -134,17 +135,13 @@ class QuarantineFeature:
         room, kube = self.session.room, self.pods.kube
         if room is None or kube is None:
             return False
-        text = f"{result.text} (by {self.session.actor}, {result.duration_s:.2f}s)"
-        action = await asyncio.to_thread(
-            room.record_action,
-            text,
+        action = await record_result(
+            room,
+            result,
             verb=verb,
             target=f"pods/{plan.namespace}/{plan.pod}",
-            ok=result.ok,
-            duration_s=result.duration_s,
-            revert=result.revert_hint or None,
+            actor=self.session.actor,
             context=kube.context_name,
-            forbidden=result.forbidden,
             policy=plan.policy,
         )
         self.app.post_message(TimelineChanged())
