@@ -93,6 +93,21 @@ class DeclareScreen(_Modal):
         self.dismiss(Declaration(title, sev, cat))
 
 
+class Choices(OptionList):
+    """An option list that stops at its ends: a tired hand pressing down once too often must
+    not wrap from P3 to P0."""
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is not None and self.highlighted >= self.option_count - 1:
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted == 0:
+            return
+        super().action_cursor_up()
+
+
 class ChoiceScreen(_Modal):
     """Pick one of a few values (severity, status, role). Enter picks, Esc cancels."""
 
@@ -111,11 +126,11 @@ class ChoiceScreen(_Modal):
             for value, label in self.choices:
                 mark = "  (current)" if value == self.current else ""
                 options.append(Option(Text(one_line(label) + mark), id=value))
-            yield OptionList(*options, id="choices")
+            yield Choices(*options, id="choices")
             yield Label("Enter picks · Esc cancels", classes="hint")
 
     def on_mount(self) -> None:
-        ol = self.query_one(OptionList)
+        ol = self.query_one(Choices)
         ol.focus()
         values = [v for v, _ in self.choices]
         ol.highlighted = values.index(self.current) if self.current in values else 0
@@ -256,3 +271,62 @@ class HelpScreen(_Modal):
                 ),
                 classes="hint",
             )
+
+
+@dataclass(frozen=True)
+class SeverityLevel:
+    value: str  # "P1"
+    name: str  # "high"
+    criteria: str
+    sla: str  # "respond 1h · update every 1h · resolve 8h"
+
+
+class SeverityScreen(_Modal):
+    """Pick a severity with what each level means beside it, then say why (a reclassification
+    is recorded with its reason). Dismisses with (value, reason) or None."""
+
+    DEFAULT_CSS = "SeverityScreen .dialog { width: 96; }"
+
+    def __init__(self, levels: list[SeverityLevel], current: str) -> None:
+        super().__init__()
+        self.levels = levels
+        self.current = current
+        self.picked: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(one_line(f"Severity (now {self.current})")), classes="title")
+            options = []
+            for lv in self.levels:
+                head = Text(f"{one_line(lv.value)} {one_line(lv.name)}", style="bold")
+                if lv.value == self.current:
+                    head.append("  (current)", style="dim")
+                body = Text("\n   " + one_line(lv.criteria)) if lv.criteria else Text()
+                sla = Text("\n   " + one_line(lv.sla), style="dim")
+                options.append(Option(Text.assemble(head, body, sla), id=lv.value))
+            yield Choices(*options, id="levels")
+            yield Input(placeholder="why? (recorded with the change)", id="reason")
+            yield Label(Text("Enter picks · then the reason, Enter · Esc cancels"), classes="hint")
+
+    def on_mount(self) -> None:
+        levels = self.query_one(Choices)
+        self.query_one(Input).display = False
+        values = [lv.value for lv in self.levels]
+        levels.highlighted = values.index(self.current) if self.current in values else 0
+        levels.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id == self.current:
+            self.dismiss(None)
+            return
+        self.picked = event.option.id
+        reason = self.query_one(Input)
+        reason.display = True
+        reason.placeholder = f"why {self.picked}? (recorded with the change)"
+        reason.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.picked and event.value.strip():
+            self.dismiss((self.picked, event.value.strip()))

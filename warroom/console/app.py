@@ -21,6 +21,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from warroom import __version__
+from warroom.actions.situation import live as live_situation
 from warroom.bootstrap import kube_context, read_only_for
 from warroom.console.drill import DrillFeature
 from warroom.console.evidence import EvidenceFeature
@@ -114,6 +115,14 @@ class WarRoomApp(App[int]):
         self.view.note = self.health.note
         self.view.undelivered = lambda: self.updates.undelivered
         self.updates.on_change = self.view.sync_header
+        self.updates.live = lambda base: live_situation(
+            base,
+            self.health.snapshot,
+            self.health.alert_snapshot.alerts
+            if self.health.alert_snapshot and self.health.alert_snapshot.ok
+            else None,
+            self.pods.rows.values() if self.pods.rows else None,
+        )
         self.evidence.on_done = self._evidence_done
         self.routes: dict[str, Callable[[], Any]] = {
             "note": self.incident.note,

@@ -278,6 +278,7 @@ def _build(
             resolve_within=r.duration(f"{base}.resolve_within"),
             notify=r.str_(f"{base}.notify", "") or "",
             review_within=r.duration(f"{base}.review_within", "7d"),
+            criteria=r.str_(f"{base}.criteria", "") or "",
         )
     unknown = set(data.get("severity") or {}) - {s.value for s in Severity}
     if unknown:
