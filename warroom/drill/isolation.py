@@ -14,12 +14,10 @@ the pod's workload, with the pod's name and behavior.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from warroom.drill.cluster_api import ClusterApi
 from warroom.drill.selectors import selector_matcher
-
-if TYPE_CHECKING:
-    from warroom.drill.cluster import Cluster
 
 
 def denies_egress(policy: dict[str, Any]) -> bool:
@@ -35,7 +33,7 @@ def selects(policy: dict[str, Any], pod: dict[str, Any]) -> bool:
 
 
 class Isolation:
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: ClusterApi) -> None:
         self.c = cluster
         self._isolated: set[tuple[str, str, str]] = set()  # (namespace, pod uid, policy name)
 
