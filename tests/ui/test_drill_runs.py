@@ -218,7 +218,11 @@ async def test_compromised_pod_won_by_quarantine(drill_factory, settings, repo) 
     pod = actions[0].data["target"].rpartition("/")[2]
     assert evidence[0].seq < actions[0].seq and evidence[0].data["pod"] == pod
     assert result.by_id("mitigation").measured.startswith(f"quarantine {pod} in shop: label pod")
-    assert project(events).category == "security"
+    state = project(events)
+    assert state.category == "security"
+    # The security checklist's "isolated" item was ticked by the policy's outcome, not by hand.
+    tick = next(e for e in events if e.kind == Kind.CHECKLIST and e.data.get("item") == "isolate")
+    assert tick.data["by_event"] == outcomes[1].seq
 
 
 async def test_compromised_pod_lost_by_deleting_it(drill_factory, settings, repo) -> None:
