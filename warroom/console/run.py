@@ -59,3 +59,4 @@ def run_drill_console(
         return code or 0, played
     finally:
         recorder.finish()
+        app.signing.last_chance()  # the drill's last entries, signed like the rest
