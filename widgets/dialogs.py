@@ -240,34 +240,42 @@ class EventScreen(_Modal):
 class HelpEntry:
     keys: str
     description: str
-    group: str
+    group: str  # the binding id (what a keymap names)
+    section: str = ""  # "Pods pane", ...: a heading row when it changes
 
 
 class HelpScreen(_Modal):
-    DEFAULT_CSS = "HelpScreen #help { width: 110; }"
+    DEFAULT_CSS = "HelpScreen #help { width: 110; max-width: 100%; }"
     BINDINGS = [Binding("escape,q,question_mark", "cancel", "Close", id="help.close")]
 
-    def __init__(self, entries: list[HelpEntry]) -> None:
+    def __init__(self, entries: list[HelpEntry], intro: list[str] | None = None) -> None:
         super().__init__()
         self.entries = entries
+        self.intro = intro or []  # e.g. the drill's KUBECONFIG line, shown above the keys
 
     def compose(self) -> ComposeResult:
         t = Table(box=None, show_header=True, header_style="bold", padding=(0, 2))
         t.add_column("Key", style="bold cyan", no_wrap=True)
         t.add_column("Action")
-        t.add_column("Binding id (keymap)", style="dim")
+        t.add_column("Binding id (keymap)", style="dim", no_wrap=True)
+        section = None
         for e in self.entries:
+            if e.section and e.section != section:
+                section = e.section
+                t.add_row(Text(""), Text(one_line(section), style="bold underline"), Text(""))
             t.add_row(
                 Text(one_line(e.keys)), Text(one_line(e.description)), Text(one_line(e.group))
             )
         with Vertical(classes="dialog", id="help"):
             yield Label("Keys", classes="title")
             with VerticalScroll():
+                for line in self.intro:
+                    yield Static(Text(strip_control(line)), classes="intro")
                 yield Static(t)
             yield Label(
                 Text(
-                    'Rebind a key in warroom.toml under [keymap], e.g. note = "N" · '
-                    "ctrl+p finds any action by name"
+                    'Rebind under [keymap] (note = "N") · ctrl+p: any action by name · '
+                    "`warroom keys` prints them"
                 ),
                 classes="hint",
             )

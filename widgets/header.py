@@ -51,6 +51,7 @@ class HeaderData:
     note: str = ""  # e.g. "suggest P1: error ratio > 5% for 2m (press S)"
     offline_since: datetime | None = None  # the shared database is out of reach since then
     spooled: int = 0  # events written to the local spool meanwhile
+    drill_hint: str = ""  # "KUBECONFIG=/tmp/…": how to reach the drill cluster
 
 
 def offline_text(since: datetime, spooled: int) -> Text:
@@ -115,6 +116,9 @@ class IncidentHeader(Widget):
             line2.append("  ".join(parts), style="cyan")
         else:
             line2.append("no roles assigned (o to assign)", style="dim")
+        if d.drill_hint:
+            line2.append("   ")
+            line2.append(one_line(d.drill_hint), style="bright_cyan")
 
         line3 = Text()
         clocks: list[Text] = []

@@ -261,3 +261,22 @@ def test_signing_is_due_after_my_action_or_after_the_interval(ssh_keys, declare,
     Signer(signing(ssh_keys, ssh_keys.private("bob"))).sign_head(room)
     assert due()
     assert not signing_due(room.events, "bob", ssh_keys.fingerprint("bob"), clock(), minute).due
+
+
+def test_an_update_names_its_destinations_and_its_anchor_not_the_witness(
+    declare, clock, tmp_path
+) -> None:
+    from warroom.actions.outbox import Outbox
+    from warroom.actions.updates import post
+    from warroom.destinations import Destination
+
+    room = declare()
+    room.add_note("first finding")
+    head = room.events[-1]
+    log = Destination("log", "file", path=str(tmp_path / "updates.log"))
+    witness = Destination("audit", "file", path=str(tmp_path / "witness.log"))
+    outbox = Outbox(room, [log], witness=witness)
+    ev = post(room, "We are investigating.", "notification", clock(), outbox)
+    assert ev.data["to"] == ["log"]  # the witness gets checkpoints, not updates
+    assert ev.data["anchor"]["ref"] == f"{head.seq}:{head.hash[:8]}"
+    assert [i.destination for i in outbox.pending()] == ["log"]

@@ -128,6 +128,10 @@ class Outbox:
         self._lock = asyncio.Lock()  # one delivery pass at a time (timer and "retry now")
         self.owner = f"{actor}:{uuid.uuid4().hex[:12]}"  # names this outbox in a claim
 
+    def update_destinations(self) -> list[Destination]:
+        """Where status updates go: every destination but the witness."""
+        return [d for n, d in self.destinations.items() if n != self.witness]
+
     # -- writing -----------------------------------------------------------------------------
 
     def enqueue(self, update_event: Event) -> list[str]:
@@ -139,7 +143,7 @@ class Outbox:
         if update_event.kind == Kind.CHECKPOINT:
             names = [self.witness] if self.witness else []
         elif update_event.kind == Kind.UPDATE:
-            names = [n for n in self.destinations if n != self.witness]
+            names = [d.name for d in self.update_destinations()]
         else:
             raise ValueError(f"only {Kind.UPDATE.value} events are sent, not {update_event.kind}")
         msg = _message_of(self.store.incident_id, update_event)

@@ -108,6 +108,7 @@ def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Outbox | No
         kind, f"Status update #{ctx.update_number}"
     )
     data["label"] = label
+    data["to"] = [d.name for d in outbox.update_destinations()] if outbox is not None else []
     room.refresh()
     data["anchor"] = head_of(room.events)  # the record as it stood when this was sent
     # The event's text is the update itself: the outbox sends exactly what the timeline holds.

@@ -32,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from warroom.cli import evidence, followup, incident, records, store, trends
+    from warroom.cli import evidence, followup, incident, keys, records, store, trends
 
     return {
         "run": _run,
@@ -45,6 +45,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "role": incident.role,
         "resolve": incident.resolve,
         "update": incident.update,
+        "keys": keys.keys,
         "list": incident.list_incidents,
         "export": records.export,
         "verify": records.verify,
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from warroom.store import StoreError
 
     args = build_parser().parse_args(argv)
-    verb = args.verb or "run"
+    verb = args.verb or ("keys" if getattr(args, "help_keys", False) else "run")
     try:
         return _handlers()[verb](args)
     except WarroomError as exc:

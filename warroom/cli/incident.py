@@ -100,13 +100,33 @@ def resolve(args: argparse.Namespace) -> int:
 
 def update(args: argparse.Namespace) -> int:
     from warroom.actions.outbox import Outbox
-    from warroom.actions.updates import post
+    from warroom.actions.updates import compose, post
 
     settings = settings_from(args)
+    if args.id and args.incident and args.id != args.incident:
+        raise UsageError(f"two incidents named: {args.id} and --incident {args.incident}")
+    args.incident = args.incident or args.id
     text = sys.stdin.read() if args.text == "-" else args.text
     with opened_room(args) as room:
-        st = room.state
-        kind = "resolution" if st.resolved else ("update" if st.updates_sent else "notification")
+        kind, draft = compose(room, utcnow(), settings.templates_dir)
+        if args.draft:
+            print(draft)
+            return 0
+        if text is None:
+            from warroom.cli.editor import edit_text
+
+            dests = ", ".join(d.name for d in settings.destinations) or "no destinations set"
+            text = edit_text(
+                draft,
+                [
+                    f"{kind} for {room.incident_id}, to: {dests}",
+                    "Lines starting with '#' are dropped. Save and quit to send;",
+                    "an empty text or a non-zero editor exit sends nothing.",
+                ],
+            )
+            if text is None:
+                print("nothing sent: the update was empty or the editor was aborted")
+                return 1
         dests = settings.destinations
         outbox = Outbox(room, dests, actor=settings.actor) if dests else None
         ev = post(room, text, kind, utcnow(), outbox)

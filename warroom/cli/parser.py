@@ -1,5 +1,5 @@
 """The command line: `warroom [run] | declare | note | ack | status | severity | role |
-resolve | update | list | export | verify | evidence | review | action | stats | store |
+resolve | update | keys | list | export | verify | evidence | review | action | stats | store |
 serve | drill`."""
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--incident", metavar="ID", help="open this incident (default: newest open)"
     )
     parser.add_argument("--read-only", action="store_true", help="no destructive keys at all")
+    parser.add_argument(
+        "--help-keys", action="store_true", help="print the console's keys (as `warroom keys`)"
+    )
     parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig (default: $KUBECONFIG)")
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context")
     parser.add_argument(
@@ -97,9 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
                 help="declared, then found not to be an incident (counted apart in stats)",
             )
 
-    p = verb("update", "post a status update to the configured destinations (outbox)")
+    p = verb(
+        "update",
+        "post a status update to the configured destinations (outbox); without --text, "
+        "opens $EDITOR on the template prefilled from the timeline",
+    )
+    p.add_argument("id", nargs="?", metavar="ID", help="the incident (default: newest open)")
     p.add_argument("--incident", metavar="ID")
-    p.add_argument("--text", required=True, help="the update text ('-' reads stdin)")
+    p.add_argument("--text", help="the update text ('-' reads stdin); default: $EDITOR")
+    p.add_argument(
+        "--draft", action="store_true", help="print the prefilled update and send nothing"
+    )
+
+    verb("keys", "print the console's keys, with the binding ids [keymap] rebinds")
 
     p = verb("list", "list incidents")
     p.add_argument("--open", action="store_true", help="only unresolved ones")

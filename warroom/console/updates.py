@@ -69,8 +69,8 @@ class UpdatesFeature:
             self.app.notify(str(exc), severity="error", title="Template")
             return
         outbox = self.outbox
-        dests = outbox.destinations.values() if outbox else []
-        names = [f"{d.name} ({d.type})" for d in dests if d.name != (outbox and outbox.witness)]
+        dests = outbox.update_destinations() if outbox else []
+        names = [f"{d.name} ({d.type})" for d in dests]
         title = TITLES.get(kind, f"Status update #{room.state.updates_sent + 1}")
 
         def send(text: str | None) -> None:
