@@ -78,9 +78,10 @@ class TrustReport:
         """The report for a person: what is signed, by whom, what is not."""
         out = []
         if self.checks:
-            who = ", ".join(f"{a}-{b} by {s}" for a, b, s in self.spans()) or "none"
+            spans = ", ".join(f"{a}-{b} by {s}" for a, b, s in self.spans())
+            who = f"events {spans}" if spans else "no events"  # every checkpoint failed
             good = len(self.good)
-            out.append(f"signed: events {who} ({good} of {len(self.checks)} checkpoints good)")
+            out.append(f"signed: {who} ({good} of {len(self.checks)} checkpoints good)")
             if not self.signers_checked:
                 out.append(
                     "signers not checked: no allowed_signers file (signing.allowed_signers, "
