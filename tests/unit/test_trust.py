@@ -53,7 +53,8 @@ def test_a_checkpoint_signs_the_head_and_verifies(ssh_keys, declare) -> None:
     assert report.spans() == [(1, second.seq - 1, "ann@example")]
     assert report.lines() == [
         f"signed: events 1-{second.seq - 1} by ann@example (2 of 2 checkpoints good)",
-        f"unsigned: events {second.seq}",
+        f"unsigned: events {second.seq} (only the last checkpoint: a signature cannot cover "
+        "itself)",
     ]
     # Nothing new since: no third checkpoint.
     assert signer.sign_head(room) is None

@@ -91,6 +91,8 @@ class TrustReport:
             first = self.covered + 1
             span = f"{first}-{self.events}" if first < self.events else str(first)
             tail = "" if self.checks else " (no checkpoints: nobody signed this record)"
+            if set(range(first, self.events + 1)) <= {c.seq for c in self.good}:
+                tail = " (only the last checkpoint: a signature cannot cover itself)"
             out.append(f"unsigned: events {span}{tail}")
         return out
 
