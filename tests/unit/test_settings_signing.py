@@ -38,6 +38,13 @@ def test_keys_paths_and_witness(tmp_path: Path) -> None:
         tmp_path, "", {"WARROOM_SIGNING_KEY": "/k", "WARROOM_ALLOWED_SIGNERS": "/a"}
     )
     assert (env.signing.key, env.signing.allowed_signers) == (Path("/k"), Path("/a"))
+    # The environment wins over the file; the file's keys are still settings, not unknown ones.
+    both = settings_from(
+        tmp_path,
+        '[signing]\nkey = "/file/key"\nallowed_signers = "/file/signers"\n',
+        {"WARROOM_SIGNING_KEY": "/k", "WARROOM_ALLOWED_SIGNERS": "/a"},
+    )
+    assert (both.signing.key, both.signing.allowed_signers) == (Path("/k"), Path("/a"))
 
 
 @pytest.mark.parametrize(

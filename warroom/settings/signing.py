@@ -43,7 +43,8 @@ def parse_signing(r: Reader, env: dict[str, str], taken: set[str]) -> SigningSet
     """[signing] of the merged settings; `taken`: destination names already in use."""
 
     def path(key: str, env_name: str) -> Path | None:
-        value = env.get(env_name) or r.str_(key)
+        in_file = r.str_(key)  # read (and checked) even when the environment overrides it
+        value = env.get(env_name) or in_file
         return Path(value).expanduser() if value and value.strip() else None
 
     interval = r.duration("signing.interval", "60s")
