@@ -18,7 +18,7 @@ from warroom.sanitize import one_line, strip_control
 
 DIALOG_CSS = """
 .dialog {
-    width: 72; height: auto; max-height: 90%;
+    width: 72; max-width: 100%; height: auto; max-height: 90%;
     border: thick $accent; background: $surface; padding: 1 2;
 }
 .dialog .title { text-style: bold; margin-bottom: 1; }

@@ -171,6 +171,8 @@ class Timeline(ScrollView, can_focus=True):
             segments += [Segment(f" {one_line(row.badge)} ", base + badge), Segment(" ", base)]
         segments.append(Segment(text, base))
         strip = Strip(segments)
+        if strip.cell_length > width > 1:  # a cut row says so; its full text is below
+            return Strip.join([strip.crop(0, width - 1), Strip([Segment("…", base)])])
         return strip.crop_extend(0, width, base)
 
     def _unseen_line(self, width: int) -> Strip:

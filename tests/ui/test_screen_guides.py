@@ -1,6 +1,7 @@
 """The screen guides the commander: zoom, the full text of a cut timeline row, the focused
 pane's keys first in the footer, update rows that say what and to whom."""
 
+import pytest
 from textual.widgets._footer import FooterKey
 
 from tests.support import UI_SIZE as SIZE
@@ -119,3 +120,61 @@ async def test_the_drill_hint_stays_in_the_header_and_in_help(drill, settings, r
         await pilot.pause()
         assert app.screen.intro[2] == f"  export KUBECONFIG={drill.kubeconfig_path}"
         assert app.screen.intro[3] == "  kubectl get pods -n shop"
+
+
+async def test_the_header_keeps_status_and_elapsed_on_line_one_at_100_columns() -> None:
+    """The title gives way; severity, status, elapsed time and the countdowns stay."""
+    from datetime import UTC, datetime, timedelta
+
+    from textual.app import App, ComposeResult
+
+    from warroom.widgets.header import HeaderData, IncidentHeader
+
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+    class One(App):
+        def compose(self) -> ComposeResult:
+            yield IncidentHeader(lambda: now, id="h")
+
+    app = One()
+    async with app.run_test(size=(100, 5)) as pilot:
+        header = app.query_one(IncidentHeader)
+        header.show(
+            HeaderData(
+                incident_id="DRILL-20261202-024038",
+                title="Drill: Checkout crash-loops after a deploy and takes payments down with it",
+                severity="P3",
+                severity_name="low",
+                status="investigating",
+                declared_at=now - timedelta(seconds=20),
+                next_update_at=now + timedelta(minutes=30),
+                drill=True,
+            )
+        )
+        await pilot.pause()
+        lines = str(header.render()).split("\n")
+        assert len(lines) == 3
+        assert "INVESTIGATING  elapsed 20s" in lines[0] and "…" in lines[0]
+        assert all(len(line) <= header.content_size.width for line in lines)
+        assert lines[2].startswith("next update in 30m")
+
+
+@pytest.mark.parametrize("size", [(100, 30), (160, 48), (220, 60)])
+async def test_the_composer_shows_its_destinations_and_send_at_every_size(size) -> None:
+    """At 100x30 the composer hid 'to:' and 'Send (ctrl+s)' below the screen's edge."""
+    from textual.app import App
+    from textual.widgets import Button, Label, TextArea
+
+    from warroom.widgets.composer import ComposerScreen
+
+    body = "\n".join(f"line {i}" for i in range(40))
+    app = App()
+    async with app.run_test(size=size) as pilot:
+        app.push_screen(ComposerScreen("Status update", body, ["ops-webhook", "email: execs"]))
+        await pilot.pause()
+        screen = app.screen
+        region = screen.region
+        for widget in (screen.query_one("#to", Label), screen.query_one("#send", Button)):
+            assert region.contains_region(widget.region), widget
+        assert "ops-webhook" in str(screen.query_one("#to", Label).render())
+        assert screen.query_one(TextArea).region.height >= 4

@@ -93,3 +93,18 @@ async def test_update_rows_lead_with_kind_and_audience() -> None:
         )
         await pilot.pause()
         assert " Notification → ops  Severity: P1" in line(timeline, 0)
+
+
+async def test_a_cut_row_ends_in_an_ellipsis() -> None:
+    """A row wider than the pane says it is cut (its full text is in the details line)."""
+    app = TimelineApp()
+    async with app.run_test(size=(60, 6)) as pilot:
+        timeline = app.query_one(Timeline)
+        long = "alert CheckoutHighErrorRate [critical] fired: checkout-api is failing"
+        timeline.add_rows([TimelineRow(1, "10:00:00", Kind.ALERT, "alertmanager", long)])
+        timeline.add_rows(rows(2, 1))
+        await pilot.pause()
+        cut, whole = line(timeline, 0), line(timeline, 1)
+        width = timeline.size.width
+        assert len(cut) == width and cut.endswith("…") and "CheckoutHighErr" in cut
+        assert "pod-2 entered Error" in whole and "…" not in whole

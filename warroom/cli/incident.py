@@ -39,7 +39,7 @@ def opened_room(args: argparse.Namespace) -> Iterator[WarRoom]:
 def with_room(args: argparse.Namespace, use_case: Callable[[WarRoom], Event]) -> int:
     with opened_room(args) as room:
         ev = use_case(room)
-        print(f"{room.incident_id} #{ev.seq} {ev.text}")
+        print(f"{room.incident_id} #{ev.seq} {one_line(ev.text)}")
     return 0
 
 
@@ -51,6 +51,8 @@ def declare(args: argparse.Namespace) -> int:
             started = parse_ts(args.started)
         except ValueError:
             raise UsageError(f"--started: not an ISO 8601 time: {args.started!r}") from None
+        if started > utcnow():
+            raise UsageError(f"--started: {args.started} is in the future")
     room = WarRoom.declare(
         repository(settings),
         settings,

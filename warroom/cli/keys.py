@@ -6,13 +6,17 @@ from __future__ import annotations
 import argparse
 
 from warroom.bootstrap import settings_from
+from warroom.errors import UsageError
 from warroom.sanitize import one_line
 
 
 def keys(args: argparse.Namespace) -> int:
-    from warroom.widgets.keys import key_rows
+    from warroom.widgets.keys import key_rows, keymap_problems
 
-    rows = key_rows(settings_from(args).keymap)
+    settings = settings_from(args)
+    for key_id, problem in keymap_problems(settings.keymap):  # as the console would refuse it
+        raise UsageError(str(settings.error(f"keymap.{key_id}", problem)))
+    rows = key_rows(settings.keymap)
     width = max(len(key) for _, key, _, _ in rows)
     ids = max(len(bid) for _, _, bid, _ in rows)
     section = None

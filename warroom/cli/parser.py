@@ -5,7 +5,7 @@ serve | drill`."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, NoReturn
 
 from warroom import __version__
 
@@ -25,8 +25,18 @@ def common_options(p: argparse.ArgumentParser, sub: bool = False) -> None:
     p.add_argument("--as", dest="actor", metavar="NAME", **kw, help="who you are (default: $USER)")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line naming the verb and where to read more, like every other
+    error of warroom (argparse prints the whole usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        verb = self.prog.removeprefix("warroom").strip()
+        where = f"{verb}: " if verb else ""
+        self.exit(2, f"warroom: {where}{message} (see {self.prog} -h)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="warroom",
         description="A terminal war room for the commander of a live incident.",
     )
@@ -90,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("resolve", "resolve the incident", [("summary", "*")]),
     ):
         p = verb(name, help_)
-        p.add_argument("--incident", metavar="ID")
+        p.add_argument("--incident", metavar="ID", default=argparse.SUPPRESS)
         for word, nargs in words:
             p.add_argument(word, nargs=nargs)
         if name == "resolve":
@@ -106,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         "opens $EDITOR on the template prefilled from the timeline",
     )
     p.add_argument("id", nargs="?", metavar="ID", help="the incident (default: newest open)")
-    p.add_argument("--incident", metavar="ID")
+    p.add_argument("--incident", metavar="ID", default=argparse.SUPPRESS)
     p.add_argument("--text", help="the update text ('-' reads stdin); default: $EDITOR")
     p.add_argument(
         "--draft", action="store_true", help="print the prefilled update and send nothing"
@@ -202,16 +212,25 @@ def followup_verbs(verb: Any) -> None:
         return q
 
     q = action("add", "add an action item")
-    q.add_argument("--incident", metavar="ID", help="default: the newest incident")
+    q.add_argument(
+        "--incident", metavar="ID", default=argparse.SUPPRESS, help="default: the newest incident"
+    )
     q.add_argument("--owner", metavar="@NAME")
     q.add_argument("--due", metavar="YYYY-MM-DD")
     q.add_argument("text", nargs="+")
     for name, help_ in (("done", "mark an item done"), ("reopen", "open a done item again")):
         q = action(name, help_)
-        q.add_argument("--incident", metavar="ID", help="default: the newest incident")
+        q.add_argument(
+            "--incident",
+            metavar="ID",
+            default=argparse.SUPPRESS,
+            help="default: the newest incident",
+        )
         q.add_argument("item", metavar="ITEM", help="e.g. A1")
     q = action("list", "list action items")
-    q.add_argument("--incident", metavar="ID", help="default: the newest incident")
+    q.add_argument(
+        "--incident", metavar="ID", default=argparse.SUPPRESS, help="default: the newest incident"
+    )
     q.add_argument("--overdue", action="store_true", help="only open items past their due date")
     q.add_argument("--all-incidents", action="store_true", help="every incident's items")
     q.add_argument("--all", action="store_true", help="done items too")
