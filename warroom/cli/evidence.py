@@ -24,6 +24,7 @@ from warroom.bootstrap import open_room, open_store, settings_from
 from warroom.errors import EXIT_FAIL, UsageError, WarroomError
 from warroom.model import Event
 from warroom.room import WarRoom
+from warroom.sanitize import one_line
 from warroom.settings import Settings
 from warroom.trust.checkpoints import Signer
 from warroom.trust.sshsig import SigningError
@@ -54,10 +55,10 @@ def evidence(args: argparse.Namespace) -> int:
             ev = handoff(room, words[2], args.to)
         else:
             ev = copy_bundle(room, words[2], words[3], settings.evidence.ssh_config)
-        print(f"{room.incident_id} #{ev.seq} {ev.text}")
+        print(f"{room.incident_id} #{ev.seq} {one_line(ev.text)}")
         sign_and_witness(room, settings, ev)
     except CustodyError as exc:
-        raise WarroomError(str(exc)) from None
+        raise WarroomError(one_line(str(exc))) from None  # names what the user typed
     finally:
         room.store.close()
     return 0
@@ -70,7 +71,7 @@ def sign_and_witness(room: WarRoom, settings: Settings, after: Event) -> None:
     try:
         cp = Signer(settings.signing).sign_head(room)
     except SigningError as exc:
-        print(f"unsigned: {exc} (the record goes on unsigned)", file=sys.stderr)
+        print(f"unsigned: {one_line(str(exc))} (the record goes on unsigned)", file=sys.stderr)
         return
     if cp is None:
         return
@@ -83,7 +84,7 @@ def sign_and_witness(room: WarRoom, settings: Settings, after: Event) -> None:
     outbox = Outbox(room, [], witness=witness, actor=settings.actor)
     outbox.enqueue(cp)
     for r in asyncio.run(outbox.deliver_due()):
-        state = "delivered" if r.ok else f"queued ({r.error})"
+        state = "delivered" if r.ok else f"queued ({one_line(str(r.error))})"
         print(f"  witness {r.destination}: {state}")
 
 
@@ -95,29 +96,33 @@ def list_incident(settings: Settings, incident_id: str) -> int:
         return 0
     for r in rows:
         missing = "" if r.get("present", True) else "  MISSING"
-        print(
+        line = (
             f"{r['time']}  {r['actor']}  {r['bundle']}  sha256 {r['sha256']}  "
             f"{r['files']} files, {r['failures']} failures{missing}"
         )
+        print(one_line(line))
     return 0
 
 
 def verify_file(path: Path) -> int:
+    """A bundle alone; what it says about itself (its manifest) is outside text: echoed inert."""
+    name = one_line(str(path))
     try:
         check = verify_bundle_file(path)
     except OSError as exc:
-        raise WarroomError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise WarroomError(f"{name}: cannot read: {exc.strerror or exc}") from None
     m = check.manifest
     for p in check.problems:
-        print(f"{path}: TAMPERED: {p}", file=sys.stderr)
+        print(f"{name}: TAMPERED: {one_line(p)}", file=sys.stderr)
     if check.problems:
         return EXIT_FAIL
     who = m.get("collector") if isinstance(m.get("collector"), dict) else {}
     head = m.get("timeline_head") if isinstance(m.get("timeline_head"), dict) else {}
     ref = f", ref {head['ref']}" if head.get("ref") else ""
-    print(
-        f"{path}: intact: {check.files} files match its manifest (incident {m.get('incident')}, "
-        f"collected by {who.get('actor')} on {who.get('host')} at {m.get('finished_at')}{ref})"
+    said = (
+        f"incident {m.get('incident')}, collected by {who.get('actor')} on {who.get('host')} "
+        f"at {m.get('finished_at')}{ref}"
     )
-    print(f"{path}: sha256 {check.sha256}")
+    print(f"{name}: intact: {check.files} files match its manifest ({one_line(said)})")
+    print(f"{name}: sha256 {check.sha256}")
     return 0
