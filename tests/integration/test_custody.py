@@ -122,6 +122,31 @@ def test_a_tampered_bundle_fails_alone(incident, tmp_path) -> None:
     assert "TAMPERED" in proc.stderr
 
 
+def test_a_hostile_manifest_is_echoed_inert(incident, tmp_path) -> None:
+    """A bundle from anywhere says what it likes about itself: none of it drives the terminal."""
+    import io
+
+    data, inc, bundle = incident
+    src = data / "incidents" / f"{inc}.evidence" / bundle
+    forged = tmp_path / "hostile.tar.gz"
+    esc = "\x1b]0;PWNED\x07\x1b[2J"
+    with tarfile.open(src) as tin, tarfile.open(forged, "w:gz") as tout:
+        for m in tin.getmembers():
+            f = tin.extractfile(m) if m.isfile() else None
+            if f is not None and m.name.endswith("manifest.json"):
+                doc = json.loads(f.read())
+                doc["collector"]["host"] = esc
+                doc["files"] = [{"path": esc, "sha256": "0" * 64}, *doc["files"]]
+                body = json.dumps(doc).encode()
+                m.size = len(body)
+                tout.addfile(m, io.BytesIO(body))
+            else:
+                tout.addfile(m, f)
+    proc = run("evidence", "verify", str(forged), data=data, check=False)
+    assert proc.returncode == 1 and "TAMPERED" in proc.stderr
+    assert "\x1b" not in proc.stdout + proc.stderr and "\x07" not in proc.stdout + proc.stderr
+
+
 def test_copy_to_an_unwritable_place_loses_nothing(incident, tmp_path) -> None:
     data, inc, bundle = incident
     src = data / "incidents" / f"{inc}.evidence" / bundle
