@@ -70,6 +70,27 @@ def test_handoff_is_recorded_signed_and_witnessed(incident, config, tmp_path, ss
     assert lines[-1] == f"{inc}: 1 evidence bundle(s) match"
 
 
+def test_verify_prints_a_rewritten_store_inert(incident, config) -> None:
+    """Whoever rewrote the store chose the checkpoint's words: verify names them, inert."""
+    data, inc, bundle = incident
+    run("evidence", "handoff", inc, bundle, "--to", "bob", data=data, config=config)
+    esc = "\x1b]0;PWNED\x07\x1b[2J"
+
+    def hostile(docs):
+        for d in docs:
+            if d["kind"] == "checkpoint":
+                d["data"]["fingerprint"] = esc
+        return docs
+
+    settings = load_settings(env={"USER": "ann"}, data_dir=data)
+    room = open_room(settings, inc)
+    tamper.rewrite("tinydb", room.store, hostile)
+    room.store.close()
+    proc = run("verify", inc, data=data, config=config, check=False)
+    assert proc.returncode == 1 and "TAMPERED: checkpoint #" in proc.stderr
+    assert "\x1b" not in proc.stdout + proc.stderr and "\x07" not in proc.stdout + proc.stderr
+
+
 def test_handoff_without_a_key_is_recorded_unsigned(incident) -> None:
     data, inc, bundle = incident
     proc = run("evidence", "handoff", inc, bundle, "--to", "bob", data=data)

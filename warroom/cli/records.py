@@ -11,6 +11,7 @@ from warroom.actions.evidence import verify_bundles
 from warroom.bootstrap import export_context, open_store, settings_from
 from warroom.errors import EXIT_FAIL, UsageError
 from warroom.report import render, write_export
+from warroom.sanitize import one_line
 from warroom.settings import Settings
 from warroom.trust.anchors import Anchor, anchors_from_file, check_anchor, parse_anchor
 from warroom.trust.sshsig import SshTool
@@ -57,10 +58,11 @@ def verify(args: argparse.Namespace) -> int:
     problems += bundle_problems
     if checked_bundles and not bundle_problems:
         notes.append(f"{checked_bundles} evidence bundle(s) match")
+    # A rewritten store can say anything (a signer, a fingerprint): printed inert.
     for line in notes:
-        print(f"{args.incident}: {line}")
+        print(f"{args.incident}: {one_line(line)}")
     for p in problems:
-        print(f"{args.incident}: TAMPERED: {p}", file=sys.stderr)
+        print(f"{args.incident}: TAMPERED: {one_line(p)}", file=sys.stderr)
     return EXIT_FAIL if problems else 0
 
 
