@@ -67,6 +67,7 @@ class Kind(StrEnum):
     OUTCOME = "outcome"  # what an action did, seen by watching the object afterwards
     ACK = "ack"  # the incident was acknowledged by a responder
     ESCALATED = "escalated"
+    PAGE = "page"  # a page (or its acknowledgement) reached a person's pager, or failed to
     DETECTED = "detected"  # detection time marked (by a rule or by hand)
     ALERT = "alert"  # Alertmanager alert fired or resolved
     CHECK = "check"  # health check changed state

@@ -36,6 +36,7 @@ KIND_MARKS: dict[str, tuple[str, str]] = {
     "outcome": ("⇒", "yellow"),
     "ack": ("✓", "green"),
     "escalated": ("↑", "bold red"),
+    "page": ("☏", "bold red"),
     "detected": ("◎", "magenta"),
     "alert": ("!", "bold red"),
     "check": ("♦", "yellow"),

@@ -57,3 +57,15 @@ async def record_result(
         forbidden=result.forbidden,
         **extra,
     )
+
+
+def announce(app: App, told: set[str], facts: list[Any], title: str, *, bell: bool = False) -> list:
+    """The facts (with a `once` key) this console has not announced yet, each raised as a
+    notification now: the caller records them."""
+    new = [f for f in facts if f.once not in told]
+    for f in new:
+        told.add(f.once or "")
+        app.notify(f.text, severity="error", title=title, timeout=10)
+        if bell:
+            app.bell()
+    return new
