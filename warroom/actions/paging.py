@@ -12,6 +12,7 @@ from warroom.actions.notify import Message
 from warroom.actions.outbox import CHANNEL_NAMES, PAGE, Outbox
 from warroom.model import Event, Kind, Role
 from warroom.room import WarRoom
+from warroom.trust.anchors import head_of
 
 ACKNOWLEDGED = ("pagerduty", "opsgenie")  # channels that take an acknowledge and a resolve
 
@@ -77,6 +78,7 @@ class Pager:
             action=action,
             level=level,
             to=name,
+            anchor=head_of([ev]),  # the event that decided the page: `warroom verify --anchor`
         )
 
     def _trigger(self, ev: Event) -> int:
