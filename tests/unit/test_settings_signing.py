@@ -59,7 +59,8 @@ def test_keys_paths_and_witness(tmp_path: Path) -> None:
         ),
         (
             '[signing.witness]\ntype = "fax"\n',
-            "2: signing.witness.type: expected one of slack, teams, webhook, file, email, statuspage, got 'fax'",
+            "2: signing.witness.type: expected one of slack, teams, webhook, file, email, "
+            "statuspage, got 'fax'",
         ),
         (
             '[[notify.destinations]]\nname = "witness"\ntype = "file"\npath = "/x"\n'
