@@ -68,8 +68,9 @@ async def test_crashloop_won_with_evidence_then_restart(drill_factory, settings,
     state = project(events)
     m = metrics(state, events[-1].time)
     late = m.started_at - (parse_ts(start.data["t0"]) + timedelta(seconds=50 / SPEED))
-    # Later by the world's tick that ran it; timestamps are kept to the millisecond.
-    assert timedelta(milliseconds=-2) <= late < timedelta(seconds=0.1)
+    # Never before the failure's scenario time (timestamps are kept to the millisecond); how
+    # much later depends on the machine's load, so no upper bound here (no timing assertions).
+    assert late >= timedelta(milliseconds=-2)
     assert m.detected_at is not None and m.detected_at >= m.started_at
     assert m.mttd is not None and m.mttd < timedelta(seconds=60)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from warroom.actions.notify import update_data
 from warroom.actions.outbox import Outbox
+from warroom.actions.redact import scrub
 from warroom.actions.situation import (
     Situation,
     doing_lines,
@@ -125,7 +126,8 @@ def compose(
     sent = st.audience_count.get(audience, 0) > 0
     kind = choose_template(first_update_sent=sent, resolved=st.resolved)
     ctx = context(room, now, situation, audience)
-    return kind, render(kind, ctx, templates_dir=templates_dir, audience=audience)
+    # The prefill quotes alert summaries and notes: what a responder sends starts redacted.
+    return kind, scrub(render(kind, ctx, templates_dir=templates_dir, audience=audience))
 
 
 def post(
@@ -136,13 +138,15 @@ def post(
     outbox: Outbox | None,
     audience: str = TACTICAL,
 ) -> Event:
-    """Record the update on the timeline and queue it for the audience's destinations."""
-    text = text.strip()
+    """Record the update on the timeline and queue it for the audience's destinations,
+    redacted: a secret typed or pasted into the composer is not sent (nor kept in its event)."""
+    text = scrub(text.strip())
     if not text:
         raise RoomError("an empty update says nothing")
     _known(room, audience)
     ctx = context(room, now, audience=audience)
     data = update_data(ctx, kind)
+    data["title"] = scrub(str(data["title"]))  # the title travels in every payload
     label = {"notification": "Notification", "resolution": "Resolution notice"}.get(
         kind, f"Status update #{ctx.update_number}"
     )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from warroom.drill.kubectl_guard import kubectl_problem, read_only_problem
 from warroom.drill.scenario import (
     MAX_SECONDS,
     MAX_SPEED,
@@ -201,9 +202,23 @@ def _check_args(f: FieldReader, key: str, action: str, args: str) -> None:
             raise f.fail(key, f"evidence takes a pod name, got {shown(args)}")
     if action == "kubectl":
         try:
-            shlex.split(args)
+            argv = shlex.split(args)
         except ValueError as e:  # "No closing quotation"
             raise f.fail(key, f"kubectl arguments: {e}") from None
+        problem = kubectl_problem(argv)
+        if problem:
+            raise f.fail(key, problem)
+
+
+def check_read_only(script: Script) -> None:
+    """In read-only mode, a kubectl step that changes the cluster fails the script before the
+    drill starts (the console refuses it too, should one get that far)."""
+    for step in script.steps:
+        if step.action != "kubectl":
+            continue
+        problem = read_only_problem(shlex.split(step.args))
+        if problem:
+            raise ScriptError(f"{script.source}:{step.line}: {step.where}.do: {problem}")
 
 
 def check_script(script: Script, scenario: Scenario) -> None:

@@ -28,10 +28,11 @@ from warroom.sources.kube_api import (
     REQUEST_TIMEOUT,
     KubeError,
     error_text,
-    read_body,
+    get_pods,
     read_json,
     status_error,
 )
+from warroom.sources.kube_list import stream_list
 from warroom.sources.kube_stream import Backoff, Expired, Stream, WatchStats
 from warroom.sources.kubeconfig import KubeConfigError, KubeTarget, resolve_target
 
@@ -55,16 +56,6 @@ log = logging.getLogger(__name__)
 ALL = "*"
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 LIST_TIMEOUT = 300.0  # a full list of a big cluster on a struggling API server
-
-
-def _parse_list(data: bytes) -> tuple[dict[str, PodRow], str]:
-    """A PodList body -> rows by uid and its resourceVersion."""
-    body = json.loads(data) if data else {}
-    rows = {}
-    for item in body.get("items") or []:
-        row = pod_row(item)
-        rows[row.uid] = row
-    return rows, str((body.get("metadata") or {}).get("resourceVersion") or "")
 
 
 # --- the source --------------------------------------------------------------------------------
@@ -281,6 +272,7 @@ class KubeSource:
         ]
         stale = [s.stale_since for s in streams if s.stale_since is not None]
         return PodsSnapshot(
+            unhealthy=sum(s.unhealthy for s in streams),
             ok=all(s.live for s in streams),
             rows_by_uid=rows,
             resource_version=rv,
@@ -318,22 +310,14 @@ class KubeSource:
                 changed.set()
                 await asyncio.sleep(backoff.next())
 
-    def _list_fn(self, api: ApiClient, s: Stream) -> Callable[..., Any]:
-        from kubernetes.aio import client
-
-        core = client.CoreV1Api(api)
-        if s.namespace is None:
-            return core.list_pod_for_all_namespaces_without_preload_content
-        ns = s.namespace
-        return lambda **kw: core.list_namespaced_pod_without_preload_content(ns, **kw)
-
     async def _list(self, api: ApiClient, s: Stream, *, cached: bool) -> None:
         # resourceVersion=0 lets the API server answer from its watch cache, as informers do:
         # no etcd read of every pod while the cluster is already in trouble.
-        kw: dict[str, Any] = {"resource_version": "0"} if cached else {}
-        resp = await self._list_fn(api, s)(_request_timeout=LIST_TIMEOUT, **kw)
-        # Parsing 10k pods takes ~0.5 s: in a thread, so the UI loop keeps answering keys.
-        rows, rv = await asyncio.to_thread(_parse_list, await read_body(resp))
+        kw: dict[str, Any] = {"resourceVersion": "0"} if cached else {}
+        resp = await get_pods(api, s.namespace, LIST_TIMEOUT, **kw)
+        # Parsed as it arrives, in a thread, so the UI loop keeps answering keys.
+        parsed, rv = await stream_list(resp, pod_row)
+        rows = {r.uid: r for r in parsed}
         s.replace(rows)
         s.rv = rv
         s.tried = s.listed = s.live = True
@@ -343,12 +327,14 @@ class KubeSource:
     async def _watch(self, api: ApiClient, s: Stream, changed: asyncio.Event) -> None:
         """One watch request; returns when the server ends it (timeoutSeconds) or it idles."""
         timeout = int(self.watch_timeout * random.uniform(0.8, 1.0)) or 1
-        resp = await self._list_fn(api, s)(
+        resp = await get_pods(
+            api,
+            s.namespace,
+            float(timeout + 30),
             watch=True,
-            resource_version=s.rv,
-            allow_watch_bookmarks=True,
-            timeout_seconds=timeout,
-            _request_timeout=float(timeout + 30),
+            resourceVersion=s.rv,
+            allowWatchBookmarks=True,
+            timeoutSeconds=timeout,
         )
         try:
             if resp.status != 200:

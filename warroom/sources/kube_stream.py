@@ -32,6 +32,7 @@ class Stream:
     def __init__(self, namespace: str | None) -> None:
         self.namespace = namespace
         self.rows: dict[str, PodRow] = {}
+        self.unhealthy = 0  # kept as rows come and go: the summary never counts 100k rows
         self.rv = ""
         # The delta since the last snapshot; `full` until the first snapshot has been taken.
         self.full = True
@@ -45,16 +46,20 @@ class Stream:
 
     def put(self, row: PodRow) -> bool:
         """Store a pod; False if it equals what we had (e.g. only an annotation moved)."""
-        if self.rows.get(row.uid) == row:
+        old = self.rows.get(row.uid)
+        if old == row:
             return False
+        self.unhealthy += (not row.healthy) - (old is not None and not old.healthy)
         self.rows[row.uid] = row
         self.changed.add(row.uid)
         self.removed.discard(row.uid)
         return True
 
     def drop(self, uid: str) -> bool:
-        if self.rows.pop(uid, None) is None:
+        old = self.rows.pop(uid, None)
+        if old is None:
             return False
+        self.unhealthy -= not old.healthy
         self.removed.add(uid)
         self.changed.discard(uid)
         return True
