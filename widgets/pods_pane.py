@@ -82,7 +82,7 @@ class PodTableRow:
 
 
 class PodAction(Message):
-    """A key on a pod row: verb is restart | delete | logs | describe."""
+    """A key on a pod row: verb is restart | delete | quarantine | logs | describe."""
 
     def __init__(self, verb: str, uid: str) -> None:
         super().__init__()

@@ -49,6 +49,8 @@ KIND_MARKS: dict[str, tuple[str, str]] = {
     "resolved": ("✔", "bold green"),
     "system": ("·", "dim"),
     "action_item": ("✚", "bold green"),
+    "checkpoint": ("≡", "green"),
+    "custody": ("⇄", "bright_blue"),
 }
 
 

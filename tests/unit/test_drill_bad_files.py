@@ -165,7 +165,7 @@ def test_a_name_is_a_shipped_scenario_even_beside_a_directory_of_that_name(
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("nope", "nope: no such scenario; shipped: crashloop-after-deploy, "),
+        ("nope", "nope: no such scenario; shipped: compromised-pod, crashloop-after-deploy, "),
         ("node-los", "node-los: no such scenario (did you mean 'node-loss'?); shipped: "),
         ("", ": no such scenario; shipped: "),
         ("a\nb", "a\\nb: no such scenario; shipped: "),

@@ -46,7 +46,7 @@ def test_errors_name_file_and_key(text: str, error: str) -> None:
 
 def test_the_test_scripts_parse() -> None:
     files = sorted(SCRIPTS.glob("*.yaml"))
-    assert len(files) == 7
+    assert len(files) == 9
     for f in files:
         assert load_script(f).scenario, f
 

@@ -24,6 +24,7 @@ from warroom.destinations import TACTICAL
 from warroom.model import Event, Kind, Role, format_duration
 from warroom.room import RoomError, WarRoom
 from warroom.templates import TemplateContext, choose_template, render
+from warroom.trust.anchors import head_of
 
 # What counts as "action taken" when summarising the time since the last update.
 _ACTION_KINDS = {Kind.ACTION, Kind.STATUS, Kind.SEVERITY, Kind.ESCALATED, Kind.EVIDENCE}
@@ -152,6 +153,8 @@ def post(
     data["label"] = label if audience == TACTICAL else f"{label} ({audience})"
     data["audience"] = audience
     data["to"] = [d.name for d in outbox.hearing(audience)] if outbox is not None else []
+    room.refresh()
+    data["anchor"] = head_of(room.events)  # the record as it stood when this was sent
     # The event's text is the update itself: the outbox sends exactly what the timeline holds.
     ev = room.record(Kind.UPDATE, text, data)
     if outbox is not None:

@@ -126,7 +126,7 @@ def declare_drill(repo: IncidentRepository, settings: Settings, world: Any) -> W
         settings,
         title=f"Drill: {world.scenario.title}",
         severity="P3",
-        category="application",
+        category=world.scenario.category,
         drill=True,
         scenario=world.scenario.name,
     )

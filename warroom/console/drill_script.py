@@ -330,6 +330,10 @@ class _Player:
     async def do_delete(self, target: str) -> str:
         return await self._mutate("ctrl+d", target)
 
+    async def do_quarantine(self, target: str) -> str:
+        """Q on the pod's row: the evidence comes first, then the three recorded steps."""
+        return await self._mutate(self.key("pods.quarantine"), target)
+
     async def kubectl(self, args: str) -> str:
         if not shutil.which(KUBECTL):
             raise ScriptFailed(f"kubectl is not installed ({KUBECTL})")

@@ -22,7 +22,7 @@ from textual.app import App
 from warroom.actions import restart, verify
 from warroom.console.messages import PodsRefreshed, TimelineChanged
 from warroom.console.session import Session
-from warroom.console.work import run_use_case
+from warroom.console.work import record_result, run_use_case
 from warroom.model import Event
 from warroom.pods import PodRow, PodsSnapshot, summarize
 from warroom.sanitize import one_line
@@ -204,17 +204,13 @@ class PodsFeature:
         room = self.session.room
         if room is None:
             return
-        text = f"{result.text} (by {self.session.actor}, {result.duration_s:.2f}s)"
-        action = await asyncio.to_thread(
-            room.record_action,
-            text,
+        action = await record_result(
+            room,
+            result,
             verb="rollout-restart" if verb == "restart" else "delete-pod",
             target=f"{result.resource}/{result.namespace}/{result.name}",
-            ok=result.ok,
-            duration_s=result.duration_s,
-            revert=result.revert_hint or None,
+            actor=self.session.actor,
             context=kube.context_name,
-            forbidden=result.forbidden,
         )
         self.app.post_message(TimelineChanged())
         if result.ok:

@@ -11,6 +11,7 @@ Format (every key but name/nodes/workloads is optional):
     name: crashloop-after-deploy        # the file's stem; a Kubernetes-style name
     title: ...                          # one line for `warroom drill --list`
     description: ...
+    category: security                  # the drill incident's (default application)
     namespace: shop
     nodes: [{name: n1, ip: 10.0.1.17, zone: a}, ...]        # or plain names
     workloads:                          # Deployment (default) | StatefulSet | DaemonSet
@@ -38,7 +39,9 @@ Format (every key but name/nodes/workloads is optional):
     reactions:                          # fire on responder actions through the API
       - name: ...
         when: {restart: deployment/web}  # or delete: (a pod of it, +force: true for grace 0),
-                                         #    patch:, scale: (+min_replicas), image: (+image_is)
+                                         #    patch:, scale: (+min_replicas), image: (+image_is),
+                                         #    quarantine: (a pod of it isolated by a NetworkPolicy
+                                         #    that denies all egress)
         if: broken                       # flags that must be set (unless: must not)
         once: true
         do: [ACTION, ...]
@@ -82,7 +85,7 @@ ACTION_KINDS = (
     "set",
     "clear",
 )
-TRIGGER_KINDS = ("restart", "delete", "patch", "scale", "image")
+TRIGGER_KINDS = ("restart", "delete", "patch", "scale", "image", "quarantine")
 
 
 # Limits. Measured here: 1000 replicas of one workload populate in 0.15 s, 5000 pods in 1.3 s,
@@ -300,6 +303,7 @@ class Scenario:
     reactions: tuple[Reaction, ...]
     timings: Timings = Timings()
     objectives: Objectives = Objectives()  # noqa: RUF009 - frozen, shared safely like Timings
+    category: str = "application"  # the drill incident's category (security: its playbook)
 
     def workload(self, ref: str) -> Workload:
         for w in self.workloads:

@@ -35,6 +35,10 @@ _VERB_KINDS = {
     "delete-pod": "delete",
     "scale": "scale",
     "set-image": "image",
+    # A quarantine's three steps (console) or its NetworkPolicy (kubectl, seen by the drill).
+    "quarantine-label": "quarantine",
+    "quarantine-isolate": "quarantine",
+    "quarantine-detach": "quarantine",
 }
 
 PolicyFor = Callable[[Severity], SeverityPolicy]

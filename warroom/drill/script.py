@@ -56,6 +56,7 @@ ACTIONS = {
     "evidence": "evidence [POD] (e)",
     "restart": "restart KIND/NAME: rollout restart from a pod row (2, r, confirm)",
     "delete": "delete POD|KIND/NAME: delete a pod (2, ctrl+d, confirm)",
+    "quarantine": "quarantine POD|KIND/NAME: evidence, then isolate a pod (2, Q, confirm)",
     "toggle": "toggle all|PHASE|ITEM: checklist items (as space on the checklist)",
     "resolve": "resolve [SUMMARY] (t, resolved)",
     "role": "role ROLE NAME: assign a role (o, choose, name)",
@@ -70,13 +71,14 @@ NEEDS_ARGS = {
     "note",
     "restart",
     "delete",
+    "quarantine",
     "toggle",
     "kubectl",
     "role",
     "escalate",
 }
 NO_ARGS = {"ack", "update", "quit"}
-ONE_WORD = {"status", "restart", "delete", "toggle", "evidence", "wait"}
+ONE_WORD = {"status", "restart", "delete", "quarantine", "toggle", "evidence", "wait"}
 STATUSES = tuple(s.value for s in Status if s is not Status.RESOLVED)  # resolve has its step
 STEP_TIMEOUT = 30.0
 
@@ -190,7 +192,7 @@ def _check_args(f: FieldReader, key: str, action: str, args: str) -> None:
     if action == "status" and args.lower() not in STATUSES:
         hint = " (use `resolve [SUMMARY]`)" if args.lower() == "resolved" else ""
         raise f.fail(key, f"unknown status {shown(args)}: use {', '.join(STATUSES)}{hint}")
-    if action in ("restart", "delete") or (action == "evidence" and args):
+    if action in ("restart", "delete", "quarantine") or (action == "evidence" and args):
         kind, sep, _ = args.partition("/")
         if action == "restart" and not sep:
             raise f.fail(key, f"restart needs KIND/NAME (e.g. deployment/web), got {shown(args)}")
@@ -224,7 +226,7 @@ def check_script(script: Script, scenario: Scenario) -> None:
     here, before the drill, not after a step waited STEP_TIMEOUT for a pod that never comes."""
     refs = {w.ref: w for w in scenario.workloads}
     for step in script.steps:
-        if step.action not in ("restart", "delete", "evidence") or not step.args:
+        if step.action not in ("restart", "delete", "quarantine", "evidence") or not step.args:
             continue
         where = f"{script.source}:{step.line}: {step.where}.do"
         target = step.args.lower()
