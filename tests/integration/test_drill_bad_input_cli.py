@@ -65,7 +65,10 @@ def test_serve_a_broken_scenario_file(name: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--scenario", "nope"], "error: nope: no such scenario; shipped: crashloop-after-deploy"),
+        (
+            ["--scenario", "nope"],
+            "error: nope: no such scenario; shipped: compromised-pod, crashloop-after-deploy",
+        ),
         (["--scenario", "./nope.yaml"], "error: ./nope.yaml: file not found"),
         (["--scenario", "./"], "error: ./: is a directory, not a YAML file"),
         (["--speed", "nan"], "error: speed: must be a number from 0.01 to 1000, got nan"),

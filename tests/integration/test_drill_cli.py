@@ -74,7 +74,12 @@ def test_list_shows_titles_not_the_fix(tmp_path: Path) -> None:
     proc = warroom("--list", data=tmp_path / "d", timeout=60)
     assert proc.returncode == 0
     names = [line.split()[0] for line in proc.stdout.splitlines()]
-    assert names == ["crashloop-after-deploy", "error-spike-dependency", "node-loss"]
+    assert names == [
+        "compromised-pod",
+        "crashloop-after-deploy",
+        "error-spike-dependency",
+        "node-loss",
+    ]
     assert "kubectl" not in proc.stdout and "restart" not in proc.stdout  # no spoilers
 
 
