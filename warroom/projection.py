@@ -172,7 +172,7 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
     state.event_count += 1
     kind = ev.kind
     _note_signal(state, ev)
-    if "key" in d and kind in (Kind.ALERT, Kind.DEADLINE, Kind.SYSTEM):
+    if "key" in d and kind in (Kind.ALERT, Kind.DEADLINE, Kind.SYSTEM, Kind.CHANGE):
         state.once_keys.add(str(d["key"]))
     if kind == Kind.DECLARED:
         state.incident_id = str(d.get("incident_id", state.incident_id))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import DataTable
 
 from warroom.model import utcnow
@@ -60,6 +61,7 @@ class AlertRow:
     severity: str
     starts_at: datetime | None  # AGE is drawn from it, so it ticks between refreshes
     summary: str
+    silenced: bool = False  # suppressed by a silence: shown dim, `m` expires it
 
 
 class HealthTable(DataTable):
@@ -119,6 +121,15 @@ class HealthTable(DataTable):
 
 
 class AlertsTable(FastRowsTable):
+    BINDINGS = bindings_for("alerts", mutating=False)
+
+    class SilenceRequested(Message):
+        """`m` on an alert: silence it, or expire the silence of a silenced one."""
+
+        def __init__(self, fingerprint: str) -> None:
+            super().__init__()
+            self.fingerprint = fingerprint
+
     def __init__(self, *, id: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(id=id, cursor_type="row")
         self.clock = clock
@@ -135,6 +146,13 @@ class AlertsTable(FastRowsTable):
         age: Text | Since = Text("-", style="dim")
         if r.starts_at is not None:
             age = Since(r.starts_at, "{}", "dim", self.clock)
+        if r.silenced:
+            return {
+                "name": Text(one_line(r.name), style="dim strike"),
+                "severity": Text("silenced", style="dim"),
+                "age": age,
+                "summary": Text(one_line(r.summary)[:120], style="dim"),
+            }
         return {
             "name": Text(one_line(r.name), style="bold red"),
             "severity": Text(one_line(r.severity)),
@@ -164,6 +182,17 @@ class AlertsTable(FastRowsTable):
             return str(self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value)
         except Exception:
             return None
+
+
+class MutableAlertsTable(AlertsTable):
+    """The alerts table with silence bound (never in read-only mode)."""
+
+    BINDINGS = bindings_for("alerts", mutating=True)
+
+    def action_silence(self) -> None:
+        fp = self.selected_fingerprint()
+        if fp:
+            self.post_message(self.SilenceRequested(fp))
 
 
 def _short(text: str, width: int) -> str:

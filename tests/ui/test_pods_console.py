@@ -14,6 +14,7 @@ from warroom.widgets.pods_pane import MutablePodsTable, PodsTable
 from warroom.widgets.source_status import SourceStatus
 
 pytestmark = pytest.mark.integration
+READ_ONLY = "Read-only: this console changes nothing (restart, delete, scale, drain...)."
 
 
 def console(
@@ -94,17 +95,39 @@ async def test_restart_from_a_pod_row_heals_the_deployment(drill_factory, settin
     assert pods and all(e.actor == "kubernetes" for e in pods)
 
 
-async def test_forbidden_restart_is_shown_and_recorded(drill_factory, settings, repo) -> None:
+async def test_forbidden_restart_is_greyed_then_a_403_is_one_line(
+    drill_factory, settings, repo
+) -> None:
+    """The read-only user of the drill: SelfSubjectAccessReview says no before anything is
+    pressed, so restart shows greyed and does nothing; if RBAC changes after that review, the
+    403 is recorded as one line naming the verb and the resource."""
     drill = drill_factory(speed=1.0)
     app, room = console(drill, settings, repo, context="warroom-drill-readonly")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
-        await pilot.press("2", "r")
+        await wait_until(pilot, lambda: app.session.access.known)
+        await pilot.press("2")
         await pilot.pause()
+        table = app.main.query_one(PodsTable)
+        assert isinstance(table, MutablePodsTable)  # not read-only: RBAC decides
+        assert app.session.access.denial("restart", "Deployment", "shop") == (
+            "not allowed: patch deployments in ns/shop"
+        )
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen is app.main  # greyed: nothing happened
+        app.session.access.known.clear()  # as if the review had not answered
+        row = app.pods.rows[table.selected_uid()]
+        app.pods.on_pod_action("restart", row)
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ConfirmScreen"
+        assert "equivalent: kubectl rollout restart deployment/" in app.screen.body
         await pilot.press("tab", "enter")
         await settle(app, pilot)
         await wait_until(pilot, lambda: any(e.kind == Kind.ACTION for e in room.store.events()))
         await settle(app, pilot)
+        # The 403 is remembered: the key is greyed again.
+        assert app.session.access.denial("restart", "Deployment", "shop")
     [a] = [e for e in room.store.events() if e.kind == Kind.ACTION]
     assert not a.data["ok"] and a.data["forbidden"]
     assert a.text.startswith("not allowed: ")
@@ -137,7 +160,7 @@ async def test_read_only_context_binds_no_restart(drill, settings, repo) -> None
         await pilot.press("2", "r", "ctrl+d")
         await pilot.pause()
         assert app.screen is app.main
-        assert app.pods.refusal("shop") == "Read-only: no restarts or deletes here."
+        assert app.pods.refusal("shop") == READ_ONLY
     assert not [e for e in room.store.events() if e.kind == Kind.ACTION]
 
 

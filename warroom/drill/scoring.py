@@ -35,6 +35,7 @@ _VERB_KINDS = {
     "delete-pod": "delete",
     "scale": "scale",
     "set-image": "image",
+    "rollout-undo": "image",  # the console's rollback sets the template back: its image counts
 }
 
 PolicyFor = Callable[[Severity], SeverityPolicy]

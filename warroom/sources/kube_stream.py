@@ -1,13 +1,13 @@
-"""The state of one list + watch stream of pods, and its retry pacing."""
+"""The state of one list + watch stream (pods, workloads, nodes), and its retry pacing."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from warroom.model import utcnow
-from warroom.pods import PodRow
 
 
 class Expired(Exception):
@@ -27,11 +27,14 @@ class WatchStats:
 
 
 class Stream:
-    """List + watch of one namespace (None = all namespaces)."""
+    """List + watch of one resource in one namespace (None = all namespaces, or a resource
+    without namespaces). Rows are any frozen dataclass with a `uid`."""
 
-    def __init__(self, namespace: str | None) -> None:
+    def __init__(self, namespace: str | None, resource: Any = None) -> None:
+        """`resource`: a kube_watch.Resource (how to list it, how an object becomes a row)."""
         self.namespace = namespace
-        self.rows: dict[str, PodRow] = {}
+        self.resource = resource
+        self.rows: dict[str, Any] = {}
         self.rv = ""
         # The delta since the last snapshot; `full` until the first snapshot has been taken.
         self.full = True
@@ -43,8 +46,15 @@ class Stream:
         self.stale_since: datetime | None = None
         self.error: str | None = None
 
-    def put(self, row: PodRow) -> bool:
-        """Store a pod; False if it equals what we had (e.g. only an annotation moved)."""
+    @property
+    def label(self) -> str:
+        """How an error names this stream: the namespace, with the resource when not pods."""
+        where = self.namespace or "all namespaces"
+        name = self.resource.name if self.resource else "pods"
+        return where if name == "pods" else f"{name} in {where}"
+
+    def put(self, row: Any) -> bool:
+        """Store a row; False if it equals what we had (e.g. only an annotation moved)."""
         if self.rows.get(row.uid) == row:
             return False
         self.rows[row.uid] = row
@@ -59,7 +69,7 @@ class Stream:
         self.changed.discard(uid)
         return True
 
-    def replace(self, rows: dict[str, PodRow]) -> None:
+    def replace(self, rows: dict[str, Any]) -> None:
         """A (re)list: the delta against what we had, keeping unchanged rows as they were."""
         for uid in [u for u in self.rows if u not in rows]:
             self.drop(uid)
