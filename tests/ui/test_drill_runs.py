@@ -204,7 +204,7 @@ async def test_a_drain_blocked_by_a_disruption_budget_says_so_and_stops(
     budget = "The disruption budget redis-cart needs 1 healthy pods and has 1 currently"
     assert f"shop/redis-cart-0: {budget}" in drain.text
     assert drain.data["revert"].startswith("kubectl uncordon ip-10-0-2-41")
-    assert "incomplete after 1" in drain.text  # the 10s timeout, not a loop
+    assert "incomplete after " in drain.text  # it gave up at its timeout
     assert drain.data["evicted"] >= 2 and drain.data["pods"] >= 4  # cart, frontend at least
     [outcome] = [e for e in events if e.kind == Kind.OUTCOME]
     assert outcome.data["outcome"] == "pending"  # some evicted, redis-cart-0 still there

@@ -131,6 +131,7 @@ class DrainProgress:
     gone: set[str] = field(default_factory=set)  # no longer on the node
     blocked: dict[str, str] = field(default_factory=dict)  # pod -> why the budget refused
     failed: dict[str, str] = field(default_factory=dict)  # pod -> the error
+    tries: dict[str, int] = field(default_factory=dict)  # pod -> evictions asked
     skipped: list[str] = field(default_factory=list)  # DaemonSet and mirror pods, left
     message: str = "cordoning"
 
@@ -143,7 +144,8 @@ class DrainProgress:
         if self.blocked:
             pod, why = next(iter(self.blocked.items()))
             more = f" (+{len(self.blocked) - 1} more)" if len(self.blocked) > 1 else ""
-            text += f"; {pod} blocked{more}: {why}"
+            tries = self.tries.get(pod, 0)
+            text += f"; {pod} blocked{more} ({tries} {'try' if tries == 1 else 'tries'}): {why}"
         return text
 
 
@@ -223,9 +225,10 @@ async def drain(
         p.total = len(pods)
         tell(p.line())
         next_try: dict[str, float] = {}  # a refused eviction waits `retry` s, as kubectl's
+        t0 = time.monotonic()  # the evictions' clock: every pod is tried at least once
         while len(p.gone) < p.total and not stop.is_set():
             now = time.monotonic()
-            if now - t0 >= timeout:
+            if now - t0 >= timeout and next_try:
                 break
             for key, pod in pods.items():
                 if key in p.evicted or key in p.gone or next_try.get(key, 0.0) > now:
@@ -266,6 +269,7 @@ async def _evict(core: Any, pod: dict[str, Any], p: DrainProgress) -> None:
     data = await resp.read()
     resp.release()
     text = data.decode("utf-8", "replace")
+    p.tries[key] = p.tries.get(key, 0) + 1
     if 200 <= resp.status < 300:
         p.evicted.add(key)
         p.blocked.pop(key, None)
@@ -309,6 +313,7 @@ def _drain_result(step: Step, p: DrainProgress, *, stopped: bool, waited: float)
     seen = {
         "node": p.node,
         "pods": p.total,
+        "tries": dict(p.tries),
         "evicted": sorted(p.evicted),
         "blocked": dict(p.blocked),
         "skipped": p.skipped,
