@@ -86,7 +86,7 @@ class NodesTable(KeyedTable):
         return all(part in hay for part in query.lower().split())
 
 
-class MutableNodesTable(GuardedTable, NodesTable):
+class MutableNodesTable(NodesTable, GuardedTable):
     """The nodes view with cordon/uncordon and drain bound (never read-only)."""
 
     BINDINGS = bindings_for("nodes", mutating=True)

@@ -102,7 +102,7 @@ class WorkloadsTable(KeyedTable):
         return workload_matches(r, query)
 
 
-class MutableWorkloadsTable(GuardedTable, WorkloadsTable):
+class MutableWorkloadsTable(WorkloadsTable, GuardedTable):
     """The deployments view with scale, rollback, restart and pause bound (never read-only)."""
 
     BINDINGS = bindings_for("workloads", mutating=True)

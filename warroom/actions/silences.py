@@ -30,10 +30,17 @@ def _matchers(alert: Alert) -> list[dict[str, Any]]:
     ]
 
 
+def _duration(d: timedelta) -> str:
+    """ "2h", "1h30m", "45m": as amtool's --duration takes it."""
+    minutes = max(1, round(d.total_seconds() / 60))
+    hours, rest = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
+
+
 def add_command(url: str, alert: Alert, duration: timedelta, comment: str) -> str:
     matchers = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(alert.labels.items()))
     return (
-        f"amtool silence add {matchers} --duration={format_duration(duration)} "
+        f"amtool silence add {matchers} --duration={_duration(duration)} "
         f"--comment={shlex.quote(comment)} --alertmanager.url={url}"
     )
 
