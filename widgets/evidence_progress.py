@@ -49,7 +49,7 @@ class EvidenceProgress(Horizontal):
         `title`: the work (the same line shows a node's drain)."""
         self.stop_key = stop_key
         self.query_one("#evidence-scope", Label).update(
-            Text(f"{title} {one_line(scope)}", no_wrap=True)
+            Text(f"{one_line(title)} {one_line(scope)}", no_wrap=True)
         )
         self.query_one(ProgressBar).update(progress=0)
         self._step("starting")

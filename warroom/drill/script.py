@@ -222,7 +222,7 @@ def check_script(script: Script, scenario: Scenario) -> None:
             if target not in refs:
                 raise ScriptError(
                     one_line(
-                        f"{where}: no workload {shown(step.args)} in scenario {scenario.name}"
+                        f"{where}: no workload {shown(step.args.split()[0])} in scenario {scenario.name}"
                         + suggest(target, refs)
                     )
                 )
@@ -231,7 +231,7 @@ def check_script(script: Script, scenario: Scenario) -> None:
             raise ScriptError(
                 one_line(
                     f"{where}: no workload of scenario {scenario.name} makes a pod named "
-                    f"{shown(step.args)}{did_you_mean(target, names)} (pods are named after their "
+                    f"{shown(step.args.split()[0])}{did_you_mean(target, names)} (pods are named after their "
                     f"workload: {', '.join(names)})"
                 )
             )
