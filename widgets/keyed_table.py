@@ -94,7 +94,7 @@ class KeyedTable(FastRowsTable):
                     gone.append(uid)
                 continue
             if old is None:
-                self._keys[uid] = self.add_row(*self.cells(r).values(), key=uid)
+                self._keys[uid] = self.add_row(*self._ordered(r), key=uid)
                 reorder = True
             else:
                 self._update(old, r)
@@ -107,6 +107,11 @@ class KeyedTable(FastRowsTable):
             reorder = True
         if reorder:
             self._reorder()
+
+    def _ordered(self, row: Any) -> list[Text]:
+        # In COLUMNS order, whatever order `cells` builds its dict in.
+        cells = self.cells(row)
+        return [cells[key] for key, _ in self.COLUMNS]
 
     def _update(self, old: Any, new: Any) -> None:
         before = self.cells(old)
@@ -135,7 +140,7 @@ class KeyedTable(FastRowsTable):
         self.drop_rows([k for uid in gone if (k := self._keys.pop(uid, None)) is not None])
         for uid in wanted - self._shown.keys():
             r = self.all_rows[uid]
-            self._keys[uid] = self.add_row(*self.cells(r).values(), key=uid)
+            self._keys[uid] = self.add_row(*self._ordered(r), key=uid)
             self._shown[uid] = r
         self._reorder()
 

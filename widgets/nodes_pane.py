@@ -34,16 +34,18 @@ def _percent(used: int, total: int) -> tuple[str, str]:
 class NodesTable(KeyedTable):
     VIEW = "nodes"
     BINDINGS = bindings_for("nodes", mutating=False)
+    # What decides where pods can go first (the pane is half the screen): requested CPU and
+    # memory as a share of allocatable, then the pods (ours/all), then the amounts.
     COLUMNS = (
         ("mark", " "),
         ("name", "NAME"),
         ("status", "STATUS"),
-        ("pressure", "PRESSURE"),
-        ("pods", "PODS ours/all"),
-        ("cpu", "CPU req/alloc"),
         ("cpu_pct", "CPU%"),
-        ("mem", "MEM req/alloc"),
         ("mem_pct", "MEM%"),
+        ("pods", "PODS"),
+        ("pressure", "PRESSURE"),
+        ("cpu", "CPU req/alloc"),
+        ("mem", "MEM req/alloc"),
         ("age", "AGE"),
     )
 

@@ -71,10 +71,10 @@ async def test_views_switch_with_colon_and_v_and_show_the_workloads_and_nodes(
         await wait_until(pilot, lambda: nodes.row_count == 3)
         node = next(iter(app.nodes.rows.values()))
         cells = [c.plain for c in nodes.get_row(node.uid)]
-        assert cells[2] == "Ready" and cells[3] == "-"
-        ours, all_pods = cells[4].split("/")
+        assert cells[2] == "Ready" and cells[3].endswith("%") and cells[4].endswith("%")
+        ours, all_pods = cells[5].split("/")
         assert int(ours) >= 1 and int(all_pods) >= int(ours)
-        assert cells[5].endswith("/3.9") and cells[6].endswith("%")  # 3920m allocatable
+        assert cells[6] == "-" and cells[7].endswith("/3.9")  # no pressure; 3920m allocatable
         await pilot.press("v")
         await pilot.pause()
         assert app.views.current == "pods" and app.main.kube_pane.border_title == "2 Pods"

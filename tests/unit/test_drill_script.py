@@ -46,6 +46,7 @@ def test_errors_name_file_and_key(text: str, error: str) -> None:
 
 def test_the_test_scripts_parse() -> None:
     files = sorted(SCRIPTS.glob("*.yaml"))
-    assert len(files) == 6
+    # A win (console-only) and a loss a scenario, kubectl wins, a rollback, a blocked drain.
+    assert len(files) == 10
     for f in files:
         assert load_script(f).scenario, f

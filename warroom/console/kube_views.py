@@ -63,8 +63,10 @@ class KubeViews:
             box.display = name == view
         self.pane.show_view(view)
         table = self.tables[view]
+        # The main screen's focus, not app.screen's: from the `:` prompt's callback the
+        # prompt may still be the top screen.
         if focus and table.display:
-            self.app.screen.set_focus(table)
+            self.pane.screen.set_focus(table)
         elif focus:
             self.pane.focus_first()
 

@@ -25,7 +25,7 @@ from warroom.sources.kube_api import error_text
 from warroom.widgets.dialogs import ChoiceScreen, PromptScreen
 from warroom.widgets.source_status import SourceState, SourceStatus
 from warroom.widgets.workloads_pane import WorkloadsTable
-from warroom.workloads import KIND_REFS, RESOURCES, WorkloadRow
+from warroom.workloads import RESOURCES, WorkloadRow
 
 if TYPE_CHECKING:
     from warroom.console.pods import PodsFeature
@@ -268,7 +268,7 @@ class WorkloadsFeature:
             row,
             title=f"Roll back {row.ref}?",
             what=(
-                f"{_what(row)}\nrevision:  {now.number if now else '?'} -> {to}\n"
+                f"workload:  {row.ref}\nrevision:  {now.number if now else '?'} -> {to}\n"
                 f"image:     {', '.join(now.images) if now else '?'} -> "
                 f"{', '.join(target.images)}\nfrom {before} to {target.words()}; pods are "
                 "replaced as in a rollout."
@@ -290,6 +290,6 @@ def _target(row: WorkloadRow) -> str:
 def _what(row: WorkloadRow) -> str:
     image = ", ".join(row.images) or "-"
     return (
-        f"{KIND_REFS.get(row.kind, row.kind).lower()}: {row.name}\nready:     "
-        f"{row.ready}/{row.desired}, revision {row.revision or '-'}, image {image}"
+        f"workload:  {row.ref}\nready:     {row.ready}/{row.desired}, revision "
+        f"{row.revision or '-'}\nimage:     {image}"
     )

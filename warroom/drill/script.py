@@ -222,8 +222,8 @@ def check_script(script: Script, scenario: Scenario) -> None:
             if target not in refs:
                 raise ScriptError(
                     one_line(
-                        f"{where}: no workload {shown(step.args.split()[0])} in scenario {scenario.name}"
-                        + suggest(target, refs)
+                        f"{where}: no workload {shown(step.args.split()[0])} in scenario "
+                        f"{scenario.name}" + suggest(target, refs)
                     )
                 )
         elif not any(target.startswith(f"{w.name}-") for w in scenario.workloads):
@@ -231,8 +231,8 @@ def check_script(script: Script, scenario: Scenario) -> None:
             raise ScriptError(
                 one_line(
                     f"{where}: no workload of scenario {scenario.name} makes a pod named "
-                    f"{shown(step.args.split()[0])}{did_you_mean(target, names)} (pods are named after their "
-                    f"workload: {', '.join(names)})"
+                    f"{shown(step.args.split()[0])}{did_you_mean(target, names)} (pods are named "
+                    f"after their workload: {', '.join(names)})"
                 )
             )
 
