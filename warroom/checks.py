@@ -73,6 +73,7 @@ class CheckSpec:
     direction: Direction = "above"
     unit: str = ""
     for_: timedelta | None = None
+    pods: str = ""  # a label selector of the pods behind it ("app=checkout"): evidence takes them
 
     def threshold(self, state: CheckState) -> float | None:
         return {CheckState.WARN: self.warn, CheckState.CRIT: self.crit}.get(state)
@@ -80,7 +81,7 @@ class CheckSpec:
 
 # --- parsing -------------------------------------------------------------------------------
 
-_CHECK_KEYS = {"name", "query", "warn", "crit", "direction", "unit", "for"}
+_CHECK_KEYS = {"name", "query", "warn", "crit", "direction", "unit", "for", "pods"}
 _RULE_KEYS = {"name", "when", "for", "severity"}
 _COND_KEYS = {"check", "state", "op", "value"}
 
@@ -174,7 +175,8 @@ def parse_checks(
         if not isinstance(unit, str):
             raise HealthConfigError(source, f"{at}.unit", f"must be a string, got {unit!r}")
         for_ = _duration(source, f"{at}.for", d["for"]) if "for" in d else None
-        specs.append(CheckSpec(name, expr, warn, crit, direction, unit, for_ or None))
+        pods = _text(source, f"{at}.pods", d["pods"]) if "pods" in d else ""
+        specs.append(CheckSpec(name, expr, warn, crit, direction, unit, for_ or None, pods))
     return specs
 
 
@@ -308,6 +310,8 @@ class HealthConfig:
 
     specs: tuple[CheckSpec, ...] = ()
     rules: tuple[DetectionRule, ...] = ()
+    # Checks ok this long after a mitigation took effect: the mitigation is verified.
+    verify_after: timedelta = timedelta(minutes=2)
 
 
 def parse_health(raw: Any, source: str) -> HealthConfig:
@@ -317,8 +321,14 @@ def parse_health(raw: Any, source: str) -> HealthConfig:
     if not isinstance(raw, dict):
         raise HealthConfigError(source, "health", "must be a table")
     for key in raw:
-        if key not in ("checks", "rules"):
-            raise HealthConfigError(source, f"health.{key}", "unknown key (expected checks, rules)")
+        if key not in ("checks", "rules", "verify_after"):
+            raise HealthConfigError(
+                source, f"health.{key}", "unknown key (expected checks, rules, verify_after)"
+            )
     specs = parse_checks(raw.get("checks") or [], source)
     rules = parse_rules(raw.get("rules") or [], source, checks=specs)
-    return HealthConfig(tuple(specs), tuple(rules))
+    try:
+        verify_after = parse_duration(raw.get("verify_after", "2m"))
+    except ValueError as exc:
+        raise HealthConfigError(source, "health.verify_after", str(exc)) from None
+    return HealthConfig(tuple(specs), tuple(rules), verify_after)

@@ -175,6 +175,7 @@ class SeverityPolicy:
     resolve_within: timedelta
     notify: str = ""  # who hears about it, e.g. "executive leadership within 1h"
     review_within: timedelta = timedelta(days=7)  # post-incident review, after resolution
+    criteria: str = ""  # what makes an incident this severe, shown when choosing it
 
 
 @dataclass(frozen=True, slots=True)

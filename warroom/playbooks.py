@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,26 @@ SLA_FIELDS = ("respond_within", "update_every", "escalate_after", "resolve_withi
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
-# Event kinds that can tick an item when they are recorded: a sealed evidence bundle, a status
-# update sent, a successful action on the cluster (restart, delete, rollback), the ack.
-DONE_WHEN = ("evidence", "update", "action", "ack")
+# Conditions that tick an item, done by the event that makes them hold (projection.satisfied):
+# a bundle with pod data sealed, a status update sent, a mitigation that took effect, the ack,
+# a commander assigned, both tech and comms leads assigned, a `Root cause:` / `Impact:` note,
+# the incident escalated, every alert resolved, health ok for health.verify_after after a
+# mitigation, the resolution notice sent.
+DONE_WHEN = (
+    "evidence",
+    "update",
+    "action",
+    "ack",
+    "commander",
+    "leads",
+    "security_officer",
+    "root_cause",
+    "impact",
+    "escalated",
+    "alerts_clear",
+    "health_ok",
+    "resolution_notice",
+)
 
 
 class PlaybookError(ValueError):
@@ -217,3 +234,38 @@ def checklist_for(
             )
             by_phase.setdefault(item.phase, []).append(entry)
     return [e for pid in phase_order for e in by_phase.get(pid, [])]
+
+
+def checklist_change(
+    entries: list[ChecklistEntry],
+    have: dict[str, Any],
+    declared_at: datetime | None,
+    *,
+    revise: bool,
+    severity: str = "",
+) -> tuple[str, dict[str, Any]] | None:
+    """The CHECKLIST "add" event (text, data) that brings an incident's checklist (`have`:
+    item id -> state with text, phase, due_key, done_when, due_at) up to `entries`: the items
+    it lacks, and with `revise` (raised beyond its worst severity so far) the new wording, due
+    times and order for items it has (the same id means the same step). None: nothing to do."""
+    new = [e.to_dict() for e in entries if e.id not in have]
+    revised = []
+    if revise:
+        for e in entries:
+            old = have.get(e.id)
+            if old is None:
+                continue
+            due = declared_at + e.due_after if declared_at and e.due_after else None
+            was = (old.text, old.phase, old.due_key, old.done_when)
+            if was != (e.text, e.phase, e.due_key, e.done_when) or (
+                e.due_key is None and due != old.due_at
+            ):
+                revised.append({**e.to_dict(), "revise": True})
+    if not new and not revised:
+        return None
+    data: dict[str, Any] = {"op": "add", "items": new + revised}
+    text = f"Checklist for {severity}: {len(new)} item(s) added" if severity else "Checklist"
+    if revised:
+        data["order"] = [e.id for e in entries]
+        text += f", {len(revised)} reworded"
+    return text, data

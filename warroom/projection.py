@@ -35,6 +35,9 @@ NOTE_SECTIONS = {
     "reputational impact": "reputation_impact",
     "resolution": "resolution",
     "fix": "resolution",
+    "next": "next",
+    "next step": "next",
+    "next steps": "next",
     "prevention": "prevention",
     "went well": "went_well",
     "improve": "improve",
@@ -115,6 +118,13 @@ class IncidentState:
     root_cause_at: datetime | None = None  # first root cause recorded
     # Workloads and services seen in trouble or acted on ("shop/cart"), in order of appearance.
     services: dict[str, None] = field(default_factory=dict)
+    firing: set[str] = field(default_factory=set)  # alert fingerprints firing now
+    alerts_fired: int = 0  # alert episodes seen firing during the incident
+    unhealthy: set[str] = field(default_factory=set)  # checks in warn/crit/error now
+    healthy_since: datetime | None = None  # when the last unhealthy check came back to ok
+    # Checklist conditions (playbooks.DONE_WHEN) that hold now -> the event that made them hold.
+    satisfied: dict[str, int] = field(default_factory=dict)
+    worst_severity: Severity | None = None  # the highest severity the incident has had
 
     @property
     def resolved(self) -> bool:
@@ -185,12 +195,15 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
         state.started_at = _ts(d.get("started_at")) or t
         state.detected_at = _ts(d.get("detected_at")) or t
         state.severity = Severity(d.get("severity", "P2"))
+        state.worst_severity = state.severity
         state.severity_history = [(state.severity, t)]
         _sla_known(state, d.get("policy"))
         state.status = Status.INVESTIGATING
         state.status_history = [(state.status, t)]
     elif kind == Kind.SEVERITY:
         state.severity = Severity(d["to"])
+        if state.worst_severity is None or state.severity.rank < state.worst_severity.rank:
+            state.worst_severity = state.severity
         state.severity_history.append((state.severity, t))
         _sla_known(state, d.get("policy"))
     elif kind == Kind.STATUS:
@@ -255,6 +268,8 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
     elif kind == Kind.ACTION_ITEM:
         _apply_item(state, ev)
     _note_service(state, ev)
+    _note_health(state, ev)
+    _note_conditions(state, ev)
     return state
 
 
@@ -314,6 +329,66 @@ def _note_service(state: IncidentState, ev: Event) -> None:
         state.services.setdefault(name, None)
 
 
+def _note_health(state: IncidentState, ev: Event) -> None:
+    """Alerts firing now and checks not ok now, as their transitions say."""
+    d = ev.data
+    if ev.kind == Kind.ALERT and d.get("fingerprint") and d.get("transition"):
+        if d["transition"] == "fired":
+            state.firing.add(str(d["fingerprint"]))
+            state.alerts_fired += 1
+        elif d["transition"] == "resolved":
+            state.firing.discard(str(d["fingerprint"]))
+    elif ev.kind == Kind.CHECK and d.get("check") and d.get("to"):
+        was_unhealthy = bool(state.unhealthy)
+        if d["to"] in ("warn", "crit", "error"):
+            state.unhealthy.add(str(d["check"]))
+            state.healthy_since = None
+        else:  # ok, or nodata (nothing to judge by: not a problem by itself)
+            state.unhealthy.discard(str(d["check"]))
+            if was_unhealthy and not state.unhealthy:
+                state.healthy_since = ev.time
+
+
+def _note_conditions(state: IncidentState, ev: Event) -> None:
+    """Which checklist conditions hold after this event, and which event made each hold: an
+    item whose `done_when` names a condition is ticked by that event, credited to its actor."""
+    d = ev.data
+    now: set[str] = set()
+    kind = ev.kind
+    if kind == Kind.EVIDENCE and d.get("pods", 1) != 0:  # a bundle without pods preserves none
+        now.add("evidence")
+    elif kind == Kind.UPDATE:
+        now.add("update")
+        if d.get("template") == "resolution":
+            now.add("resolution_notice")
+    elif kind == Kind.OUTCOME and d.get("outcome") == "took_effect":
+        now.add("action")  # sent is not done: the outcome says the mitigation took effect
+    elif kind == Kind.ACK:
+        now.add("ack")
+    elif kind == Kind.ESCALATED:
+        now.add("escalated")
+    elif kind == Kind.NOTE and d.get("section") in ("root_cause", "impact"):
+        now.add(str(d["section"]))
+    elif kind == Kind.SYSTEM and d.get("health") == "verified":
+        now.add("health_ok")
+    elif kind == Kind.ROLE:
+        for cond, roles in (
+            ("commander", (Role.COMMANDER,)),
+            ("leads", (Role.TECH_LEAD, Role.COMMS_LEAD)),
+            ("security_officer", (Role.SECURITY_OFFICER,)),
+        ):
+            if all(r in state.roles for r in roles):
+                now.add(cond)
+            else:
+                state.satisfied.pop(cond, None)
+    elif kind == Kind.ALERT and d.get("transition") == "fired":
+        state.satisfied.pop("alerts_clear", None)
+    elif kind == Kind.ALERT and d.get("transition") == "resolved" and not state.firing:
+        now.add("alerts_clear")
+    for cond in now:
+        state.satisfied.setdefault(cond, ev.seq)
+
+
 def _note_signal(state: IncidentState, ev: Event) -> None:
     d = ev.data
     if (
@@ -356,10 +431,11 @@ def _apply_checklist(state: IncidentState, ev: Event) -> None:
     if op == "add":
         base = state.declared_at or ev.time
         for it in d.get("items", []):
-            if it["id"] in state.checklist:
+            old = state.checklist.get(it["id"])
+            if old is not None and not it.get("revise"):
                 continue
             due_s = it.get("due_after_s")
-            state.checklist[it["id"]] = ChecklistItemState(
+            item = ChecklistItemState(
                 id=it["id"],
                 phase=it["phase"],
                 phase_title=it.get("phase_title", it["phase"]),
@@ -368,6 +444,13 @@ def _apply_checklist(state: IncidentState, ev: Event) -> None:
                 due_key=it.get("due_key"),
                 done_when=it.get("done_when"),
             )
+            if old is not None:  # a higher severity's wording and due time; a tick stays
+                item.done, item.by, item.at = old.done, old.by, old.at
+            state.checklist[it["id"]] = item
+        if d.get("order"):  # escalation: the new playbook's order leads, other items follow
+            order = [i for i in d["order"] if i in state.checklist]
+            rest = [i for i in state.checklist if i not in set(order)]
+            state.checklist = {i: state.checklist[i] for i in order + rest}
         _retime(state)
     elif op in ("done", "undone"):
         item = state.checklist.get(d.get("item", ""))

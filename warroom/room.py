@@ -31,7 +31,7 @@ from warroom.model import (
     format_ts,
     utcnow,
 )
-from warroom.playbooks import checklist_for
+from warroom.playbooks import checklist_change, checklist_for
 from warroom.projection import IncidentState, apply, next_item_id, note_section
 from warroom.settings import Settings
 from warroom.store import IncidentRepository, IncidentStore
@@ -159,24 +159,24 @@ class WarRoom:
             return ev
 
     def _tick_items_done_by(self, ev: Event) -> None:
-        """Items whose playbook says `done_when: <kind>` are ticked by the event that does
-        them, credited to whoever did it and pointing at that event. A mitigation ("action")
-        is done when its outcome says it took effect, not when the API accepted it."""
-        kind = ev.kind
-        if kind == Kind.ACTION:
-            return  # sent is not done: its OUTCOME event decides
-        if kind == Kind.OUTCOME:
-            if ev.data.get("outcome") != "took_effect":
-                return
-            kind = Kind.ACTION
+        """Items whose playbook says `done_when: <condition>` are ticked by the event that made
+        the condition hold (projection.satisfied), credited to whoever did it and pointing at
+        that event: the commander is not the scribe."""
+        conds = {c for c, seq in self.state.satisfied.items() if seq == ev.seq}
+        if conds:
+            self._tick_done(lambda item: item.done_when in conds)
+
+    def _tick_done(self, wanted: Callable[[Any], bool]) -> None:
         for item in list(self.state.checklist.values()):
-            if item.done or item.done_when != kind:
+            seq = self.state.satisfied.get(item.done_when or "")
+            by = self.event(seq) if seq else None
+            if item.done or by is None or not wanted(item):
                 continue
             self._append(
                 Kind.CHECKLIST,
-                f"[x] {item.text} (by event #{ev.seq})",
-                {"op": "done", "item": item.id, "by_event": ev.seq},
-                actor=ev.actor,
+                f"[x] {item.text} (by event #{by.seq})",
+                {"op": "done", "item": item.id, "by_event": by.seq},
+                actor=by.actor,
             )
 
     def event(self, seq: int) -> Event | None:
@@ -250,18 +250,25 @@ class WarRoom:
         return self._playbooks
 
     def _load_checklist(self) -> Event | None:
-        """Add the items the current severity/category's playbooks have and we lack."""
+        """Add the items the current severity/category's playbooks have and we lack. Raised
+        beyond its worst severity so far, the incident takes the new playbook's wording, due
+        times and order for the items it already has (same id = same meaning); ticks stay.
+        Items whose condition already holds (roles assigned before the raise) are ticked."""
         entries = checklist_for(
             self._playbook_list(), self.state.severity, self.state.category, self.policy
         )
-        new = [e for e in entries if e.id not in self.state.checklist]
-        if not new:
-            return None
-        return self._append(
-            Kind.CHECKLIST,
-            f"Checklist: {len(new)} item(s) added for {self.state.severity.value}",
-            {"op": "add", "items": [e.to_dict() for e in new]},
+        st = self.state
+        raised = st.severity == st.worst_severity and len(st.severity_history) > 1
+        change = checklist_change(
+            entries, st.checklist, st.declared_at, revise=raised, severity=st.severity.value
         )
+        if change is None:
+            return None
+        text, data = change
+        ev = self._append(Kind.CHECKLIST, text, data)
+        added = {it["id"] for it in data["items"] if not it.get("revise")}
+        self._tick_done(lambda item: item.id in added)
+        return ev
 
     # ----- use cases -----------------------------------------------------------------------
     def _require_open(self) -> None:
@@ -281,7 +288,7 @@ class WarRoom:
         if reason.strip():
             text += f": {reason.strip()}"
         sla = policy_data(self.settings.policy(sev))
-        data = {"from": old.value, "to": sev.value, "policy": sla}
+        data = {"from": old.value, "to": sev.value, "policy": sla, "reason": reason.strip()}
         out = [self._append(Kind.SEVERITY, text, data)]
         added = self._load_checklist()
         if added:

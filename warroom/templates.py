@@ -53,6 +53,7 @@ class TemplateContext:
     resolution: str = ""
     prevention: str | list[str] = ""
     commander: str = ""
+    responders: str = ""  # "commander ann, tech lead bo"
     is_drill: bool = False
     expected_resolution: str = ""
     written_at: datetime | None = None  # "Time:" of an update; None = when rendered
@@ -112,6 +113,7 @@ def template_values(ctx: TemplateContext) -> dict[str, str]:
         "resolution": _text(ctx.resolution),
         "prevention": _text_or_list(ctx.prevention),
         "commander": _text(ctx.commander),
+        "responders": _text(ctx.responders),
         "drill": DRILL_MARKER if ctx.is_drill else "",
         "expected_resolution": _text(ctx.expected_resolution),
         "written_at": _time(ctx.written_at or utcnow()),

@@ -73,12 +73,16 @@ class Checklist(OptionList):
             t.append(one_line(r.text), style="dim")
             t.append(f"  {one_line(r.by or '')} {r.at or ''}", style="dim italic")
         else:
+            # The due time leads: a wrapped item kept "due in" on one line and "35m" on the
+            # next in a narrow pane.
             t.append("[ ] ", style="bold red" if r.overdue else "")
-            t.append(one_line(r.text))
             if r.overdue:
-                t.append(f"  OVERDUE {r.due}", style="bold red")
+                t.append(f"OVERDUE {r.due}", style="bold white on red")
+                t.append(" ")
             elif r.due:
-                t.append(f"  due in {r.due}", style="yellow")
+                t.append(f"due {r.due}", style="yellow")
+                t.append(" ")
+            t.append(one_line(r.text))
         return t
 
     def highlighted_option_id(self) -> str | None:

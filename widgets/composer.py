@@ -20,7 +20,9 @@ class ComposerScreen(ModalScreen[str | None]):
     DEFAULT_CSS = (
         "ComposerScreen { align: center middle; }\n"
         + DIALOG_CSS
-        + "ComposerScreen .dialog { width: 100; } ComposerScreen TextArea { height: 20; }"
+        # The text gives way to the destinations and the buttons: all of it fits 100x30.
+        + "ComposerScreen .dialog { width: 100; max-width: 100%; height: 34; max-height: 100%; }"
+        + "ComposerScreen TextArea { height: 1fr; min-height: 4; }"
     )
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="composer.send"),

@@ -19,7 +19,7 @@ from warroom.sanitize import one_line, strip_control
 
 DIALOG_CSS = """
 .dialog {
-    width: 72; height: auto; max-height: 90%;
+    width: 72; max-width: 100%; height: auto; max-height: 90%;
     border: thick $accent; background: $surface; padding: 1 2;
 }
 .dialog .title { text-style: bold; margin-bottom: 1; }
@@ -94,6 +94,21 @@ class DeclareScreen(_Modal):
         self.dismiss(Declaration(title, sev, cat))
 
 
+class Choices(OptionList):
+    """An option list that stops at its ends: a tired hand pressing down once too often must
+    not wrap from P3 to P0."""
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is not None and self.highlighted >= self.option_count - 1:
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted == 0:
+            return
+        super().action_cursor_up()
+
+
 class ChoiceScreen(_Modal):
     """Pick one of a few values (severity, status, role). Enter picks, Esc cancels."""
 
@@ -112,11 +127,11 @@ class ChoiceScreen(_Modal):
             for value, label in self.choices:
                 mark = "  (current)" if value == self.current else ""
                 options.append(Option(Text(one_line(label) + mark), id=value))
-            yield OptionList(*options, id="choices")
+            yield Choices(*options, id="choices")
             yield Label("Enter picks · Esc cancels", classes="hint")
 
     def on_mount(self) -> None:
-        ol = self.query_one(OptionList)
+        ol = self.query_one(Choices)
         ol.focus()
         values = [v for v, _ in self.choices]
         ol.highlighted = values.index(self.current) if self.current in values else 0
@@ -305,34 +320,101 @@ class EventScreen(_Modal):
 class HelpEntry:
     keys: str
     description: str
-    group: str
+    group: str  # the binding id (what a keymap names)
+    section: str = ""  # "Pods pane", ...: a heading row when it changes
 
 
 class HelpScreen(_Modal):
-    DEFAULT_CSS = "HelpScreen #help { width: 110; }"
+    DEFAULT_CSS = "HelpScreen #help { width: 110; max-width: 100%; }"
     BINDINGS = [Binding("escape,q,question_mark", "cancel", "Close", id="help.close")]
 
-    def __init__(self, entries: list[HelpEntry]) -> None:
+    def __init__(self, entries: list[HelpEntry], intro: list[str] | None = None) -> None:
         super().__init__()
         self.entries = entries
+        self.intro = intro or []  # e.g. the drill's KUBECONFIG line, shown above the keys
 
     def compose(self) -> ComposeResult:
         t = Table(box=None, show_header=True, header_style="bold", padding=(0, 2))
         t.add_column("Key", style="bold cyan", no_wrap=True)
         t.add_column("Action")
-        t.add_column("Binding id (keymap)", style="dim")
+        t.add_column("Binding id (keymap)", style="dim", no_wrap=True)
+        section = None
         for e in self.entries:
+            if e.section and e.section != section:
+                section = e.section
+                t.add_row(Text(""), Text(one_line(section), style="bold underline"), Text(""))
             t.add_row(
                 Text(one_line(e.keys)), Text(one_line(e.description)), Text(one_line(e.group))
             )
         with Vertical(classes="dialog", id="help"):
             yield Label("Keys", classes="title")
             with VerticalScroll():
+                for line in self.intro:
+                    yield Static(Text(strip_control(line)), classes="intro")
                 yield Static(t)
             yield Label(
                 Text(
-                    'Rebind a key in warroom.toml under [keymap], e.g. note = "N" · '
-                    "ctrl+p finds any action by name"
+                    'Rebind under [keymap] (note = "N") · ctrl+p: any action by name · '
+                    "`warroom keys` prints them"
                 ),
                 classes="hint",
             )
+
+
+@dataclass(frozen=True)
+class SeverityLevel:
+    value: str  # "P1"
+    name: str  # "high"
+    criteria: str
+    sla: str  # "respond 1h · update every 1h · resolve 8h"
+
+
+class SeverityScreen(_Modal):
+    """Pick a severity with what each level means beside it, then say why (a reclassification
+    is recorded with its reason). Dismisses with (value, reason) or None."""
+
+    DEFAULT_CSS = "SeverityScreen .dialog { width: 96; }"
+
+    def __init__(self, levels: list[SeverityLevel], current: str) -> None:
+        super().__init__()
+        self.levels = levels
+        self.current = current
+        self.picked: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(one_line(f"Severity (now {self.current})")), classes="title")
+            options = []
+            for lv in self.levels:
+                head = Text(f"{one_line(lv.value)} {one_line(lv.name)}", style="bold")
+                if lv.value == self.current:
+                    head.append("  (current)", style="dim")
+                body = Text("\n   " + one_line(lv.criteria)) if lv.criteria else Text()
+                sla = Text("\n   " + one_line(lv.sla), style="dim")
+                options.append(Option(Text.assemble(head, body, sla), id=lv.value))
+            yield Choices(*options, id="levels")
+            yield Input(placeholder="why? (recorded with the change)", id="reason")
+            yield Label(Text("Enter picks · then the reason, Enter · Esc cancels"), classes="hint")
+
+    def on_mount(self) -> None:
+        levels = self.query_one(Choices)
+        self.query_one(Input).display = False
+        values = [lv.value for lv in self.levels]
+        levels.highlighted = values.index(self.current) if self.current in values else 0
+        levels.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id == self.current:
+            self.dismiss(None)
+            return
+        self.picked = event.option.id
+        reason = self.query_one(Input)
+        reason.display = True
+        reason.placeholder = f"why {self.picked}? (recorded with the change)"
+        reason.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.picked and event.value.strip():
+            self.dismiss((self.picked, event.value.strip()))

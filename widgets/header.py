@@ -51,6 +51,7 @@ class HeaderData:
     note: str = ""  # e.g. "suggest P1: error ratio > 5% for 2m (press S)"
     offline_since: datetime | None = None  # the shared database is out of reach since then
     spooled: int = 0  # events written to the local spool meanwhile
+    drill_hint: str = ""  # "KUBECONFIG=/tmp/…": how to reach the drill cluster
 
 
 def offline_text(since: datetime, spooled: int) -> Text:
@@ -100,14 +101,22 @@ class IncidentHeader(Widget):
         line1.append(" ")
         line1.append(one_line(d.incident_id), style="bold")
         line1.append("  ")
-        line1.append(one_line(d.title)[:90])
-        line1.append("  ")
-        line1.append(one_line(d.status).upper(), style=STATUS_STYLES.get(d.status, "bold"))
+        tail = Text()
+        tail.append(one_line(d.status).upper(), style=STATUS_STYLES.get(d.status, "bold"))
         if d.declared_at:
             end = d.resolved_at or now
-            line1.append(f"  elapsed {format_duration(end - d.declared_at)}", style="bold")
+            tail.append(f"  elapsed {format_duration(end - d.declared_at)}", style="bold")
         if d.read_only:
-            line1.append("  READ-ONLY", style="bold magenta")
+            tail.append("  READ-ONLY", style="bold magenta")
+        # The title gives way: severity, id, status and the elapsed time stay on line 1.
+        width = self.content_size.width or 200
+        room = width - line1.cell_len - tail.cell_len - 2
+        title = one_line(d.title)[:90]
+        if len(title) > room:
+            title = title[: max(0, room - 1)] + "…" if room > 1 else ""
+        line1.append(title)
+        line1.append("  ")
+        line1.append_text(tail)
 
         line2 = Text()
         if d.roles:
@@ -115,6 +124,9 @@ class IncidentHeader(Widget):
             line2.append("  ".join(parts), style="cyan")
         else:
             line2.append("no roles assigned (o to assign)", style="dim")
+        if d.drill_hint:
+            line2.append("   ")
+            line2.append(one_line(d.drill_hint), style="bright_cyan")
 
         line3 = Text()
         clocks: list[Text] = []
@@ -138,7 +150,6 @@ class IncidentHeader(Widget):
         if d.note:
             line3.append("   ")
             line3.append(one_line(d.note), style="bold magenta")
-        out = Text("\n").join([line1, line2, line3])
-        out.no_wrap = True
-        out.overflow = "ellipsis"
-        return out
+        for line in (line1, line2, line3):
+            line.truncate(width, overflow="ellipsis")
+        return Text("\n").join([line1, line2, line3])

@@ -105,6 +105,7 @@ KEYS: tuple[KeySpec, ...] = (
         show=False,
     ),
     KeySpec("help", "question_mark", "help", "Keys", "Show every key"),
+    KeySpec("zoom", "z", "zoom", "Zoom", "Maximise the focused pane, or restore it (escape)"),
     KeySpec(
         "focus_health", "1", "focus_pane('health')", "Health", "Focus the health pane", show=False
     ),
@@ -322,6 +323,14 @@ KEYS: tuple[KeySpec, ...] = (
         scope="timeline",
     ),
     KeySpec("timeline.pin", "p", "pin", "Pin", "Pin or unpin the event", scope="timeline"),
+    KeySpec(
+        "timeline.follow",
+        "end,G",
+        "last",
+        "Follow",
+        "Jump to the newest event and follow new ones again",
+        scope="timeline",
+    ),
     # ----- the checklist -----------------------------------------------------------------------
     KeySpec(
         "checklist.toggle",
@@ -335,10 +344,36 @@ KEYS: tuple[KeySpec, ...] = (
 
 # Keys that move, not act: listed in help, bound by the widgets themselves.
 MOVES: tuple[tuple[str, str], ...] = (
-    ("↑ ↓ pgup pgdn home end", "Move; the timeline follows new events at the end"),
+    ("↑ ↓ pgup pgdn home", "Move; the timeline follows new events while on its last row"),
     ("tab / shift+tab", "Next / previous pane"),
     ("ctrl+p", "Command palette: every action by name"),
 )
+
+
+# Section titles of the help screen and `warroom keys`, in the order they are listed.
+SCOPE_TITLES = {
+    "app": "The incident (any pane)",
+    "health": "Health pane",
+    "alerts": "Alerts (on the alert under the cursor)",
+    "kube": "Kubernetes pane (any view)",
+    "pods": "Pods view (on the pod under the cursor)",
+    "workloads": "Deployments view (on the workload under the cursor)",
+    "nodes": "Nodes view (on the node under the cursor)",
+    "timeline": "Timeline (on the event under the cursor)",
+    "checklist": "Checklist",
+}
+
+
+def key_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
+    """(section, key as bound now, binding id, help) for every key, section by section, then
+    the moves: what the help screen, the footer's `?` and `warroom keys` show."""
+    order = list(SCOPE_TITLES)
+    ranked = sorted(KEYS, key=lambda k: order.index(k.scope) if k.scope in order else len(order))
+    rows = [
+        (SCOPE_TITLES.get(k.scope, k.scope), shown_key(k, keymap), k.binding_id, k.help)
+        for k in ranked
+    ]
+    return rows + [("Moving around", keys, "-", what) for keys, what in MOVES]
 
 
 def bindings_for(scope: str, *, mutating: bool | None = None) -> list[Binding]:

@@ -22,3 +22,12 @@ class ToggleRequested(Message):
     def __init__(self, item_id: str) -> None:
         super().__init__()
         self.item_id = item_id
+
+
+class EventHighlighted(Message):
+    """The timeline's cursor is on this event; `cut`: its text does not fit on its row."""
+
+    def __init__(self, seq: int, cut: bool) -> None:
+        super().__init__()
+        self.seq = seq
+        self.cut = cut

@@ -10,7 +10,10 @@ from warroom.widgets.keys import bindings_for
 
 
 class Pane(Vertical):
-    """A titled box; `1`-`4` focus its first focusable child (or the pane itself)."""
+    """A titled box; `1`-`4` focus its first focusable child (or the pane itself); `z`
+    maximises the pane the focus is in (Screen.maximize climbs to it), escape restores."""
+
+    ALLOW_MAXIMIZE = True
 
     DEFAULT_CSS = """
     Pane {

@@ -11,15 +11,17 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Static
 
-from warroom.sanitize import one_line
+from warroom.sanitize import one_line, strip_control
 from warroom.widgets.keys import bindings_for
-from warroom.widgets.messages import EventSelected, PinRequested
+from warroom.widgets.messages import EventHighlighted, EventSelected, PinRequested
 
 # A distinct mark and colour per kind, so a scan of the left edge tells the story.
 KIND_MARKS: dict[str, tuple[str, str]] = {
@@ -59,6 +61,7 @@ class TimelineRow:
     text: str
     pinned: bool = False
     edited: bool = False
+    badge: str = ""  # leads the text, highlighted: "Notification → #incidents"
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -69,8 +72,7 @@ class Timeline(ScrollView, can_focus=True):
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        *bindings_for("timeline"),
+        *bindings_for("timeline"),  # end / G: follow again
     ]
 
     DEFAULT_CSS = """
@@ -104,7 +106,6 @@ class Timeline(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, len(self.rows) - self.size.height), animate=False)
         else:
             self.unseen += len(rows)
-        self.border_subtitle = f"{self.unseen} new below (end)" if self.unseen else ""
         self.refresh()
 
     def _grow(self, size: Size) -> None:
@@ -145,6 +146,8 @@ class Timeline(ScrollView, can_focus=True):
         _scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
+        if self.unseen and y == self.size.height - 1:
+            return self._unseen_line(width)
         if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         row = self.rows[index]
@@ -161,23 +164,49 @@ class Timeline(ScrollView, can_focus=True):
             Segment("★" if row.pinned else " ", base + Style(color="yellow", bold=True)),
             Segment(f"{mark} ", base + Style.parse(mark_style)),
             Segment(f"{one_line(row.actor)[:12]:<12} ", base + Style(color="bright_black")),
-            Segment(text, base),
         ]
+        if row.badge:
+            badge = Style(color="black", bgcolor="bright_cyan", bold=True)
+            segments += [Segment(f" {one_line(row.badge)} ", base + badge), Segment(" ", base)]
+        segments.append(Segment(text, base))
         strip = Strip(segments)
+        if strip.cell_length > width > 1:  # a cut row says so; its full text is below
+            return Strip.join([strip.crop(0, width - 1), Strip([Segment("…", base)])])
         return strip.crop_extend(0, width, base)
+
+    def _unseen_line(self, width: int) -> Strip:
+        """Over the last visible row while new events arrive below the one being read."""
+        s = "" if self.unseen == 1 else "s"
+        text = f" ↓ {self.unseen} new event{s} below · end or G to follow "
+        style = self.rich_style + Style(color="black", bgcolor="yellow", bold=True)
+        return Strip([Segment(text.center(width, "─")[:width], style)]).crop_extend(0, width, style)
+
+    PREFIX = 25  # time, pin, mark and actor columns before the text
 
     def watch_cursor(self, old: int, new: int) -> None:
         if self.rows and new == len(self.rows) - 1:
             self.unseen = 0
-            self.border_subtitle = ""
+        self._announce()
         self.refresh()
 
+    def on_resize(self) -> None:
+        self._announce()  # a row that fitted may be cut now, or the other way round
+
+    def _announce(self) -> None:
+        """Tell the screen which event is under the cursor and whether its row cuts it."""
+        if not 0 <= self.cursor < len(self.rows) or self.size.width == 0:
+            return  # not laid out yet: on_resize tells
+        row = self.rows[self.cursor]
+        shown = len(one_line(row.text)) + (len(row.badge) + 3 if row.badge else 0)
+        cut = shown > self.size.width - self.PREFIX or "\n" in row.text
+        self.post_message(EventHighlighted(row.seq, cut))
+
     def on_focus(self) -> None:
-        if self.cursor < 0 and self.rows:
-            self.cursor = len(self.rows) - 1
+        self.cursor = self.cursor if self.cursor >= 0 or not self.rows else len(self.rows) - 1
         self.refresh()
 
     def on_blur(self) -> None:
+        self.post_message(EventHighlighted(-1, False))  # the details line goes with the focus
         self.refresh()
 
     # ----- actions ----------------------------------------------------------------------
@@ -219,6 +248,25 @@ class Timeline(ScrollView, can_focus=True):
         seq = self.selected_seq()
         if seq is not None:
             self.post_message(PinRequested(seq))
+
+
+class TimelineDetails(Static):
+    """The full text of the event under the cursor when its row cuts it: every line, wrapped,
+    inert. Hidden while the row shows everything."""
+
+    DEFAULT_CSS = """
+    TimelineDetails {
+        height: auto; max-height: 8; border-top: solid $primary-darken-3;
+        padding: 0 1; display: none; overflow-y: auto;
+    }
+    """
+
+    def show_text(self, text: str | None) -> None:
+        if not text:
+            self.display = False
+            return
+        self.update(Text(strip_control(text)))
+        self.display = True
 
 
 def _asdict(row: TimelineRow) -> dict[str, object]:

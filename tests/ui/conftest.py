@@ -38,8 +38,7 @@ def mid_incident(repo, settings, clock):
     room.assign_role("tech_lead", "Bo Chen")
     clock.advance(minutes=3)
     room.change_severity("P1", "errors spreading to payments")
-    room.toggle_item("ic-assigned")
-    room.toggle_item("scope-assessed")
+    room.toggle_item("scope-assessed")  # the commander item was ticked by the role event
     clock.advance(minutes=4)
     n = room.add_note("checkout-api pods crash-looping since 09:58")
     room.pin(n.seq)

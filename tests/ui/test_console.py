@@ -46,8 +46,8 @@ async def test_severity_status_role_note_keys(repo, settings, clock) -> None:
     app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        # s: severity picker opens on the current one (P1); up moves to P0.
-        await pilot.press("s", "up", "enter")
+        # s: severity picker opens on the current one (P1); up moves to P0; it asks why.
+        await pilot.press("s", "up", "enter", *"payments down too", "enter")
         await settle(app, pilot)
         # t: status; identified -> monitoring is one down.
         await pilot.press("t", "down", "enter")
@@ -64,6 +64,8 @@ async def test_severity_status_role_note_keys(repo, settings, clock) -> None:
     assert [e.kind for e in tail] == [Kind.SEVERITY, Kind.STATUS, Kind.ROLE, Kind.NOTE]
     assert {k: tail[0].data[k] for k in ("from", "to")} == {"from": "P1", "to": "P0"}
     assert tail[0].data["policy"]["respond_within"] == 15 * 60  # P0: the SLA it brings
+    assert tail[0].data["reason"] == "payments down too"
+    assert tail[0].text == "Severity raised P1 -> P0: payments down too"
     assert tail[1].data == {"from": "identified", "to": "monitoring"}
     assert tail[2].data["role"] == "scribe" and tail[2].data["name"] == "Cy Diaz"
     assert tail[3].text == "rolled back to 1.41" and tail[3].actor == "ann"
@@ -257,3 +259,31 @@ async def test_notifications_are_inert_plain_text(repo, settings, clock) -> None
         assert "\x1b" not in toast.message and "\x07" not in toast.message
         await pilot.pause()
         assert "pwned" not in app.export_screenshot()
+
+
+async def test_severity_picker_shows_criteria_starts_on_current_and_does_not_wrap(
+    repo, settings, clock
+) -> None:
+    room = WarRoom.declare(repo, settings, title="Slow pages", severity="P3", clock=clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "SeverityScreen"
+        levels = screen.query_one("#levels")
+        assert levels.highlighted == 3  # P3, the current one
+        await pilot.press("down", "down")  # at the bottom: stays on P3, never wraps to P0
+        assert levels.highlighted == 3
+        p0 = levels.get_option_at_index(0).prompt.plain
+        assert "payments have stopped" in p0 and "respond 15m" in p0  # what P0 means
+        await pilot.press("up", "up", "enter")  # P1
+        await pilot.pause()
+        await pilot.press("enter")  # no reason yet: nothing recorded, it still asks
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SeverityScreen"
+        await pilot.press(*"checkout errors 30%", "enter")
+        await settle(app, pilot)
+    [change] = [e for e in room.store.events() if e.kind == Kind.SEVERITY]
+    assert change.data["to"] == "P1" and change.data["reason"] == "checkout errors 30%"

@@ -124,6 +124,12 @@ async def test_error_spike_won_with_kubectl_in_a_second_terminal(
     scaled = [e for e in events if e.kind == Kind.ACTION]
     assert [e.data["verb"] for e in scaled] == ["scale"]  # kubectl's change, seen by the drill
     assert scaled[0].data["replicas"] == 4 and scaled[0].data["via"] == "kubectl"
+    # Every pod is Running and Ready: the bundle holds the pods the failing checks and firing
+    # alerts point at (checkout-api behind the error ratio, inventory behind its latency).
+    [bundle] = [e for e in events if e.kind == Kind.EVIDENCE]
+    assert bundle.data["pods"] >= 4 and "no pod data" not in bundle.text
+    names = " ".join(bundle_pods(repo, bundle))
+    assert "checkout-api-" in names and "inventory-" in names
 
 
 async def test_error_spike_lost_by_restarting_the_caller(drill_factory, settings, repo) -> None:
@@ -233,3 +239,51 @@ async def test_node_loss_lost_by_a_graceful_delete(drill_factory, settings, repo
     }
     assert result.by_id("severity").measured == "ended at P2"
     assert any("restart deployment/cart" in m for m in result.wrong_moves)
+
+
+def bundle_pods(repo, ev) -> list[str]:
+    """The pods an evidence bundle's manifest says it holds."""
+    import json
+    import tarfile
+
+    path = repo.dir / f"{ev.data['bundle'].split('-20')[0]}.evidence" / ev.data["bundle"]
+    if not path.exists():
+        path = next(repo.dir.glob(f"*.evidence/{ev.data['bundle']}"))
+    with tarfile.open(path) as tar:
+        manifest = next(m for m in tar.getmembers() if m.name.endswith("/manifest.json"))
+        return json.load(tar.extractfile(manifest))["scope"]["pods"]
+
+
+async def test_crashloop_won_from_the_keyboard_with_events_doing_the_checklist(
+    drill_factory, settings, repo
+) -> None:
+    """100/100 without ticking by hand any item an event did: the only hand ticks are the
+    steps nothing on the timeline can witness, and the first notification has no TBD."""
+    result, events, _, _ = await play(drill_factory, settings, repo, "crashloop-keyboard")
+    assert passed(result) == ALL_PASS and result.percent == 100
+    state = project(events)
+    by_hand = {
+        e.data["item"]
+        for e in events
+        if e.kind == Kind.CHECKLIST and e.data.get("op") == "done" and "by_event" not in e.data
+    }
+    assert by_hand == {"freeze-changes", "recent-changes", "fix-applied"}
+    assert not any(state.checklist[i].done_when for i in by_hand)
+    ticked = {
+        e.data["item"]: next(x for x in events if x.seq == e.data["by_event"])
+        for e in events
+        if e.kind == Kind.CHECKLIST and "by_event" in e.data
+    }
+    assert ticked["ic-assigned"].kind == Kind.ROLE and ticked["roles-assigned"].kind == Kind.ROLE
+    assert ticked["scope-assessed"].data["section"] == "impact"
+    assert ticked["root-cause"].data["section"] == "root_cause"
+    assert ticked["leadership-informed"].kind == Kind.ESCALATED
+    assert ticked["mitigation-applied"].kind == Kind.OUTCOME
+    assert ticked["mitigation-verified"].data["health"] == "verified"
+    assert ticked["health-verified"] is ticked["mitigation-verified"]
+    assert ticked["alerts-cleared"].kind == Kind.ALERT
+    assert ticked["resolution-notice"].data["template"] == "resolution"
+    first = next(e for e in events if e.kind == Kind.UPDATE)
+    assert "TBD" not in first.text
+    assert "Incident commander: ann" in first.text
+    assert "checkout" in first.text.split("Impact:")[1].lower()

@@ -99,9 +99,23 @@ def checklist(s: str) -> Widget:
 
 
 def health_table(s: str) -> Widget:
+    """Names and errors come from outside; the columns fit the width, so each field is
+    tried where it is shown in full (a never-cut value beside a long name cuts the name)."""
     w = HealthTable()
     w.call_after_refresh(
-        w.set_rows, [HealthRow(s, "crit", s, s, [1.0, 2.0], detail=s), HealthRow("x", s, s, s, [])]
+        w.set_rows,
+        [
+            HealthRow(s, "crit", "1", "≥1", [1.0, 2.0], detail=s),
+            HealthRow("x", "error", "1", "", []),
+        ],
+    )
+    return w
+
+
+def health_values(s: str) -> Widget:
+    w = HealthTable()
+    w.call_after_refresh(
+        w.set_rows, [HealthRow("x", "crit", s, s, [1.0]), HealthRow("y", "ok", s, s, [])]
     )
     return w
 
@@ -247,6 +261,7 @@ WIDGETS: dict[str, Callable[[str], Widget]] = {
     "timeline": timeline,
     "checklist": checklist,
     "health table": health_table,
+    "health values": health_values,
     "alerts table": alerts_table,
     "pods table": pods_table,
     "silenced alerts table": silenced_alerts_table,

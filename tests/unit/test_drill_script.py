@@ -46,7 +46,35 @@ def test_errors_name_file_and_key(text: str, error: str) -> None:
 
 def test_the_test_scripts_parse() -> None:
     files = sorted(SCRIPTS.glob("*.yaml"))
-    # A win (console-only) and a loss a scenario, kubectl wins, a rollback, a blocked drain.
-    assert len(files) == 10
+    # A win (console-only) and a loss a scenario, kubectl wins, a rollback, a blocked drain,
+    # crashloop won from the keyboard with roles and escalation.
+    assert len(files) == 11
     for f in files:
         assert load_script(f).scenario, f
+
+
+def test_role_escalate_wait_and_a_severity_reason_parse() -> None:
+    script = parse_script(
+        "steps:\n"
+        "  - {at: 1, do: severity P1 four in ten checkouts fail}\n"
+        "  - {at: 2, do: role tech_lead bo}\n"
+        "  - {at: 3, do: escalate vp-engineering}\n"
+        "  - {at: 4, do: wait mitigation-verified}\n"
+        "  - {at: 5, do: wait}\n"
+    )
+    assert [(s.action, s.args) for s in script.steps] == [
+        ("severity", "P1 four in ten checkouts fail"),
+        ("role", "tech_lead bo"),
+        ("escalate", "vp-engineering"),
+        ("wait", "mitigation-verified"),
+        ("wait", ""),
+    ]
+    for bad, problem in (
+        ("role pilot bo", "unknown role 'pilot'"),
+        ("role commander", "role needs ROLE NAME"),
+        ("escalate", "`escalate` needs an argument"),
+        ("severity P9 why", "unknown severity 'P9'"),
+        ("wait a b", "`wait` takes one argument"),
+    ):
+        with pytest.raises(ScriptError, match=problem):
+            parse_script(f"steps:\n  - {{at: 1, do: {bad}}}\n", "s.yaml")

@@ -12,6 +12,13 @@ from typing import Any
 
 from warroom.actions.notify import update_data
 from warroom.actions.outbox import Outbox
+from warroom.actions.situation import (
+    Situation,
+    doing_lines,
+    from_timeline,
+    impact_lines,
+    roles_line,
+)
 from warroom.model import Event, Kind, Role, format_duration
 from warroom.room import RoomError, WarRoom
 from warroom.templates import TemplateContext, choose_template, render
@@ -30,11 +37,15 @@ def actions_since_last_update(room: WarRoom) -> list[str]:
     return out[-12:]
 
 
-def context(room: WarRoom, now: datetime) -> TemplateContext:
+def context(room: WarRoom, now: datetime, situation: Situation | None = None) -> TemplateContext:
+    """What the templates may show. `situation`: the console's live view of checks, alerts
+    and pods; without it, the timeline's."""
     st = room.state
     policy = room.policy
     sections = st.sections
     next_at = now + policy.update_every if not st.resolved else None
+    sit = situation if situation is not None else from_timeline(room.events, st)
+    impact = impact_lines(sit, sections.get("impact", []))
     return TemplateContext(
         incident_id=room.incident_id,
         title=st.title,
@@ -43,17 +54,24 @@ def context(room: WarRoom, now: datetime) -> TemplateContext:
         severity_name=policy.name,
         declared_at=st.declared_at,
         detected_at=st.detected_at,
-        impact="; ".join(sections.get("impact", [])),
+        impact="\n".join(f"- {line}" for line in impact) if len(impact) > 1 else "".join(impact),
         update_number=st.updates_sent + 1,
         actions_since_last_update=actions_since_last_update(room),
-        next_steps=sections.get("next", []) or "",
+        # The first notification says what is being done; later updates list the actions
+        # since the last one apart, and their next steps are the `Next:` notes.
+        next_steps=(
+            doing_lines(room.events, st)
+            if st.updates_sent == 0 and not st.resolved
+            else sections.get("next", [])
+        ),
         next_update_at=next_at,
         resolved_at=st.resolved_at,
         duration=(st.resolved_at or now) - st.declared_at if st.declared_at else None,
         root_cause="; ".join(sections.get("root_cause", [])),
         resolution="; ".join(sections.get("resolution", [])) or _resolved_summary(room),
         prevention=sections.get("prevention", []) or "",
-        commander=st.roles.get(Role.COMMANDER, ""),
+        commander=st.roles.get(Role.COMMANDER) or f"not assigned (declared by {st.declared_by})",
+        responders=roles_line(st),
         is_drill=st.drill,
         expected_resolution=(
             (st.declared_at + policy.resolve_within).strftime("%Y-%m-%d %H:%M UTC")
@@ -69,11 +87,13 @@ def _resolved_summary(room: WarRoom) -> str:
     return str(ev.data.get("summary", "")) if ev else ""
 
 
-def compose(room: WarRoom, now: datetime, templates_dir: Any = None) -> tuple[str, str]:
+def compose(
+    room: WarRoom, now: datetime, templates_dir: Any = None, situation: Situation | None = None
+) -> tuple[str, str]:
     """(template kind, prefilled text) for the incident's current state."""
     st = room.state
     kind = choose_template(first_update_sent=st.updates_sent > 0, resolved=st.resolved)
-    return kind, render(kind, context(room, now), templates_dir=templates_dir)
+    return kind, render(kind, context(room, now, situation), templates_dir=templates_dir)
 
 
 def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Outbox | None) -> Event:
@@ -87,6 +107,7 @@ def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Outbox | No
         kind, f"Status update #{ctx.update_number}"
     )
     data["label"] = label
+    data["to"] = list(outbox.destinations) if outbox is not None else []
     # The event's text is the update itself: the outbox sends exactly what the timeline holds.
     ev = room.record(Kind.UPDATE, text, data)
     if outbox is not None:

@@ -32,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from warroom.cli import followup, incident, records, store, trends
+    from warroom.cli import followup, incident, keys, records, store, trends
 
     return {
         "run": _run,
@@ -45,6 +45,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "role": incident.role,
         "resolve": incident.resolve,
         "update": incident.update,
+        "keys": keys.keys,
         "list": incident.list_incidents,
         "export": records.export,
         "verify": records.verify,
@@ -57,6 +58,29 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
     }
 
 
+def _utf8(arg: str) -> str:
+    return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _warnings_to_stderr() -> None:
+    """Warnings (a damaged incident skipped) as one line each, like our errors."""
+    import logging
+
+    logger = logging.getLogger("warroom")
+    if any(h.get_name() == "warroom-cli" for h in logger.handlers):
+        return
+
+    class Stderr(logging.Handler):  # sys.stderr as it is when a warning comes, not at start
+        def emit(self, record: logging.LogRecord) -> None:
+            print(self.format(record), file=sys.stderr)
+
+    handler = Stderr()
+    handler.set_name("warroom-cli")
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("warroom: %(message)s"))
+    logger.addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     from warroom.cli.parser import build_parser
     from warroom.errors import EXIT_FAIL, EXIT_USAGE, WarroomError
@@ -64,8 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     from warroom.room import RoomError
     from warroom.store import StoreError
 
+    # Bytes that are not UTF-8 arrive as lone surrogates, which no file or hash can hold:
+    # they become U+FFFD, as any other text from outside would.
+    argv = [_utf8(a) for a in (sys.argv[1:] if argv is None else argv)]
     args = build_parser().parse_args(argv)
-    verb = args.verb or "run"
+    verb = args.verb or ("keys" if getattr(args, "help_keys", False) else "run")
+    if verb not in ("run", "drill"):  # the console logs to warroom.log; a verb tells its user
+        _warnings_to_stderr()
     try:
         return _handlers()[verb](args)
     except WarroomError as exc:
@@ -79,3 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a folder that cannot be made, a file that cannot be read
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"warroom: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAIL

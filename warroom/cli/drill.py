@@ -44,12 +44,14 @@ def drill_settings(settings: Settings, world: Any) -> Settings:
             verify_rollout=max(timedelta(seconds=10), settings.kube.verify_rollout / world.speed),
             drain_timeout=max(timedelta(seconds=10), settings.kube.drain_timeout / world.speed),
         ),
-        health=HealthConfig(checks, ()),
+        health=HealthConfig(
+            checks, (), max(timedelta(seconds=10), settings.health.verify_after / world.speed)
+        ),
     )
 
 
 def run_drill(args: argparse.Namespace, started: float) -> int:
-    from warroom.drill.scenario import ScenarioError, list_scenarios
+    from warroom.drill.scenario import list_scenarios
 
     if args.list:
         # Titles only: a description names the fix, which would spoil the drill; the drill
@@ -69,20 +71,21 @@ def run_drill(args: argparse.Namespace, started: float) -> int:
         except ScriptError as exc:
             raise UsageError(str(exc)) from None
     names = [n for n, _, _ in list_scenarios()]
-    scenario = (
-        args.scenario or (script.scenario if script else None) or (names[0] if names else None)
-    )
-    if scenario is None:
+    wanted = args.scenario or (script.scenario if script else None) or (names[0] if names else None)
+    if wanted is None:
         raise WarroomError("no drill scenarios are installed")
     speed = args.speed if args.speed is not None else (script.speed if script else None) or 1.0
-    if speed <= 0:
-        raise UsageError("--speed must be positive")
 
     from warroom.console.run import run_drill_console
     from warroom.drill.prom_real import RealServersUnavailable
-    from warroom.drill.world import run_in_thread
+    from warroom.drill.scenario import DrillInputError, load_scenario
+    from warroom.drill.script import check_script
+    from warroom.drill.world import DrillStartError, run_in_thread
 
     try:
+        scenario = load_scenario(wanted)  # a shipped name or a YAML path
+        if script is not None:
+            check_script(script, scenario)  # steps naming workloads the scenario lacks
         # Wall-clock timestamps: ages and alert times read true while scenario time runs fast.
         world = run_in_thread(
             scenario,
@@ -90,12 +93,10 @@ def run_drill(args: argparse.Namespace, started: float) -> int:
             wall_timestamps=True,
             prometheus=getattr(args, "prometheus", "builtin"),
         )
-    except (ScenarioError, RealServersUnavailable) as exc:
+    except (DrillInputError, RealServersUnavailable) as exc:  # scenario, script, speed
         raise UsageError(str(exc)) from None
-    except FileNotFoundError:
-        raise UsageError(
-            f"unknown scenario {scenario!r}; `warroom drill --list` shows them"
-        ) from None
+    except DrillStartError as exc:  # a port, the temp dir: the machine, not the input
+        raise WarroomError(str(exc)) from None
     try:
         dsettings = drill_settings(settings, world)
         setup_logging(dsettings)

@@ -51,14 +51,14 @@ def action(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     with _opened(args) as room:
         ev = room.add_action_item(" ".join(args.text), args.owner, args.due)
-        print(f"{room.incident_id} #{ev.seq} {ev.text}")
+        print(f"{room.incident_id} #{ev.seq} {one_line(ev.text)}")
     return 0
 
 
 def _change(args: argparse.Namespace, use_case: Callable[[WarRoom, str], Event]) -> int:
     with _opened(args) as room:
         ev = use_case(room, args.item)
-        print(f"{room.incident_id} #{ev.seq} {ev.text}")
+        print(f"{room.incident_id} #{ev.seq} {one_line(ev.text)}")
     return 0
 
 
@@ -129,7 +129,7 @@ def _export(args: argparse.Namespace) -> int:
             print(f"{r.item}: {what} {r.url}")
         else:
             failed += 1
-            print(f"{r.item}: not exported to {r.tracker}: {r.error}")
+            print(f"{r.item}: not exported to {r.tracker}: {one_line(str(r.error))}")
     if failed:
         print(f"{failed} item(s) not exported; run the same command again to retry")
         return EXIT_FAIL
@@ -194,9 +194,9 @@ def _items(room: WarRoom) -> None:
             line = f"TODO{'' if line.startswith('(') else ': '}{line}"
         ev = room.add_note(line)
         if ev.data.get("hint"):
-            print(f"  kept as a plain note: {ev.data['hint']}")
+            print(f"  kept as a plain note: {one_line(str(ev.data['hint']))}")
         else:
-            print(f"  {ev.text}")
+            print(f"  {one_line(ev.text)}")
 
 
 def _schedule(room: WarRoom, args: argparse.Namespace) -> None:
@@ -225,7 +225,7 @@ def _schedule(room: WarRoom, args: argparse.Namespace) -> None:
         try:
             at = _when(answer) if answer else proposal
             for ev in schedule_review(room, at, now):
-                print(f"  {ev.text}")
+                print(f"  {one_line(ev.text)}")
             return
         except (ValueError, RoomError) as exc:
             if args.schedule is not None:

@@ -39,7 +39,7 @@ def opened_room(args: argparse.Namespace) -> Iterator[WarRoom]:
 def with_room(args: argparse.Namespace, use_case: Callable[[WarRoom], Event]) -> int:
     with opened_room(args) as room:
         ev = use_case(room)
-        print(f"{room.incident_id} #{ev.seq} {ev.text}")
+        print(f"{room.incident_id} #{ev.seq} {one_line(ev.text)}")
     return 0
 
 
@@ -51,6 +51,8 @@ def declare(args: argparse.Namespace) -> int:
             started = parse_ts(args.started)
         except ValueError:
             raise UsageError(f"--started: not an ISO 8601 time: {args.started!r}") from None
+        if started > utcnow():
+            raise UsageError(f"--started: {args.started} is in the future")
     room = WarRoom.declare(
         repository(settings),
         settings,
@@ -100,13 +102,33 @@ def resolve(args: argparse.Namespace) -> int:
 
 def update(args: argparse.Namespace) -> int:
     from warroom.actions.outbox import Outbox
-    from warroom.actions.updates import post
+    from warroom.actions.updates import compose, post
 
     settings = settings_from(args)
+    if args.id and args.incident and args.id != args.incident:
+        raise UsageError(f"two incidents named: {args.id} and --incident {args.incident}")
+    args.incident = args.incident or args.id
     text = sys.stdin.read() if args.text == "-" else args.text
     with opened_room(args) as room:
-        st = room.state
-        kind = "resolution" if st.resolved else ("update" if st.updates_sent else "notification")
+        kind, draft = compose(room, utcnow(), settings.templates_dir)
+        if args.draft:
+            print(draft)
+            return 0
+        if text is None:
+            from warroom.cli.editor import edit_text
+
+            dests = ", ".join(d.name for d in settings.destinations) or "no destinations set"
+            text = edit_text(
+                draft,
+                [
+                    f"{kind} for {room.incident_id}, to: {dests}",
+                    "Lines starting with '#' are dropped. Save and quit to send;",
+                    "an empty text or a non-zero editor exit sends nothing.",
+                ],
+            )
+            if text is None:
+                print("nothing sent: the update was empty or the editor was aborted")
+                return 1
         dests = settings.destinations
         outbox = Outbox(room, dests, actor=settings.actor) if dests else None
         ev = post(room, text, kind, utcnow(), outbox)

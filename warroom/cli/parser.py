@@ -1,11 +1,11 @@
 """The command line: `warroom [run] | declare | note | ack | status | severity | role |
-resolve | update | list | export | verify | evidence | review | action | stats | store |
+resolve | update | keys | list | export | verify | evidence | review | action | stats | store |
 serve | drill`."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, NoReturn
 
 from warroom import __version__
 
@@ -25,8 +25,18 @@ def common_options(p: argparse.ArgumentParser, sub: bool = False) -> None:
     p.add_argument("--as", dest="actor", metavar="NAME", **kw, help="who you are (default: $USER)")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line naming the verb and where to read more, like every other
+    error of warroom (argparse prints the whole usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        verb = self.prog.removeprefix("warroom").strip()
+        where = f"{verb}: " if verb else ""
+        self.exit(2, f"warroom: {where}{message} (see {self.prog} -h)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="warroom",
         description="A terminal war room for the commander of a live incident.",
     )
@@ -36,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--incident", metavar="ID", help="open this incident (default: newest open)"
     )
     parser.add_argument("--read-only", action="store_true", help="no destructive keys at all")
+    parser.add_argument(
+        "--help-keys", action="store_true", help="print the console's keys (as `warroom keys`)"
+    )
     parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig (default: $KUBECONFIG)")
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context")
     parser.add_argument(
@@ -87,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("resolve", "resolve the incident", [("summary", "*")]),
     ):
         p = verb(name, help_)
-        p.add_argument("--incident", metavar="ID")
+        p.add_argument("--incident", metavar="ID", default=argparse.SUPPRESS)
         for word, nargs in words:
             p.add_argument(word, nargs=nargs)
         if name == "resolve":
@@ -97,9 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
                 help="declared, then found not to be an incident (counted apart in stats)",
             )
 
-    p = verb("update", "post a status update to the configured destinations (outbox)")
-    p.add_argument("--incident", metavar="ID")
-    p.add_argument("--text", required=True, help="the update text ('-' reads stdin)")
+    p = verb(
+        "update",
+        "post a status update to the configured destinations (outbox); without --text, "
+        "opens $EDITOR on the template prefilled from the timeline",
+    )
+    p.add_argument("id", nargs="?", metavar="ID", help="the incident (default: newest open)")
+    p.add_argument("--incident", metavar="ID", default=argparse.SUPPRESS)
+    p.add_argument("--text", help="the update text ('-' reads stdin); default: $EDITOR")
+    p.add_argument(
+        "--draft", action="store_true", help="print the prefilled update and send nothing"
+    )
+
+    verb("keys", "print the console's keys, with the binding ids [keymap] rebinds")
 
     p = verb("list", "list incidents")
     p.add_argument("--open", action="store_true", help="only unresolved ones")
@@ -170,16 +193,25 @@ def followup_verbs(verb: Any) -> None:
         return q
 
     q = action("add", "add an action item")
-    q.add_argument("--incident", metavar="ID", help="default: the newest incident")
+    q.add_argument(
+        "--incident", metavar="ID", default=argparse.SUPPRESS, help="default: the newest incident"
+    )
     q.add_argument("--owner", metavar="@NAME")
     q.add_argument("--due", metavar="YYYY-MM-DD")
     q.add_argument("text", nargs="+")
     for name, help_ in (("done", "mark an item done"), ("reopen", "open a done item again")):
         q = action(name, help_)
-        q.add_argument("--incident", metavar="ID", help="default: the newest incident")
+        q.add_argument(
+            "--incident",
+            metavar="ID",
+            default=argparse.SUPPRESS,
+            help="default: the newest incident",
+        )
         q.add_argument("item", metavar="ITEM", help="e.g. A1")
     q = action("list", "list action items")
-    q.add_argument("--incident", metavar="ID", help="default: the newest incident")
+    q.add_argument(
+        "--incident", metavar="ID", default=argparse.SUPPRESS, help="default: the newest incident"
+    )
     q.add_argument("--overdue", action="store_true", help="only open items past their due date")
     q.add_argument("--all-incidents", action="store_true", help="every incident's items")
     q.add_argument("--all", action="store_true", help="done items too")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from warroom.actions.evidence import list_bundles, verify_bundles
 from warroom.bootstrap import export_context, open_store, settings_from
-from warroom.errors import EXIT_FAIL
+from warroom.errors import EXIT_FAIL, UsageError
 from warroom.report import render, write_export
 
 
@@ -18,6 +18,8 @@ def export(args: argparse.Namespace) -> int:
     with open_store(settings, args.incident, read_only=True) as store:
         events = store.events()
         context = export_context(settings, store)
+    if args.output and Path(args.output).is_dir():
+        raise UsageError(f"-o {args.output}: is a directory; name the file to write")
     if args.output:
         write_export(events, Path(args.output), args.format, **context)
         print(f"wrote {args.output}", file=sys.stderr)

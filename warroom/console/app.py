@@ -21,6 +21,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from warroom import __version__
+from warroom.actions.situation import live as live_situation
 from warroom.bootstrap import kube_context, read_only_for
 from warroom.console.drill import DrillFeature
 from warroom.console.evidence import EvidenceFeature
@@ -56,8 +57,13 @@ from warroom.store import IncidentRepository
 from warroom.widgets.dialogs import ConfirmScreen, HelpEntry, HelpScreen
 from warroom.widgets.health_pane import AlertsTable, HealthTable
 from warroom.widgets.keyed_table import KeyedTable, KubeAction
-from warroom.widgets.keys import KEYS, MOVES, KeySpec, keymap_problems, shown_key, spec
-from warroom.widgets.messages import EventSelected, PinRequested, ToggleRequested
+from warroom.widgets.keys import KEYS, KeySpec, key_rows, keymap_problems, shown_key, spec
+from warroom.widgets.messages import (
+    EventHighlighted,
+    EventSelected,
+    PinRequested,
+    ToggleRequested,
+)
 from warroom.widgets.panes import KubePane, Pane
 from warroom.widgets.pod_views import LogScreen
 from warroom.widgets.pods_pane import PodAction, PodsTable
@@ -97,7 +103,9 @@ class WarRoomApp(App[int]):
         self._link: Any = None  # the store's link as the header last showed it
         main = self.main = MainScreen(clock, read_only=read_only, on_ready=self._screen_ready)
         s = self.session
-        self.view = IncidentView(s, main.header, main.timeline, main.checklist)
+        self.view = IncidentView(
+            s, main.header, main.timeline, main.checklist, main.timeline_details
+        )
         self.incident = IncidentActions(self, s)
         self.followup = FollowUpFeature(self, s)
         self.health = HealthFeature(
@@ -125,7 +133,18 @@ class WarRoomApp(App[int]):
         self.drill = DrillFeature(self, world) if world is not None else None
         self.view.note = self.health.note
         self.view.undelivered = lambda: self.updates.undelivered
+        if self.drill is not None:
+            drill = self.drill
+            self.view.drill_hint = lambda: drill.hint()[0]
         self.updates.on_change = self.view.sync_header
+        self.updates.live = lambda base: live_situation(
+            base,
+            self.health.snapshot,
+            self.health.alert_snapshot.alerts
+            if self.health.alert_snapshot and self.health.alert_snapshot.ok
+            else None,
+            self.pods.rows.values() if self.pods.rows else None,
+        )
         self.evidence.on_done = self._evidence_done
         self.routes: dict[str, Callable[[], Any]] = {
             "note": self.incident.note,
@@ -142,6 +161,7 @@ class WarRoomApp(App[int]):
             "alert": self.health.alert,
             "promql": self.health.promql,
             "help": self.show_help,
+            "zoom": self.zoom,
             "focus_health": partial(self.focus_pane, "health"),
             "focus_pods": partial(self.focus_pane, "pods"),
             "focus_timeline": partial(self.focus_pane, "timeline"),
@@ -323,6 +343,9 @@ class WarRoomApp(App[int]):
     def on_event_selected(self, message: EventSelected) -> None:
         self.incident.show_event(message.seq)
 
+    def on_event_highlighted(self, message: EventHighlighted) -> None:
+        self.view.show_details(message.seq if message.cut else None)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if worker.group not in USE_CASE_GROUPS:
@@ -364,12 +387,20 @@ class WarRoomApp(App[int]):
 
     def help_entries(self) -> list[HelpEntry]:
         """Every key of the table, as bound now (keymap rebinds included), then the moves."""
-        keymap = self.session.settings.keymap
-        entries = [HelpEntry(shown_key(k, keymap), k.help, k.binding_id) for k in KEYS]
-        return entries + [HelpEntry(keys, what, "-") for keys, what in MOVES]
+        rows = key_rows(self.session.settings.keymap)
+        return [HelpEntry(key, what, bid, section) for section, key, bid, what in rows]
+
+    def zoom(self) -> None:
+        """The focused pane fills the screen; again (or escape) restores the four panes."""
+        screen = self.main
+        if screen.maximized is not None:
+            screen.minimize()
+        elif screen.focused is not None:
+            screen.maximize(screen.focused)
 
     def show_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_entries()))
+        intro = self.drill.hint() if self.drill is not None else []
+        self.push_screen(HelpScreen(self.help_entries(), intro))
 
     def quit_room(self) -> None:
         busy = busy_workers(self)

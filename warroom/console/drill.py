@@ -16,11 +16,23 @@ class DrillFeature:
         self.app = app
         self.world = world  # a warroom.drill.world.DrillHandle
 
+    def hint(self) -> list[str]:
+        """How to reach the drill cluster: the header shows the first line; help shows all.
+        Kept on screen for the whole drill: two of the three scenarios want kubectl."""
+        w = self.world
+        path = w.kubeconfig_path
+        return [
+            f"KUBECONFIG={path}",
+            "kubectl works against the drill cluster from another terminal:",
+            f"  export KUBECONFIG={path}",
+            "  kubectl get pods -n " + str(w.scenario.namespace),
+        ]
+
     def start(self) -> None:
         w = self.world
         self.app.notify(
-            f"{w.scenario.title} (speed x{w.speed:g}). kubectl works against "
-            f"the drill cluster: KUBECONFIG={w.kubeconfig_path}",
+            f"{w.scenario.title} (speed x{w.speed:g}). kubectl works against the drill "
+            "cluster: the header shows its KUBECONFIG, ? shows how.",
             title="Drill",
             timeout=15,
         )

@@ -130,7 +130,7 @@ class _Player:
             await self.pilot.press(*step.keys)
             await self.settle()
             return ""
-        if step.action == "wait":
+        if step.action == "wait" and not step.args:
             return ""
         if step.action == "kubectl":
             return await self.kubectl(step.args)
@@ -156,7 +156,20 @@ class _Player:
         await self.pilot.press("enter")
 
     async def do_severity(self, args: str) -> None:
-        await self._choose(self.key("severity"), args.upper())
+        """`severity P1 [why]`: the picker, the level, then the reason it asks for."""
+        level, _, why = args.partition(" ")
+        await self.pilot.press(self.key("severity"))
+        screen = await self.dialog("SeverityScreen")
+        levels = screen.query_one(OptionList)
+        try:
+            levels.highlighted = levels.get_option_index(level.upper())
+        except Exception:
+            await self.pilot.press("escape")
+            raise ScriptFailed(f"no severity {level!r} in the picker") from None
+        await self.pilot.press("enter")
+        await self.pilot.pause()
+        screen.query_one(Input).value = why.strip() or "set by the drill script"
+        await self.pilot.press("enter")
 
     async def do_status(self, args: str) -> None:
         await self._choose(self.key("status"), args.lower())
@@ -173,6 +186,31 @@ class _Player:
     async def do_resolve(self, args: str) -> None:
         await self._choose(self.key("status"), "resolved")
         await self._prompt(args)
+
+    async def do_role(self, args: str) -> None:
+        """`role tech_lead bo`: o, the role, the name."""
+        role, _, name = args.partition(" ")
+        await self._choose(self.key("role"), role.lower())
+        await self._prompt(name.strip())
+
+    async def do_escalate(self, who: str) -> None:
+        await self.pilot.press(self.key("escalate"))
+        await self._prompt(who)
+
+    async def do_wait(self, item: str) -> str:
+        """`wait ITEM`: until the event that does the checklist item has ticked it, as a
+        commander watches the checklist (mitigation verified, alerts cleared)."""
+        if not item:
+            return ""
+        room = self.app.room
+        if room is None or item not in room.state.checklist:
+            raise ScriptFailed(f"no checklist item {item!r}")
+        done = await self.until(
+            lambda: room.state.checklist[item].done and room.state.checklist[item],
+            f"checklist item {item} to be done",
+            120,
+        )
+        return f": done by {done.by}"
 
     async def do_update(self, _: str) -> None:
         before = self.count(Kind.UPDATE)

@@ -24,6 +24,7 @@ from warroom.actions.evidence import (
     EvidenceSources,
     collect_evidence,
 )
+from warroom.actions.evidence.leads import Lead, leads_from_labels, leads_from_query, unique
 from warroom.console.health import HealthFeature
 from warroom.console.pods import PodsFeature
 from warroom.console.session import Session
@@ -96,6 +97,22 @@ class EvidenceFeature:
         counts = Counter(r.namespace for r in rows)
         return counts.most_common(1)[0][0] if counts else None
 
+    def leads(self) -> tuple[Lead, ...]:
+        """What the failing checks and firing alerts point at, for incident-wide evidence."""
+        found: list[Lead] = []
+        snap = self.health.snapshot
+        for r in snap.results if snap else []:
+            if r.state.level is None or r.state.level == 0:
+                continue
+            why = f"check {r.spec.name} {r.state.value}"
+            found += leads_from_query(r.spec.expr, why) + leads_from_labels(r.labels, why)
+            if r.spec.pods:
+                found.append(Lead("selector", r.spec.pods, why))
+        alerts = self.health.alert_snapshot
+        for a in alerts.alerts if alerts else []:
+            found += leads_from_labels(a.labels, f"alert {a.name} firing")
+        return unique(found)
+
     def _offer_stop(self) -> None:
         def stop(ok: bool | None) -> None:
             if ok and self._cancel is not None:
@@ -134,6 +151,7 @@ class EvidenceFeature:
                 pod,
                 EvidenceLimits.from_settings(s.evidence),
                 redact_extra=tuple(self.our_secrets()),
+                leads=() if pod else self.leads(),
             )
             result = await collect_evidence(
                 room, request, sources, progress=self.bar.progress, cancel=cancel

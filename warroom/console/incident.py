@@ -17,16 +17,18 @@ from warroom.bootstrap import export_context
 from warroom.console.messages import RoomOpened
 from warroom.console.session import Session
 from warroom.console.work import run_use_case
-from warroom.model import Role, Severity, Status
+from warroom.model import Role, Severity, Status, format_duration
 from warroom.report import export_path, write_export
 from warroom.room import WarRoom
-from warroom.signals import deadline_facts, record
+from warroom.signals import deadline_facts, health_facts, record
 from warroom.widgets.dialogs import (
     ChoiceScreen,
     Declaration,
     DeclareScreen,
     EventScreen,
     PromptScreen,
+    SeverityLevel,
+    SeverityScreen,
 )
 
 log = logging.getLogger("warroom")
@@ -91,13 +93,20 @@ class IncidentActions:
         if room is None:
             return
         settings = self.session.settings
-        choices = [(s.value, f"{s.value}  {settings.policy(s).name}") for s in Severity]
+        levels = []
+        for s in Severity:
+            p = settings.policy(s)
+            sla = (
+                f"respond {format_duration(p.respond_within)} · update every "
+                f"{format_duration(p.update_every)} · resolve {format_duration(p.resolve_within)}"
+            )
+            levels.append(SeverityLevel(s.value, p.name, p.criteria, sla))
 
-        def picked(value: str | None) -> None:
-            if value and value != room.state.severity.value:
-                self._run(partial(room.change_severity, value))
+        def picked(choice: tuple[str, str] | None) -> None:
+            if choice and choice[0] != room.state.severity.value:
+                self._run(partial(room.change_severity, choice[0], choice[1]))
 
-        self.app.push_screen(ChoiceScreen("Severity", choices, room.state.severity.value), picked)
+        self.app.push_screen(SeverityScreen(levels, room.state.severity.value), picked)
 
     def status(self) -> None:
         room = self.need_room()
@@ -203,7 +212,11 @@ class IncidentActions:
         room = self.session.writable_room
         if room is None:
             return
-        facts = deadline_facts(room.state, room.policy, self.session.clock())
+        now = self.session.clock()
+        verified = health_facts(room.state, self.session.settings.health.verify_after, now)
+        if verified:
+            self._run(partial(record, room, verified))
+        facts = deadline_facts(room.state, room.policy, now)
         new = [f for f in facts if f.once not in self._deadlines_told]
         if not new:
             return

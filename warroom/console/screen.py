@@ -11,10 +11,10 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from warroom.widgets.checklist import Checklist
 from warroom.widgets.evidence_progress import EvidenceProgress
+from warroom.widgets.footer import PaneFooter
 from warroom.widgets.header import IncidentHeader
 from warroom.widgets.health_pane import AlertsTable, HealthTable, MutableAlertsTable
 from warroom.widgets.keys import bindings_for
@@ -22,20 +22,29 @@ from warroom.widgets.nodes_pane import MutableNodesTable, NodesTable
 from warroom.widgets.panes import KubePane, Pane
 from warroom.widgets.pods_pane import MutablePodsTable, PodsTable
 from warroom.widgets.source_status import SourceStatus
-from warroom.widgets.timeline import Timeline
+from warroom.widgets.timeline import Timeline, TimelineDetails
 from warroom.widgets.workloads_pane import MutableWorkloadsTable, WorkloadsTable
 
 
 class MainScreen(Screen):
     BINDINGS = bindings_for("app")
+    # Zoomed (z), a pane fills the screen below the header; the footer and progress stay.
+    ALLOW_IN_MAXIMIZED_VIEW = "IncidentHeader, EvidenceProgress, PaneFooter"
 
-    CSS = """
+    # DEFAULT_CSS, not CSS: Textual loads a screen's CSS only when it is pushed or switched
+    # to, never for the default screen (get_default_screen), so these rules went unapplied.
+    DEFAULT_CSS = """
     #top, #bottom { height: 1fr; }
-    #timeline-pane { width: 2fr; }
+    /* Health needs less width than pods once both fit: at 220 columns a half-empty health
+       pane took width the pods' NODE column needed. */
+    #health-pane { width: 1fr; max-width: 100; }
+    #pods-pane { width: 1fr; }
+    Pane.-maximized { width: 100% !important; max-width: 100% !important; }
+    #timeline-pane { width: 3fr; }
     #health-table { height: 2fr; }
     #alerts-status { border-top: solid $primary-darken-3; height: 2; }
     #alerts-table { height: 1fr; }
-    #checklist-pane { width: 1fr; }
+    #checklist-pane { width: 2fr; }
     .kube-view { height: 1fr; }
     """
 
@@ -72,6 +81,7 @@ class MainScreen(Screen):
         }
         self.views["workloads"].display = self.views["nodes"].display = False
         self.timeline = Timeline(id="timeline")
+        self.timeline_details = TimelineDetails(id="timeline-details")
         self.checklist = Checklist(id="checklist")
         self.progress = EvidenceProgress(id="evidence-progress")
         self.drain_progress = EvidenceProgress(id="drain-progress")
@@ -97,11 +107,12 @@ class MainScreen(Screen):
         with Horizontal(id="bottom"):
             with Pane(3, "Timeline", id="timeline-pane"):
                 yield self.timeline
+                yield self.timeline_details
             with Pane(4, "Checklist", id="checklist-pane"):
                 yield self.checklist
         yield self.progress
         yield self.drain_progress
-        yield Footer()
+        yield PaneFooter(compact=True)
 
     def on_mount(self) -> None:
         self.on_ready()

@@ -3,10 +3,13 @@ updates go to the outbox first, then to every destination, retried until deliver
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import App
 from textual.worker import Worker
 
 from warroom.actions.outbox import Outbox
+from warroom.actions.situation import Situation, from_timeline
 from warroom.actions.updates import compose, post
 from warroom.console.session import Session
 from warroom.console.work import run_use_case
@@ -22,6 +25,8 @@ class UpdatesFeature:
         self.undelivered = 0
         self.on_change = lambda: None  # the header shows the undelivered count
         self._running: Worker | None = None
+        # The console's live view (checks now, alerts now, watched pods) over the timeline's.
+        self.live: Callable[[Situation], Situation] = lambda base: base
 
     def open_outbox(self) -> None:
         """An outbox for the open incident (none while following another writer)."""
@@ -57,7 +62,8 @@ class UpdatesFeature:
             return
         s = self.session
         try:
-            kind, text = compose(room, s.clock(), s.settings.templates_dir)
+            situation = self.live(from_timeline(room.events, room.state))
+            kind, text = compose(room, s.clock(), s.settings.templates_dir, situation)
         except Exception as exc:  # a broken template file: say which
             self.app.notify(str(exc), severity="error", title="Template")
             return

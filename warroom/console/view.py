@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from warroom.console.session import Session
 from warroom.model import Event, Kind
+from warroom.templates import DRILL_MARKER
 from warroom.widgets.checklist import Checklist, ChecklistRow
 from warroom.widgets.header import HeaderData, IncidentHeader
-from warroom.widgets.timeline import Timeline, TimelineRow
+from warroom.widgets.timeline import Timeline, TimelineDetails, TimelineRow
 
 
 class IncidentView:
@@ -24,14 +25,17 @@ class IncidentView:
         header: IncidentHeader,
         timeline: Timeline,
         checklist: Checklist,
+        details: TimelineDetails,
     ) -> None:
         self.session = session
         self.header, self.timeline, self.checklist = header, timeline, checklist
+        self.details = details
         self._shown = 0  # events already handed to the timeline
         self._generation = 0  # the room's, when the timeline was last started over
         # What other features add to the header (set by the app once they exist).
         self.note: Callable[[], str] = lambda: ""
         self.undelivered: Callable[[], int] = lambda: 0
+        self.drill_hint: Callable[[], str] = lambda: ""
 
     def restart(self) -> None:
         """Another incident: the timeline starts over from its first event."""
@@ -67,15 +71,29 @@ class IncidentView:
 
     def _row(self, ev: Event) -> TimelineRow:
         state = self.session.room.state if self.session.room else None
+        text = state.text_of(ev) if state else ev.text
+        badge = ""
+        if ev.kind == Kind.UPDATE:
+            badge, text = update_row(ev, text)
         return TimelineRow(
             seq=ev.seq,
             time=ev.time.strftime("%H:%M:%S"),
             kind=ev.kind,
             actor=ev.actor,
-            text=state.text_of(ev) if state else ev.text,
+            text=text,
             pinned=bool(state and ev.seq in state.pinned),
             edited=bool(state and ev.seq in state.edits),
+            badge=badge,
         )
+
+    def show_details(self, seq: int | None) -> None:
+        """The full text of the event under the timeline's cursor, when its row cuts it."""
+        room = self.session.room
+        ev = room.event(seq) if room is not None and seq is not None and seq > 0 else None
+        if ev is None or not self.timeline.has_focus:
+            self.details.show_text(None)
+            return
+        self.details.show_text(f"#{ev.seq} {ev.actor}: {room.state.text_of(ev)}")
 
     def sync_header(self) -> None:
         room = self.session.room
@@ -110,6 +128,7 @@ class IncidentView:
             undelivered=self.undelivered(),
             offline_since=link.offline_since,
             spooled=link.spooled,
+            drill_hint=self.drill_hint(),
         )
         self.header.show(data)
 
@@ -145,3 +164,18 @@ def minutes(delta: timedelta) -> str:
         return f"{mins}m"
     h, m = divmod(mins, 60)
     return f"{h}h{m:02d}m" if h < 48 else f"{h // 24}d{h % 24:02d}h"
+
+
+def update_row(ev: Event, text: str) -> tuple[str, str]:
+    """A status update's timeline row: its kind and audience lead as a badge ("Notification
+    → incidents, pager"); the text drops the drill banner and the heading the badge repeats,
+    so notification, update and resolution rows no longer all read "[DRILL] This is..."."""
+    label = str(ev.data.get("label") or "Update")
+    to = ev.data.get("to")
+    badge = f"{label} → {', '.join(map(str, to))}" if to else f"{label} (recorded only)"
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[0].startswith(DRILL_MARKER):
+        lines = lines[1:]
+    if len(lines) > 1 and ":" in lines[0] and lines[0].split(":")[0].isupper():
+        lines = lines[1:]  # "INCIDENT NOTIFICATION: ID title": the badge says it
+    return badge, " · ".join(lines)

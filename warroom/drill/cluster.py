@@ -19,7 +19,14 @@ from warroom.drill.disruption import Disruption
 from warroom.drill.events import EventRecorder
 from warroom.drill.kubelet import Kubelet, PodSim
 from warroom.drill.revisions import Revisions
-from warroom.drill.scenario import Behavior, ContainerSpec, LogProfile, NodeSpec, Scenario, Workload
+from warroom.drill.scenario_types import (
+    Behavior,
+    ContainerSpec,
+    LogProfile,
+    NodeSpec,
+    Scenario,
+    Workload,
+)
 from warroom.drill.services import Endpoints
 from warroom.drill.store import ObjectStore, rfc3339
 

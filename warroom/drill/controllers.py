@@ -8,14 +8,12 @@ crash-looping Deployment replaces its pods one at a time as the new ones become 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from warroom.drill import objects
+from warroom.drill.cluster_api import ClusterApi
 from warroom.drill.kubelet import PodSim
 from warroom.drill.store import rfc3339
-
-if TYPE_CHECKING:
-    from warroom.drill.cluster import Cluster
 
 
 def _rev(obj: dict[str, Any]) -> int:
@@ -23,7 +21,7 @@ def _rev(obj: dict[str, Any]) -> int:
 
 
 class Controllers:
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: ClusterApi) -> None:
         self.c = cluster
 
     # --- helpers ---------------------------------------------------------------------------

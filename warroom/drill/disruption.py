@@ -13,14 +13,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from warroom.drill.cluster_api import ClusterApi
 from warroom.drill.podsets import PodSets
 from warroom.drill.selectors import selector_matcher
 from warroom.drill.store import Change, rfc3339
-
-if TYPE_CHECKING:
-    from warroom.drill.cluster import Cluster
 
 DELETION_TIMEOUT = 120.0  # a disrupted pod not deleted within this is counted again
 BLOCKED = "Cannot evict pod as it would violate the pod's disruption budget."
@@ -49,7 +47,7 @@ def pod_ready(pod: dict[str, Any]) -> bool:
 
 
 class Disruption:
-    def __init__(self, cluster: Cluster, new_uid: Callable[[], str]) -> None:
+    def __init__(self, cluster: ClusterApi, new_uid: Callable[[], str]) -> None:
         self.c = cluster
         self.new_uid = new_uid
         self.pods = PodSets(cluster.store, cluster.kick)

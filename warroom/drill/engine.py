@@ -9,7 +9,7 @@ from typing import Any
 from warroom.drill.clock import Scheduler, WorldClock
 from warroom.drill.cluster import Cluster
 from warroom.drill.metrics import AlertState, MetricSeries
-from warroom.drill.scenario import Action, Reaction, Scenario, TimelineEntry, normalize_expr
+from warroom.drill.scenario_types import Action, Reaction, Scenario, TimelineEntry, normalize_expr
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,12 @@ pods started together drift apart as on a real node, and a drill replays identic
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from warroom.drill.cluster_api import ClusterApi
 from warroom.drill.kubelet_status import PodStatus
 from warroom.drill.pod_sim import ContainerSim, Key, PodSim, Run, go_duration
-from warroom.drill.scenario import Behavior
-
-if TYPE_CHECKING:
-    from warroom.drill.cluster import Cluster
+from warroom.drill.scenario_types import Behavior
 
 __all__ = ["ContainerSim", "Kubelet", "PodSim", "Run", "go_duration"]
 
@@ -35,7 +33,7 @@ def go_precise(seconds: float) -> str:
 
 
 class Kubelet(PodStatus):
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: ClusterApi) -> None:
         self.c = cluster
         self.pods: dict[Key, PodSim] = {}
         self._runs = 0

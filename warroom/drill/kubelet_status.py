@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from warroom.drill.cluster_api import ClusterApi
 from warroom.drill.pod_sim import ContainerSim, PodSim, Run
 from warroom.drill.store import rfc3339
-
-if TYPE_CHECKING:
-    from warroom.drill.cluster import Cluster
 
 
 class PodStatus:
     """Mixed into the Kubelet: its clock, and what it writes to a pod's `status`."""
 
-    c: Cluster
+    c: ClusterApi
 
     @property
     def _t(self) -> float:

@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Callable
 from datetime import datetime
 
-from warroom.drill.scenario import LogProfile
+from warroom.drill.scenario_types import LogProfile
 
 MAX_LINES = 5000  # older periodic lines are "rotated away", as kubelet log rotation would
 

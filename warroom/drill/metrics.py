@@ -8,7 +8,7 @@ import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from warroom.drill.scenario import AlertSpec, MetricSpec
+from warroom.drill.scenario_types import AlertSpec, MetricSpec
 
 SCRAPE = 15.0  # noise changes once per scrape interval, as real samples do
 

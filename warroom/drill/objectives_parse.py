@@ -13,8 +13,8 @@ from warroom.drill.objectives import (
     ActionRule,
     Objectives,
 )
-from warroom.drill.scenario import MAX_REPLICAS, MAX_SECONDS
 from warroom.drill.scenario_actions import Refs
+from warroom.drill.scenario_types import MAX_REPLICAS, MAX_SECONDS
 from warroom.drill.yaml_fields import FieldReader, shown
 from warroom.model import Severity
 

@@ -9,7 +9,7 @@ import random
 import uuid
 from typing import Any
 
-from warroom.drill.scenario import ContainerSpec, NodeSpec, Workload
+from warroom.drill.scenario_types import ContainerSpec, NodeSpec, Workload
 
 # kube's rand.SafeEncodeString alphabet: no vowels, no look-alike digits.
 SAFE = "bcdfghjklmnpqrstvwxz2456789"

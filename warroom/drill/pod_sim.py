@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from warroom.drill.scenario import Behavior
+from warroom.drill.scenario_types import Behavior
 
 Key = tuple[str, str]
 

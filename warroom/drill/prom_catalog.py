@@ -20,7 +20,7 @@ from warroom.drill.promql_ast import Matcher
 from warroom.drill.promql_check import matches
 from warroom.drill.promql_eval import LOOKBACK_MS, Sample, Series
 from warroom.drill.promql_parse import ParseError, parse
-from warroom.drill.scenario import normalize_expr
+from warroom.drill.scenario_types import normalize_expr
 
 RECORD_PREFIX = "drill:"
 SCRAPE_MS = int(SCRAPE * 1000)

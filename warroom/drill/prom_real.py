@@ -47,7 +47,7 @@ from warroom.drill.promql_ast import (
     Unary,
 )
 from warroom.drill.promql_parse import ParseError, parse
-from warroom.drill.scenario import normalize_expr
+from warroom.drill.scenario_types import normalize_expr
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"

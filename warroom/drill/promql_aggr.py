@@ -4,14 +4,10 @@ quantile, count_values) with by/without grouping, as Prometheus evaluates them."
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from warroom.drill.promql_ast import Aggregate
-from warroom.drill.promql_eval import QueryError, Sample, key
 from warroom.drill.promql_lex import go_quote
-
-if TYPE_CHECKING:
-    from warroom.drill.promql_eval import Evaluator
+from warroom.drill.promql_values import Evaluates, QueryError, Sample, key
 
 
 def quantile(q: float, values: list[float]) -> float:
@@ -54,7 +50,7 @@ def _minmax(values: list[float], pick: type[min] | type[max]) -> float:
     return pick(real) if real else math.nan
 
 
-def aggregate(ev: Evaluator, n: Aggregate, t: int) -> list[Sample]:
+def aggregate(ev: Evaluates, n: Aggregate, t: int) -> list[Sample]:
     assert n.expr is not None
     vec = ev.vector(n.expr, t)
     param: float | str | None = None

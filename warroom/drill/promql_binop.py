@@ -4,13 +4,9 @@ vector matching (on/ignoring, group_left/group_right), as Prometheus' engine doe
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from warroom.drill.promql_ast import Binary, Matching
-from warroom.drill.promql_eval import QueryError, Sample, Value, key, without_name
-
-if TYPE_CHECKING:
-    from warroom.drill.promql_eval import Evaluator
+from warroom.drill.promql_values import Evaluates, QueryError, Sample, Value, key, without_name
 
 COMPARISON = ("==", "!=", "<=", "<", ">=", ">")
 DROPS_NAME = ("+", "-", "*", "/", "%", "^")  # atan2 keeps the metric name, as in Prometheus
@@ -59,7 +55,7 @@ def compare(op: str, a: float, b: float) -> bool:
     }[op]
 
 
-def binary(ev: Evaluator, n: Binary, t: int) -> Value:
+def binary(ev: Evaluates, n: Binary, t: int) -> Value:
     lhs, rhs = ev.eval(n.lhs, t), ev.eval(n.rhs, t)
     if isinstance(lhs, float | int) and isinstance(rhs, float | int):
         if n.op in COMPARISON:

@@ -8,15 +8,12 @@ A subtree whose canonical text is a scenario expression is answered from the sce
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from warroom.drill.promql_ast import (
     Aggregate,
     Binary,
     Call,
-    Matcher,
     MatrixSelector,
     Node,
     NumberLiteral,
@@ -26,65 +23,22 @@ from warroom.drill.promql_ast import (
     Unary,
     VectorSelector,
 )
+from warroom.drill.promql_values import (
+    QueryError,
+    QueryTimeout,
+    RangeArg,
+    Sample,
+    Series,
+    Served,
+    Storage,
+    Value,
+    key,
+    without_name,
+)
 
 LOOKBACK_MS = 300_000
 DEFAULT_STEP_MS = 15_000  # the drill's evaluation interval: subqueries without a step use it
 MAX_SAMPLES = 5_000_000  # Prometheus' --query.max-samples default
-
-
-class QueryError(Exception):
-    """An execution error: 422 execution in the API."""
-
-
-class QueryTimeout(QueryError):
-    """The query ran past its deadline: 503 timeout in the API."""
-
-    def __init__(self) -> None:
-        super().__init__("query timed out in expression evaluation")
-
-
-Labels = dict[str, str]
-
-
-@dataclass(slots=True)
-class Sample:
-    labels: Labels
-    value: float
-    t: int = 0  # ms; set for range selector points, and timestamp()
-
-
-@dataclass(slots=True)
-class Series:
-    labels: Labels
-    points: list[tuple[int, float]]
-
-
-@dataclass(slots=True)
-class RangeArg:
-    """A range vector argument with the window it was selected over (rate needs it)."""
-
-    series: list[Series]
-    range_ms: int
-    offset_ms: int
-
-
-Value = float | str | list[Sample] | RangeArg
-
-
-class Storage(Protocol):
-    def select(self, matchers: list[Matcher], mint: int, maxt: int) -> list[Series]:
-        """Series matching all matchers, with their points in (mint, maxt] (ms)."""
-
-
-Served = Callable[[str, int], "list[Sample] | None"]
-
-
-def key(labels: Labels) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(labels.items()))
-
-
-def without_name(labels: Labels) -> Labels:
-    return {k: v for k, v in labels.items() if k != "__name__"}
 
 
 class Evaluator:

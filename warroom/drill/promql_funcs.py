@@ -10,14 +10,10 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 from warroom.drill.promql_aggr import quantile
 from warroom.drill.promql_ast import Call
-from warroom.drill.promql_eval import QueryError, RangeArg, Sample, Value, without_name
-
-if TYPE_CHECKING:
-    from warroom.drill.promql_eval import Evaluator
+from warroom.drill.promql_values import Evaluates, QueryError, RangeArg, Sample, Value, without_name
 
 _MATH: dict[str, Callable[[float], float]] = {
     "abs": abs,
@@ -57,7 +53,7 @@ def _domain(f: Callable[[float], float], v: float) -> float:
         return math.nan
 
 
-def call(ev: Evaluator, n: Call, t: int) -> Value:
+def call(ev: Evaluates, n: Call, t: int) -> Value:
     name = n.func.name
     if name == "time":
         return t / 1000
@@ -90,7 +86,7 @@ def call(ev: Evaluator, n: Call, t: int) -> Value:
 # --- instant-vector functions ---------------------------------------------------------------
 
 
-def _clamp(ev: Evaluator, n: Call, t: int) -> list[Sample]:
+def _clamp(ev: Evaluates, n: Call, t: int) -> list[Sample]:
     vec = ev.vector(n.args[0], t)
     lo, hi = -math.inf, math.inf
     if n.func.name == "clamp":
@@ -104,7 +100,7 @@ def _clamp(ev: Evaluator, n: Call, t: int) -> list[Sample]:
     return [Sample(without_name(s.labels), max(lo, min(hi, s.value))) for s in vec]
 
 
-def _round(ev: Evaluator, n: Call, t: int) -> list[Sample]:
+def _round(ev: Evaluates, n: Call, t: int) -> list[Sample]:
     vec = ev.vector(n.args[0], t)
     to = ev.scalar(n.args[1], t) if len(n.args) > 1 else 1.0
     inverse = 1 / to if to else math.inf
@@ -117,11 +113,11 @@ def _round(ev: Evaluator, n: Call, t: int) -> list[Sample]:
     return [Sample(without_name(s.labels), r(s.value)) for s in vec]
 
 
-def _timestamp(ev: Evaluator, n: Call, t: int) -> list[Sample]:
+def _timestamp(ev: Evaluates, n: Call, t: int) -> list[Sample]:
     return [Sample(without_name(s.labels), (s.t or t) / 1000) for s in ev.vector(n.args[0], t)]
 
 
-def _sort(ev: Evaluator, n: Call, t: int) -> list[Sample]:
+def _sort(ev: Evaluates, n: Call, t: int) -> list[Sample]:
     vec = ev.vector(n.args[0], t)
     desc = n.func.name == "sort_desc"
     nan = [s for s in vec if math.isnan(s.value)]
@@ -147,13 +143,13 @@ def _absent_labels(n: Call) -> dict[str, str]:
     return {k: v for k, v in labels.items() if k not in dup}
 
 
-def _absent(ev: Evaluator, n: Call, t: int) -> list[Sample]:
+def _absent(ev: Evaluates, n: Call, t: int) -> list[Sample]:
     if ev.vector(n.args[0], t):
         return []
     return [Sample(_absent_labels(n), 1.0)]
 
 
-def _label_replace(ev: Evaluator, n: Call, t: int) -> list[Sample]:
+def _label_replace(ev: Evaluates, n: Call, t: int) -> list[Sample]:
     vec = ev.vector(n.args[0], t)
     dst, repl, src, regex = (str(ev.eval(a, t)) for a in n.args[1:5])
     try:
@@ -176,7 +172,7 @@ def _label_replace(ev: Evaluator, n: Call, t: int) -> list[Sample]:
     return out
 
 
-def _label_join(ev: Evaluator, n: Call, t: int) -> list[Sample]:
+def _label_join(ev: Evaluates, n: Call, t: int) -> list[Sample]:
     vec = ev.vector(n.args[0], t)
     dst, sep, *srcs = (str(ev.eval(a, t)) for a in n.args[1:])
     if not _LABEL.fullmatch(dst):
@@ -196,7 +192,7 @@ def _label_join(ev: Evaluator, n: Call, t: int) -> list[Sample]:
     return out
 
 
-def _histogram_quantile(ev: Evaluator, n: Call, t: int) -> list[Sample]:
+def _histogram_quantile(ev: Evaluates, n: Call, t: int) -> list[Sample]:
     q = ev.scalar(n.args[0], t)
     groups: dict[tuple[tuple[str, str], ...], tuple[dict[str, str], list[tuple[float, float]]]]
     groups = {}
@@ -245,12 +241,12 @@ def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
     return start + (end - start) * (rank / count)
 
 
-def _no_native_histograms(ev: Evaluator, n: Call, t: int) -> list[Sample]:
+def _no_native_histograms(ev: Evaluates, n: Call, t: int) -> list[Sample]:
     ev.vector(n.args[-1], t)
     return []
 
 
-_INSTANT: dict[str, Callable[[Evaluator, Call, int], Value]] = {
+_INSTANT: dict[str, Callable[[Evaluates, Call, int], Value]] = {
     "clamp": _clamp,
     "clamp_min": _clamp,
     "clamp_max": _clamp,
@@ -283,7 +279,7 @@ _RANGE = {
 }
 
 
-def _range_function(ev: Evaluator, n: Call, t: int) -> Value:
+def _range_function(ev: Evaluates, n: Call, t: int) -> Value:
     name = n.func.name
     m_index = 1 if name == "quantile_over_time" else 0
     arg = ev.range_arg(n.args[m_index], t)

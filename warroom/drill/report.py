@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from warroom.drill.scenario import Scenario
+from warroom.drill.scenario_types import Scenario
 from warroom.drill.scoring import DRILL_END, DrillScore, PolicyFor, score
 from warroom.model import Event, Kind, format_duration
 from warroom.projection import project

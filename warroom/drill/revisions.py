@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from warroom.drill import objects
+from warroom.drill.cluster_api import ClusterApi
 from warroom.drill.store import rfc3339
-
-if TYPE_CHECKING:
-    from warroom.drill.cluster import Cluster
 
 HASH_LABEL = "controller.kubernetes.io/hash"
 
@@ -28,7 +26,7 @@ def revision_data(template: dict[str, Any]) -> dict[str, Any]:
 
 
 class Revisions:
-    def __init__(self, cluster: Cluster, new_uid: Callable[[], str]) -> None:
+    def __init__(self, cluster: ClusterApi, new_uid: Callable[[], str]) -> None:
         self.c = cluster
         self.new_uid = new_uid
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from warroom.drill.scenario import (
+from warroom.drill.scenario_types import (
     ACTION_KINDS,
     MAX_REPLICAS,
     MAX_SECONDS,

@@ -9,7 +9,8 @@ import re
 from typing import Any
 
 from warroom.drill.objectives_parse import parse_objectives
-from warroom.drill.scenario import (
+from warroom.drill.scenario_actions import Refs, parse_reactions, parse_timeline
+from warroom.drill.scenario_types import (
     HEALTHY,
     MAX_CONTAINERS,
     MAX_NODES,
@@ -33,7 +34,6 @@ from warroom.drill.scenario import (
     Workload,
     normalize_expr,
 )
-from warroom.drill.scenario_actions import Refs, parse_reactions, parse_timeline
 from warroom.drill.yaml_fields import FieldReader, one_line, shown
 from warroom.drill.yaml_lines import YamlProblem, load_yaml
 

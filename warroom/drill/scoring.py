@@ -385,7 +385,8 @@ class _Scorer:
 
     def evidence(self) -> ObjectiveScore:
         title = "Evidence collected before the first change"
-        evidence = [e for e in self.events if e.kind == Kind.EVIDENCE]
+        evidence = [e for e in self.events if e.kind == Kind.EVIDENCE and _has_pod_data(e)]
+        empty = [e for e in self.events if e.kind == Kind.EVIDENCE and not _has_pod_data(e)]
         ref = self.first_right or (self.actions[0] if self.actions else None)
         first = evidence[0] if evidence else None
         if not self.obj.evidence_before_mitigation:
@@ -401,7 +402,7 @@ class _Scorer:
                 "evidence",
                 title,
                 False,
-                "no evidence collected",
+                "a bundle without pod data" if empty else "no evidence collected",
                 "an evidence bundle before the first change",
                 "Collect evidence (e) before you restart or change anything: a change replaces "
                 "the pods, their logs and the state you would want to look at later.",
@@ -487,3 +488,9 @@ class _Scorer:
             limit_text,
             f"Resolved {format_duration(took - limit)} past the target.",
         )
+
+
+def _has_pod_data(ev: Event) -> bool:
+    """A bundle that holds no pod (incident-wide, with nothing unhealthy and nothing the checks
+    or alerts pointed at) preserves no pod state: it is no evidence for the objective."""
+    return ev.data.get("pods", 1) != 0

@@ -45,11 +45,11 @@ from warroom.drill.scenario import (
 )
 from warroom.drill.yaml_fields import FieldReader, did_you_mean, one_line, shown, suggest
 from warroom.drill.yaml_lines import YamlMap, YamlProblem, load_yaml, read_yaml_text
-from warroom.model import Severity, Status
+from warroom.model import Role, Severity, Status
 
 ACTIONS = {
     "ack": "acknowledge (k)",
-    "severity": "severity P0..P3 (s)",
+    "severity": "severity P0..P3 [WHY] (s, the level, the reason)",
     "status": "status investigating|identified|monitoring (t)",
     "note": "note TEXT (n)",
     "update": "send the templated status update (u, ctrl+s)",
@@ -64,15 +64,27 @@ ACTIONS = {
     "drain": "drain NODE: cordon and evict its pods (2, :nodes, D, confirm)",
     "toggle": "toggle all|PHASE|ITEM: checklist items (as space on the checklist)",
     "resolve": "resolve [SUMMARY] (t, resolved)",
+    "role": "role ROLE NAME: assign a role (o, choose, name)",
+    "escalate": "escalate WHO (E)",
     "kubectl": "kubectl ARGS: run kubectl against the drill cluster",
-    "wait": "do nothing (a marker)",
+    "wait": "wait [ITEM]: a marker; with a checklist item, until an event ticks it",
     "quit": "close the console (q)",
 }
 KUBE_STEPS = ("restart", "delete", "force-delete", "scale", "rollback")  # a workload or pod
 NODE_STEPS = ("cordon", "uncordon", "drain")
-NEEDS_ARGS = {"severity", "status", "note", "toggle", "kubectl", *KUBE_STEPS, *NODE_STEPS}
-NO_ARGS = {"ack", "update", "wait", "quit"}
-ONE_WORD = {"severity", "status", "restart", "delete", "force-delete", "toggle", "evidence"}
+NEEDS_ARGS = {
+    "severity",
+    "status",
+    "note",
+    "toggle",
+    "kubectl",
+    "role",
+    "escalate",
+    *KUBE_STEPS,
+    *NODE_STEPS,
+}
+NO_ARGS = {"ack", "update", "quit"}
+ONE_WORD = {"status", "restart", "delete", "force-delete", "toggle", "evidence", "wait"}
 ONE_WORD |= set(NODE_STEPS)
 STATUSES = tuple(s.value for s in Status if s is not Status.RESOLVED)  # resolve has its step
 STEP_TIMEOUT = 30.0
@@ -177,8 +189,16 @@ def _step(f: FieldReader, item: Any, key: str) -> Step:
 
 
 def _check_args(f: FieldReader, key: str, action: str, args: str) -> None:
-    if action == "severity" and args.upper() not in Severity.__members__:
-        raise f.fail(key, f"unknown severity {shown(args)}: use P0, P1, P2 or P3")
+    if action == "role":
+        role, _, name = args.partition(" ")
+        roles = [r.value for r in Role]
+        if role.lower() not in roles:
+            raise f.fail(key, f"unknown role {shown(role)}: use {', '.join(roles)}")
+        if not name.strip():
+            raise f.fail(key, f"role needs ROLE NAME, got {shown(args)}")
+    level = args.split(" ")[0]
+    if action == "severity" and level.upper() not in Severity.__members__:
+        raise f.fail(key, f"unknown severity {shown(level)}: use P0, P1, P2 or P3")
     if action == "status" and args.lower() not in STATUSES:
         hint = " (use `resolve [SUMMARY]`)" if args.lower() == "resolved" else ""
         raise f.fail(key, f"unknown status {shown(args)}: use {', '.join(STATUSES)}{hint}")

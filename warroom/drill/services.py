@@ -7,15 +7,13 @@ Endpoints, a pod without an IP is in neither.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from warroom.drill.cluster_api import ClusterApi
 from warroom.drill.disruption import pod_ready
 from warroom.drill.podsets import PodSets
 from warroom.drill.selectors import selector_matcher
 from warroom.drill.store import rfc3339
-
-if TYPE_CHECKING:
-    from warroom.drill.cluster import Cluster
 
 MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
 SERVICE_NAME = "kubernetes.io/service-name"
@@ -83,7 +81,7 @@ def ports_of(template: dict[str, Any]) -> list[dict[str, Any]]:
 class Endpoints:
     """The endpoint controllers: recompute a Service's slice when one of its pods changes."""
 
-    def __init__(self, cluster: Cluster, new_uid: Callable[[], str]) -> None:
+    def __init__(self, cluster: ClusterApi, new_uid: Callable[[], str]) -> None:
         self.c = cluster
         self.new_uid = new_uid
         self.pods = PodSets(cluster.store, cluster.kick)

@@ -5,13 +5,11 @@ Service in kube-system (what `kubectl cluster-info` lists), the `kubernetes` Ser
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from warroom.drill import services
-from warroom.drill.scenario import ContainerSpec, LogProfile, Workload
-
-if TYPE_CHECKING:
-    from warroom.drill.cluster import Cluster
+from warroom.drill.cluster_api import ClusterApi
+from warroom.drill.scenario_types import ContainerSpec, LogProfile, Workload
 
 COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
 COREDNS = Workload(
@@ -82,7 +80,7 @@ def coredns_template(obj: dict[str, Any]) -> None:
     spec["serviceAccountName"] = spec["serviceAccount"] = "coredns"
 
 
-def populate(c: Cluster, at: Any) -> None:
+def populate(c: ClusterApi, at: Any) -> None:
     """Services (and so EndpointSlices and Endpoints) and budgets; call after the workloads."""
     kube = c.endpoints
     created = at(-180 * 86400)

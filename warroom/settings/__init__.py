@@ -25,6 +25,7 @@ from warroom.destinations import (
     parse_destinations,
 )
 from warroom.model import Severity, SeverityPolicy
+from warroom.sanitize import one_line
 from warroom.settings.reader import (
     PREFIX,
     Reader,
@@ -277,6 +278,7 @@ def _build(
             resolve_within=r.duration(f"{base}.resolve_within"),
             notify=r.str_(f"{base}.notify", "") or "",
             review_within=r.duration(f"{base}.review_within", "7d"),
+            criteria=r.str_(f"{base}.criteria", "") or "",
         )
     unknown = set(data.get("severity") or {}) - {s.value for s in Severity}
     if unknown:
@@ -360,6 +362,8 @@ def _build(
     resolved_actor = actor or file_actor or _default_actor(env)
     if not resolved_actor.strip():
         raise r.fail("actor", "must not be empty")
+    if one_line(resolved_actor) != resolved_actor:  # who did what is on every record
+        raise r.fail("actor", f"control or invisible characters in {one_line(resolved_actor)!r}")
     settings = Settings(
         source=source,
         data_dir=Path(resolved_dir).expanduser() if resolved_dir else default_data_dir(),

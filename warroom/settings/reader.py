@@ -98,8 +98,12 @@ class Reader:
     def get(self, key: str, default: Any = None) -> Any:
         self.read.add(key)
         node: Any = self.data
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
+        parts = key.split(".")
+        for i, part in enumerate(parts):
+            if not isinstance(node, dict):  # `prometheus = 5` where [prometheus] belongs
+                parent = ".".join(parts[:i])
+                raise self.fail(parent, f"expected a table [{parent}], got {node!r}")
+            if part not in node:
                 return default
             node = node[part]
         return node

@@ -18,7 +18,15 @@ from typing import Any
 from warroom.alerts import Alert, AlertSnapshot
 from warroom.checks import CheckSpec, DetectionRule
 from warroom.health import CheckTransition, Detection, HealthSnapshot, HealthTracker, RuleEvaluator
-from warroom.model import Event, Kind, Severity, SeverityPolicy, format_ts, parse_ts
+from warroom.model import (
+    Event,
+    Kind,
+    Severity,
+    SeverityPolicy,
+    format_duration,
+    format_ts,
+    parse_ts,
+)
 from warroom.pods import PodsSnapshot, WatchSnapshot
 from warroom.projection import IncidentState
 from warroom.room import WarRoom
@@ -144,6 +152,23 @@ def deadline_facts(state: IncidentState, policy: SeverityPolicy, now: datetime) 
         text = f"Deadline missed: {name} was due {at.strftime('%H:%M')} ({state.severity.value})"
         out.append(Fact(Kind.DEADLINE, text, {"deadline": name}, "warroom", once=key))
     return out
+
+
+def health_facts(state: IncidentState, verify_after: timedelta, now: datetime) -> list[Fact]:
+    """Every check back to ok and still ok `verify_after` after a mitigation took effect: the
+    mitigation is verified on the health checks (once per healthy stretch)."""
+    if state.mitigated_at is None or state.healthy_since is None or state.unhealthy:
+        return []
+    since = max(state.healthy_since, state.mitigated_at)
+    key = f"health-verified:{format_ts(since)}"
+    if now < since + verify_after or key in state.once_keys:
+        return []
+    text = (
+        f"Health verified: every check ok for {format_duration(verify_after)} since "
+        f"{since.strftime('%H:%M:%S')}, after the mitigation"
+    )
+    data = {"health": "verified", "since": format_ts(since)}
+    return [Fact(Kind.SYSTEM, text, data, "warroom", once=key)]
 
 
 # ----- writing -----------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ class PostgresRepository:
                 if incident_open(self.events_of(incident_id)):
                     return incident_id
             except (ValueError, KeyError, TypeError) as exc:
-                log.warning("skipping incident %s: %s", incident_id, exc)
+                log.warning("skipped incident %s: %s", incident_id, exc)
         return None
 
     def summary(self, incident_id: str) -> dict[str, Any] | None:

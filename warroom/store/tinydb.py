@@ -380,5 +380,5 @@ class TinyDBRepository:
                     if incident_open(store.events()):
                         return incident_id
             except StoreError as exc:
-                log.warning("skipping incident %s: %s", incident_id, exc)
+                log.warning("skipped incident %s: %s", incident_id, exc)
         return None

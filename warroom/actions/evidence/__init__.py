@@ -31,6 +31,7 @@ from warroom.actions.evidence.collect import (
     EvidenceSources,
     collect_evidence,
 )
+from warroom.actions.evidence.leads import Lead
 from warroom.actions.evidence.limits import EvidenceLimits
 from warroom.actions.evidence.verify import list_bundles, verify_bundles
 
@@ -40,6 +41,7 @@ __all__ = [
     "EvidenceLimits",
     "EvidenceRequest",
     "EvidenceSources",
+    "Lead",
     "collect_evidence",
     "list_bundles",
     "verify_bundles",

@@ -37,6 +37,7 @@ from warroom.actions.evidence.bundle import (
     plural,
 )
 from warroom.actions.evidence.kube_reads import ApiClientFactory, collect_kube
+from warroom.actions.evidence.leads import Lead
 from warroom.actions.evidence.limits import EvidenceLimits
 from warroom.actions.evidence.progress import Progress
 from warroom.model import Event, Kind, format_ts, utcnow
@@ -119,6 +120,9 @@ class EvidenceRequest:
     limits: EvidenceLimits = field(default_factory=EvidenceLimits)
     redact_extra: tuple[str, ...] = ()  # our own credentials: redacted wherever they turn up
     keep_folder: bool = False  # keep the loose folder beside the archive (tests)
+    # What the failing checks and firing alerts point at (incident-wide only): their pods are
+    # collected even when every pod looks healthy (leads.py).
+    leads: tuple[Lead, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,7 @@ class _Run:
         self.room, self.store = room, room.store
         self.actor = room.actor
         self.namespace, self.pod, self.limits = request.namespace, request.pod, request.limits
+        self.leads = request.leads
         self.keep_folder = request.keep_folder
         self.extra = list(request.redact_extra)
         self.factory, self.prometheus = sources.kube, sources.prometheus
@@ -218,11 +223,14 @@ class _Run:
         # Sealed. No await from here on: a cancel cannot split "archived" from "recorded".
         if not self.keep_folder:
             shutil.rmtree(folder, ignore_errors=True)
-        label = self.pod or f"{self.namespace} ({plural(len(scope['pods']), 'pod')})"
+        pods = len(scope["pods"])
+        label = self.pod or f"{self.namespace} ({plural(pods, 'pod')})"
         n_fail = len(b.failures)
         text = f"Evidence bundle {label}: {plural(len(b.files), 'file')}, sha256 {sha[:12]}…, " + (
             plural(n_fail, "failure") if n_fail else "no failures"
         )
+        if not pods:  # says so, and preserves nothing of the pods: no checklist tick
+            text += "; no pod data (no unhealthy pod, none behind a failing check or alert)"
         data = {
             "bundle": tar_path.name,
             "sha256": sha,
@@ -232,6 +240,7 @@ class _Run:
             "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
             "namespace": self.namespace,
             "pod": self.pod,
+            "pods": pods,
             "redactions": manifest["redactions"],
         }
         ev = self.room.record(Kind.EVIDENCE, text, data, source=self.actor)
@@ -269,7 +278,7 @@ class _Run:
             "owners": [],
         }
         await collect_kube(
-            b, self.factory, self.namespace, self.pod, self.limits, self.progress, scope
+            b, self.factory, self.namespace, self.pod, self.limits, self.progress, scope, self.leads
         )
         metrics_task, alerts_task = tasks
         if self.prometheus is not None and self.check_specs:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warroom.actions.evidence.bundle import Bundle, safe_name
+from warroom.actions.evidence.leads import Lead, pods_behind
 from warroom.actions.evidence.limits import EvidenceLimits
 from warroom.actions.evidence.logs import LogSink, stream_log
 from warroom.actions.evidence.progress import Progress
@@ -66,6 +67,10 @@ class KubeReader:
     async def json(self, call: Callable[..., Awaitable[Any]], *args: Any, **kw: Any) -> Any:
         return await read_json(await self.open(call, *args, **kw))
 
+    async def services(self) -> list[dict[str, Any]]:
+        body = await self.json(self.core.list_namespaced_service_without_preload_content, self.ns)
+        return list(body.get("items") or [])
+
     async def pods(self) -> list[dict[str, Any]]:
         body = await self.json(self.core.list_namespaced_pod_without_preload_content, self.ns)
         return list(body.get("items") or [])
@@ -104,15 +109,33 @@ class KubeReader:
         return f"GET /api/v1/{self.nspath}/pods/{pod}/log?{q}&timestamps=true"
 
 
-def _suspect_pods(items: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    """Unhealthy pods and pods restarted within RECENT_RESTART, the worst first."""
+def _suspect_pods(
+    items: list[dict[str, Any]], now: datetime, behind: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """Unhealthy pods, pods restarted within RECENT_RESTART and pods the failing checks and
+    firing alerts point at: unhealthy first, then the pointed-at, then the most restarted."""
     scored = []
     for p in items:
         row = pod_row(p)
         recent = row.last_restart_at is not None and now - row.last_restart_at < RECENT_RESTART
-        if not row.healthy or recent:
-            scored.append(((row.healthy, -row.restarts, row.name), p))
+        pointed = row.name in behind
+        if not row.healthy or recent or pointed:
+            scored.append(((row.healthy, not pointed, -row.restarts, row.name), p))
     return [p for _, p in sorted(scored, key=lambda x: x[0])]
+
+
+async def _pods_behind_leads(
+    b: Bundle, k: KubeReader, leads: tuple[Lead, ...], items: list[dict[str, Any]]
+) -> dict[str, list[str]]:
+    if not leads:
+        return {}
+    services: list[dict[str, Any]] = []
+    if any(lead.kind == "service" for lead in leads):
+        try:
+            services = await k.services()
+        except Exception as e:  # pods by label and name still count
+            b.fail(f"services in {k.ns}", e)
+    return pods_behind(leads, items, services)
 
 
 def _pod_summary(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -286,6 +309,7 @@ async def collect_kube(
     limits: EvidenceLimits,
     prog: Progress,
     scope: dict[str, Any],
+    leads: tuple[Lead, ...] = (),
 ) -> None:
     if factory is None:
         if pod:
@@ -313,14 +337,19 @@ async def collect_kube(
             listed = f"GET /api/v1/{k.nspath}/pods"
             b.add_json("pods.json", _pod_summary(items), listed + " (summary)")
             prog.step("pods listed")
-            suspects = _suspect_pods(items, utcnow())
+            behind = await _pods_behind_leads(b, k, leads, items)
+            scope["leads"] = behind
+            suspects = _suspect_pods(items, utcnow(), behind)
             chosen, rest = suspects[: limits.max_pods], suspects[limits.max_pods :]
             scope["pods_skipped"] = [p["metadata"]["name"] for p in rest]
             if rest:
                 more = f"{len(rest)} more suspect pod(s)"
                 b.skipped.append(f"{more} beyond max_pods={limits.max_pods}")
             if not suspects:
-                b.skipped.append(f"no unhealthy pod in {namespace}")
+                b.skipped.append(
+                    f"no unhealthy pod in {namespace}, and none behind a failing check or a "
+                    "firing alert"
+                )
             targets = [(p["metadata"]["name"], p, listed) for p in chosen]
         scope["pods"] = [t[0] for t in targets]
         prog.plan(2 * len(targets))
