@@ -212,7 +212,7 @@ class HealthTable(FittedTable):
             value = Text(_short(one_line(r.detail), widths["value"]), style="red")
         cells = {
             "state": Text(label, style=style),
-            "name": Text(_short(one_line(r.name), widths.get("name", 0))),
+            "name": Text(_middle(one_line(r.name), widths.get("name", 0))),
             "value": value,
             "trend": Text(sparkline(r.trend, widths.get("trend", 0)), style=_trend_style(r.state)),
             "threshold": Text(one_line(r.threshold), style="dim"),
@@ -304,6 +304,15 @@ class MutableAlertsTable(AlertsTable):
         fp = self.selected_fingerprint()
         if fp:
             self.post_message(self.SilenceRequested(fp))
+
+
+def _middle(text: str, width: int) -> str:
+    """Cut in the middle: checks often share a first word ('Checkout error ratio',
+    'Checkout p99 latency') and differ at the end."""
+    if cell_len(text) <= width or width < 5:
+        return _short(text, width)
+    back = (width - 1) // 2 + (width - 1) % 2
+    return text[: width - 1 - back] + "…" + text[-back:]
 
 
 def _short(text: str, width: int) -> str:

@@ -287,3 +287,31 @@ async def test_severity_picker_shows_criteria_starts_on_current_and_does_not_wra
         await settle(app, pilot)
     [change] = [e for e in room.store.events() if e.kind == Kind.SEVERITY]
     assert change.data["to"] == "P1" and change.data["reason"] == "checkout errors 30%"
+
+
+async def test_the_palette_offers_every_key_and_runs_a_pane_key_on_its_row(
+    repo, settings, clock
+) -> None:
+    """Pane keys (pin an event, tick an item, a pod's logs) are in the palette too, named by
+    their pane; run from there they act on the row under that pane's cursor."""
+    from warroom.widgets.keys import KEYS
+
+    room = mid_incident(repo, settings, clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        titles = [c.title for c in app.get_system_commands(app.main)]
+        for k in KEYS:
+            if k.id != "help":
+                assert any(k.help in t for t in titles), k.id
+        assert "Timeline: Pin or unpin the event" in titles
+        timeline = app.main.timeline
+        last = timeline.rows[-1].seq
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Pin or unpin")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(app, pilot)
+    _, events = store_kinds(repo, room.incident_id)
+    assert events[-1].kind == Kind.PIN and events[-1].data.get("target") == last

@@ -12,7 +12,7 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 CHECKS = [
     HealthRow("Checkout error ratio", "crit", "15.2%", "≥1% / ≥5%", [0.1] * 20 + [9.0]),
     HealthRow("Checkout p99 latency", "warn", "1.41s", "≥500ms / ≥1s", [0.2] * 30),
-    HealthRow("Orders per minute", "ok", "136 /min", "≤120 /min / ≤60 /min", [1.0, 2.0] * 15),
+    HealthRow("Orders per minute", "ok", "136 /min", "≤120 / ≤60 /min", [1.0, 2.0] * 15),
     HealthRow(
         "Payments p99 latency",
         "error",
@@ -86,3 +86,17 @@ async def test_the_sparkline_shrinks_then_goes_and_the_names_come_back_in_full()
         await pilot.pause()
         assert health.selected_name() == "Orders per minute"  # a rebuild keeps the cursor
         assert "bad_data: parse error at char 7" in "".join(lines(health))
+
+
+def test_a_threshold_says_its_unit_once_and_names_are_cut_in_the_middle() -> None:
+    from warroom.checks import CheckSpec
+    from warroom.console.health import threshold_text
+    from warroom.widgets.health_pane import _middle
+
+    orders = CheckSpec("Orders", "x", warn=120, crit=60, direction="below", unit="/min")
+    assert threshold_text(orders) == "≤120 / ≤60 /min"
+    ratio = CheckSpec("Errors", "x", warn=0.01, crit=0.05, unit="ratio")
+    assert threshold_text(ratio) == "≥1% / ≥5%"
+    assert threshold_text(CheckSpec("p99", "x", crit=1.0, unit="s")) == "- / ≥1s"
+    a, b = _middle("Checkout error ratio", 12), _middle("Checkout p99 latency", 12)
+    assert a != b and len(a) == len(b) == 12 and a.endswith("ratio") and "…" in a

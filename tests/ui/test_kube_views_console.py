@@ -274,3 +274,23 @@ async def test_a_change_made_elsewhere_is_seen_on_the_timeline(quiet, settings, 
     assert c.text.startswith(
         "Seen change to deployment/cart in shop, not made here: replicas 2 -> 3"
     )
+
+
+async def test_the_palette_runs_a_deployments_key_on_that_view(quiet, settings, repo) -> None:
+    """From the pods view, the palette's "Deployments view: ... set its replicas" shows the
+    deployments view and asks for the replicas of the workload under its cursor."""
+    app, _ = console(quiet, settings, repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: workload(app, "cart") and app.nodes.rows)
+        titles = [c.title for c in app.get_system_commands(app.main)]
+        assert "Nodes view: On a node: mark it unschedulable, or schedulable again" in titles
+        assert app.views.current == "pods"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"set its replicas")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "PromptScreen")
+        assert app.views.current == "workloads"
+        assert app.screen.title_text.endswith("replicas (now 2)")
+        assert app.screen.query_one(Input).value == "2"

@@ -17,13 +17,13 @@ from warroom.store import open_repository
 from warroom.widgets.timeline import Timeline
 
 
-async def _until(pilot, predicate, tries: int = 100, step: float = 0.1):  # type: ignore[no-untyped-def]
+async def _until(pilot, predicate, tries: int = 600, step: float = 0.1):  # type: ignore[no-untyped-def]
     for _ in range(tries):
         got = predicate()
         if got:
             return got
         await pilot.pause(step)
-    raise AssertionError("condition not met in time")
+    raise AssertionError("condition not met within a minute")
 
 
 def texts(app: WarRoomApp) -> list[str]:
@@ -43,12 +43,13 @@ async def test_two_consoles_on_two_hosts_share_one_incident(
         await settle(app_a, pa)
         await pa.press("n", *"seen on host b", "enter")
         await settle(app_a, pa)
-        await _until(pb, lambda: "seen on host b" in texts(app_b), tries=20)  # within 2 s
+        # No timing claim here (bench/ measures it): a loaded CI machine may take seconds.
+        await _until(pb, lambda: "seen on host b" in texts(app_b))
         rows_b = app_b.main.query_one(Timeline).rows
         assert rows_b[-1].text == "seen on host b" and rows_b[-1].actor == "ann"
         await pb.press("n", *"reply from host b", "enter")
         await settle(app_b, pb)
-        await _until(pa, lambda: texts(app_a)[-1] == "reply from host b", tries=20)
+        await _until(pa, lambda: texts(app_a)[-1] == "reply from host b")
         assert app_a.main.query_one(Timeline).rows[-1].actor == "scribe-bo"
     with repo_a.open(room_a.incident_id, read_only=True) as s:
         assert s.verify().ok
@@ -75,7 +76,7 @@ async def test_postgres_stopped_and_started_under_a_console(
         assert "offline since" in line and "1 event spooled" in line
         assert texts(app)[-1] == "typed while the database was down"  # the console works on
         own_postgres.start()
-        await _until(pilot, lambda: header.data.offline_since is None, tries=150)
+        await _until(pilot, lambda: header.data.offline_since is None)
         await _until(pilot, lambda: "Spool replayed" in texts(app)[-1])
         shown = texts(app)
         assert len(shown) == before + 3

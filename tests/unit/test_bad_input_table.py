@@ -38,7 +38,7 @@ DAMAGES = {
     "nested-garbage": lambda b: b'{"events": 5, "_default": [1]}',
 }
 ON_DAMAGED = [  # verb, code, what it says
-    (("verify", "{inc}"), 1, "is damaged"),
+    (("verify", "{inc}"), 1, "its journal still holds 3 event(s), #1..#3; nothing was changed"),
     (("export", "{inc}"), 1, "is damaged"),
     (("export", "{inc}", "--format", "json"), 1, "is damaged"),
     (("evidence", "{inc}"), 1, "is damaged"),

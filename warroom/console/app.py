@@ -17,6 +17,7 @@ from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
@@ -57,7 +58,15 @@ from warroom.store import IncidentRepository
 from warroom.widgets.dialogs import ConfirmScreen, HelpEntry, HelpScreen
 from warroom.widgets.health_pane import AlertsTable, HealthTable
 from warroom.widgets.keyed_table import KeyedTable, KubeAction
-from warroom.widgets.keys import KEYS, KeySpec, key_rows, keymap_problems, shown_key, spec
+from warroom.widgets.keys import (
+    KEYS,
+    SCOPE_TITLES,
+    KeySpec,
+    key_rows,
+    keymap_problems,
+    shown_key,
+    spec,
+)
 from warroom.widgets.messages import (
     EventHighlighted,
     EventSelected,
@@ -444,12 +453,40 @@ class WarRoomApp(App[int]):
         if isinstance(screen, MainScreen):
             keymap = self.session.settings.keymap
             for k in KEYS:
-                if k.scope != "app" or k.id == "help":
+                if k.id == "help" or (k.scope != "app" and not self._palette_widget(k)):
                     continue
+                pane = SCOPE_TITLES.get(k.scope, "").split(" (")[0]
+                title = k.help if k.scope == "app" else f"{pane}: {k.help}"
                 yield SystemCommand(
-                    k.help, f"key: {shown_key(k, keymap)}", partial(self._palette_run, k)
+                    title, f"key: {shown_key(k, keymap)}", partial(self._palette_run, k)
                 )
         yield from super().get_system_commands(screen)
 
+    def _palette_widget(self, k: KeySpec) -> Widget | None:
+        """The pane a widget key acts on, if it binds that key (read-only binds no mutating
+        key, and the palette offers no more than the keys do)."""
+        widget = {
+            "health": self.main.health_table,
+            "alerts": self.main.alerts_table,
+            "kube": self.main.kube_pane,
+            "pods": self.main.pods_table,
+            "workloads": self.main.workloads_table,
+            "nodes": self.main.nodes_table,
+            "timeline": self.main.timeline,
+            "checklist": self.main.checklist,
+        }.get(k.scope)
+        if widget is None:
+            return None
+        bound = (b for c in type(widget).__mro__ for b in c.__dict__.get("BINDINGS", []))
+        return widget if any(getattr(b, "id", None) == k.binding_id for b in bound) else None
+
     def _palette_run(self, k: KeySpec) -> None:
-        self.call_later(self.action_run, k.id)
+        if k.scope == "app":
+            self.call_later(self.action_run, k.id)
+            return
+        widget = self._palette_widget(k)
+        if widget is not None:  # on the row under that pane's cursor, as the key would
+            if k.scope in self.views.tables:  # the Kubernetes pane shows that view first
+                self.views.show(k.scope, focus=False)
+            widget.focus()
+            self.call_later(widget.run_action, k.action)

@@ -49,6 +49,10 @@ def threshold_text(spec: CheckSpec) -> str:
         f"{op}{format_value(v, spec.unit)}" if v is not None else "-"
         for v in (spec.warn, spec.crit)
     ]
+    if all(p != "-" for p in parts):
+        unit = f" {spec.unit}"  # said once: '≤120 / ≤60 /min' (a narrow pane keeps the name)
+        if spec.unit and all(p.endswith(unit) for p in parts):
+            parts[0] = parts[0].removesuffix(unit)
     return " / ".join(parts) if any(p != "-" for p in parts) else "-"
 
 

@@ -323,8 +323,28 @@ class JournalStorage(Storage):
             if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
                 raise ValueError("not a TinyDB file (a JSON object of tables)")
         except ValueError as exc:
-            raise DamagedIncident(f"{self.path} is damaged: {exc}") from None
+            readable = self._readable_in_journal()
+            raise DamagedIncident(f"{self.path} is damaged: {exc}; {readable}") from None
         return data, len(raw)
+
+    def _readable_in_journal(self) -> str:
+        """What survives the snapshot's damage: the journal's records since the last
+        compaction (nothing is rewritten; the user decides what to do with the files)."""
+        try:
+            with open(self.journal_path, "rb") as f:
+                records, _, damaged = parse_journal(f.read())
+        except OSError:
+            return "no journal beside it; nothing was changed"
+        seqs = sorted(
+            int(doc_id) for table, doc_id, _ in records if table == "events" and doc_id.isdigit()
+        )
+        bad = f", {damaged} damaged line(s)" if damaged else ""
+        if not seqs:
+            return f"its journal holds no events{bad}; nothing was changed"
+        return (
+            f"its journal still holds {len(seqs)} event(s), #{seqs[0]}..#{seqs[-1]}{bad}; "
+            "nothing was changed"
+        )
 
     def _reload(self) -> None:
         """Everything from disk (caller holds a lock)."""
