@@ -55,12 +55,44 @@ def with_kube_overrides(settings: Settings, args: Any) -> Settings:
     return dataclasses.replace(settings, kube=dataclasses.replace(kube, **changes))
 
 
+def own_secrets(settings: Settings) -> list[str]:
+    """warroom's own credentials that can be read now (tokens, webhook URLs, routing and API
+    keys, the SMTP password): redacted wherever they turn up (logs, evidence, exports)."""
+    found = [settings.prometheus.bearer_token, settings.alertmanager.bearer_token]
+    if settings.prometheus.basic_auth:
+        found.append(settings.prometheus.basic_auth[1])
+    for d in settings.destinations:
+        found.append(d.url)
+        found.extend(d.headers.values())
+        found.append(d.secret.peek() if d.secret else None)
+    found.extend(secret.peek() for secret in settings.paging.secrets())
+    return [x for x in found if x]
+
+
+class SecretFilter(logging.Filter):
+    """Log records with our own secrets cut out (a library logging a request's headers)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from warroom.actions.redact import hide
+
+        message = record.getMessage()
+        cleaned = hide(message, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
 def setup_logging(settings: Settings) -> None:
     """warroom.log in the data dir; WARROOM_LOG_LEVEL (default INFO)."""
     level = os.environ.get("WARROOM_LOG_LEVEL", "INFO").upper()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(settings.data_dir / "warroom.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SecretFilter(own_secrets(settings)))
     log.addHandler(handler)
     log.setLevel(getattr(logging, level, logging.INFO))
 
@@ -110,11 +142,14 @@ def export_context(settings: Settings, store: IncidentStore) -> dict[str, Any]:
     """What the post-mortem needs beyond the events: where each update went (the outbox's
     documents) and the severity's review window."""
     from warroom.actions.outbox import TABLE as OUTBOX
+    from warroom.actions.redact import hide
     from warroom.projection import project
 
+    secrets = own_secrets(settings)
     return {
         "deliveries": list(store.docs(OUTBOX).values()),
         "review_within": settings.policy(project(store.events()).severity).review_within,
+        "scrub": lambda text: hide(text, secrets),  # our own secrets never leave in an export
     }
 
 

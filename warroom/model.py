@@ -68,6 +68,7 @@ class Kind(StrEnum):
     CHANGE = "change"  # a change to a system seen on the watch, made by someone else
     ACK = "ack"  # the incident was acknowledged by a responder
     ESCALATED = "escalated"
+    PAGE = "page"  # a page (or its acknowledgement) reached a person's pager, or failed to
     DETECTED = "detected"  # detection time marked (by a rule or by hand)
     ALERT = "alert"  # Alertmanager alert fired or resolved
     CHECK = "check"  # health check changed state

@@ -16,7 +16,15 @@ from typing import Any
 
 import yaml
 
-from warroom.model import Playbook, PlaybookItem, Severity, SeverityPolicy, parse_duration
+from warroom.model import (
+    Playbook,
+    PlaybookItem,
+    Severity,
+    SeverityPolicy,
+    format_duration,
+    parse_duration,
+)
+from warroom.paging import REGULATORY_ITEM, Directory
 
 SLA_FIELDS = ("respond_within", "update_every", "escalate_after", "resolve_within")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -269,3 +277,16 @@ def checklist_change(
         data["order"] = [e.id for e in entries]
         text += f", {len(revised)} reworded"
     return text, data
+
+
+def regulatory_entries(directory: Directory, state: Any) -> list[ChecklistEntry]:
+    """The regulator's notification, for a category flagged in [regulatory]: due `within`
+    from awareness (the detection time), as a checklist item with its due time."""
+    if state.declared_at is None or not directory.regulated(state.category or ""):
+        return []
+    due = directory.regulatory_due(state.detected_at or state.declared_at)
+    assert due is not None
+    within = format_duration(directory.regulatory_within)
+    text = f"Regulator notified (due {due:%Y-%m-%d %H:%M} UTC, {within} from awareness)"
+    after = max(due - state.declared_at, timedelta(seconds=1))  # 0 would read as "no due"
+    return [ChecklistEntry(REGULATORY_ITEM, "regulatory", "Regulatory notification", text, after)]

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warroom.action_items import DONE, OPEN, ActionItem, parse_due
+from warroom.destinations import TACTICAL
 from warroom.model import Event, Kind, Role, Severity, Status, parse_ts
 from warroom.pods import workload_of
 
@@ -91,6 +92,8 @@ class IncidentState:
     acked_at: datetime | None = None
     acked_by: str | None = None
     escalated_at: datetime | None = None
+    level: str | None = None  # the escalation level reached ("L2"), None before any
+    level_rank: int = 0
     resolved_at: datetime | None = None
     severity: Severity = Severity.P2
     status: Status = Status.INVESTIGATING
@@ -112,6 +115,11 @@ class IncidentState:
     outcomes: dict[int, str] = field(default_factory=dict)  # action seq -> what it did
     action_items: dict[str, ActionItem] = field(default_factory=dict)  # "A1" -> item
     update_times: list[datetime] = field(default_factory=list)  # status updates written
+    # Per audience (the responders' are also the fields above): last update, count, and the
+    # audiences that were sent a resolution notice.
+    audience_last: dict[str, datetime] = field(default_factory=dict)
+    audience_count: dict[str, int] = field(default_factory=dict)
+    resolution_sent: set[str] = field(default_factory=set)
     false_positive: bool = False  # resolved as "not an incident"
     reopened: int = 0  # times a resolved incident was opened again
     mitigated_at: datetime | None = None  # first action that took effect, or "monitoring"
@@ -133,10 +141,12 @@ class IncidentState:
     def text_of(self, event: Event) -> str:
         return self.edits.get(event.seq, event.text)
 
-    def next_update_due(self, update_every: timedelta) -> datetime | None:
-        if self.resolved or self.declared_at is None:
+    def next_update_due(
+        self, update_every: timedelta | None, audience: str = TACTICAL
+    ) -> datetime | None:
+        if self.resolved or self.declared_at is None or update_every is None:
             return None
-        return (self.last_update_at or self.declared_at) + update_every
+        return (self.audience_last.get(audience) or self.declared_at) + update_every
 
     def apply_policy(self, policy: Any) -> None:
         """Re-time SLA-bound items for the current severity (a P2 raised to P0 owes its first
@@ -182,7 +192,7 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
     state.event_count += 1
     kind = ev.kind
     _note_signal(state, ev)
-    if "key" in d and kind in (Kind.ALERT, Kind.DEADLINE, Kind.SYSTEM, Kind.CHANGE):
+    if "key" in d and kind in (Kind.ALERT, Kind.DEADLINE, Kind.SYSTEM, Kind.CHANGE, Kind.ESCALATED):
         state.once_keys.add(str(d["key"]))
     if kind == Kind.DECLARED:
         state.incident_id = str(d.get("incident_id", state.incident_id))
@@ -232,6 +242,9 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
             state.acked_at, state.acked_by = t, ev.actor
     elif kind == Kind.ESCALATED:
         state.escalated_at = state.escalated_at or t
+        rank = int(d.get("rank") or 0)
+        if d.get("level") and rank > state.level_rank:
+            state.level, state.level_rank = str(d["level"]), rank
     elif kind == Kind.SYSTEM and d.get("impact_started"):
         _impact_known(state, _ts(d["impact_started"]) or t)
     elif kind == Kind.DETECTED:
@@ -256,9 +269,15 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
             if section == "root_cause":
                 state.root_cause_at = state.root_cause_at or t
     elif kind == Kind.UPDATE:
-        state.updates_sent += 1
-        state.last_update_at = t
-        state.update_times.append(t)
+        audience = str(d.get("audience") or TACTICAL)
+        state.audience_last[audience] = t
+        state.audience_count[audience] = state.audience_count.get(audience, 0) + 1
+        if d.get("template") == "resolution":
+            state.resolution_sent.add(audience)
+        if audience == TACTICAL:  # the cadence the SLA, the drill and the stats count
+            state.updates_sent += 1
+            state.last_update_at = t
+            state.update_times.append(t)
     elif kind == Kind.CHECKLIST:
         _apply_checklist(state, ev)
     elif kind == Kind.OUTCOME and d.get("action"):

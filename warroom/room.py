@@ -31,7 +31,7 @@ from warroom.model import (
     format_ts,
     utcnow,
 )
-from warroom.playbooks import checklist_change, checklist_for
+from warroom.playbooks import checklist_change, checklist_for, regulatory_entries
 from warroom.projection import IncidentState, apply, next_item_id, note_section
 from warroom.settings import Settings
 from warroom.store import IncidentRepository, IncidentStore
@@ -256,7 +256,7 @@ class WarRoom:
         Items whose condition already holds (roles assigned before the raise) are ticked."""
         entries = checklist_for(
             self._playbook_list(), self.state.severity, self.state.category, self.policy
-        )
+        ) + regulatory_entries(self.settings.paging, self.state)
         st = self.state
         raised = st.severity == st.worst_severity and len(st.severity_history) > 1
         change = checklist_change(

@@ -66,26 +66,39 @@ def choose_template(first_update_sent: bool, resolved: bool) -> TemplateKind:
     return "update" if first_update_sent else "notification"
 
 
-def load_template(kind: str, templates_dir: Path | None = None) -> str:
-    """The template text of `kind`: from `templates_dir` if it has `<kind>.txt`, else shipped."""
+def load_template(kind: str, templates_dir: Path | None = None, audience: str | None = None) -> str:
+    """The template text of `kind` for `audience`: `<audience>/<kind>.txt`, then `<kind>.txt`,
+    each from `templates_dir` first, then shipped (an audience's own wording, else the
+    responders')."""
     if kind not in KINDS:
         raise ValueError(f"unknown template {kind!r} (use {', '.join(KINDS)})")
     name = f"{kind}.txt"
-    if templates_dir is not None and (templates_dir / name).is_file():
-        path = templates_dir / name
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TemplateError(f"{path}: cannot read template: {exc}") from None
-    else:
-        shipped = resources.files("warroom.config").joinpath("templates", name)
-        text = shipped.read_text(encoding="utf-8")
-    return text.replace("\r\n", "\n")
+    shipped_dir = resources.files("warroom.config").joinpath("templates")
+    for sub in ([audience] if audience else []) + [None]:
+        rel = f"{sub}/{name}" if sub else name
+        if templates_dir is not None and (templates_dir / rel).is_file():
+            path = templates_dir / rel
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise TemplateError(f"{path}: cannot read template: {exc}") from None
+            return text.replace("\r\n", "\n")
+        shipped = shipped_dir.joinpath(*rel.split("/"))
+        if shipped.is_file():
+            return shipped.read_text(encoding="utf-8").replace("\r\n", "\n")
+    raise TemplateError(f"no template {name}")  # the shipped one is always there
 
 
-def render(kind: str, ctx: TemplateContext, *, templates_dir: Path | None = None) -> str:
+def render(
+    kind: str,
+    ctx: TemplateContext,
+    *,
+    templates_dir: Path | None = None,
+    audience: str | None = None,
+) -> str:
     """The prefilled text of `kind` for `ctx`; a drill's text starts with DRILL_MARKER."""
-    text = Template(load_template(kind, templates_dir)).safe_substitute(template_values(ctx))
+    template = load_template(kind, templates_dir, audience)
+    text = Template(template).safe_substitute(template_values(ctx))
     text = text.strip("\n")
     if ctx.is_drill and not text.startswith(DRILL_MARKER):
         text = f"{DRILL_LINE}\n{text}"

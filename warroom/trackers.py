@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
-from warroom.destinations import url_problem
+from warroom.destinations import Secret, SecretError, SettingsReader, url_problem
 
 # API base URL and token variable of each tracker, unless the settings say otherwise.
 DEFAULTS: dict[str, tuple[str | None, str]] = {
@@ -42,20 +41,6 @@ class TrackerConfigError(ValueError):
         self.problem = problem
 
 
-class SettingsReader(Protocol):
-    """What of settings' _Reader the parser uses (errors name file, line and key)."""
-
-    def get(self, key: str, default: Any = None) -> Any: ...
-
-    def str_(self, key: str, default: str | None = None) -> str | None: ...
-
-    def str_list(self, key: str) -> tuple[str, ...]: ...
-
-    def number(self, key: str, default: float) -> float: ...
-
-    def fail(self, key: str, problem: str) -> Exception: ...
-
-
 @dataclass(frozen=True)
 class Tracker:
     name: str  # github | gitlab | jira
@@ -70,21 +55,10 @@ class Tracker:
 
     def token(self, env: dict[str, str]) -> str:
         """Read the token now: from token_file if set, else from the token_env variable."""
-        if self.token_file is None:
-            value = env.get(self.token_env or "", "").strip()
-            if value:
-                return value
-            raise TrackerConfigError(
-                f"tickets.{self.name}.token_env", f"${self.token_env} is not set (or empty)"
-            )
         try:
-            value = self.token_file.read_text(encoding="utf-8").strip()
-            problem = f"{self.token_file} is empty"
-        except OSError as exc:
-            value, problem = "", f"cannot read {self.token_file}: {exc.strerror or exc}"
-        if not value:
-            raise TrackerConfigError(f"tickets.{self.name}.token_file", problem)
-        return value
+            return Secret(f"tickets.{self.name}.token", self.token_env, self.token_file).read(env)
+        except SecretError as exc:
+            raise TrackerConfigError(exc.key, exc.problem) from None
 
 
 def parse_trackers(r: SettingsReader) -> dict[str, Tracker]:

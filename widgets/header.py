@@ -52,6 +52,12 @@ class HeaderData:
     offline_since: datetime | None = None  # the shared database is out of reach since then
     spooled: int = 0  # events written to the local spool meanwhile
     drill_hint: str = ""  # "KUBECONFIG=/tmp/…": how to reach the drill cluster
+    # Each audience's next update ("execs", due) beside the responders' next_update_at.
+    cadences: tuple[tuple[str, datetime], ...] = ()
+    regulatory_by: datetime | None = None  # the regulator's notification deadline
+    commander_phone: str = ""
+    level: str = ""  # the escalation level reached ("L2")
+    pages_undelivered: int = 0
 
 
 def offline_text(since: datetime, spooled: int) -> Text:
@@ -124,6 +130,10 @@ class IncidentHeader(Widget):
             line2.append("  ".join(parts), style="cyan")
         else:
             line2.append("no roles assigned (o to assign)", style="dim")
+        if d.commander_phone:
+            line2.append(f"  ☎ commander {one_line(d.commander_phone)}", style="bold cyan")
+        if d.level:
+            line2.append(f"  escalated: {one_line(d.level)}", style="bold red")
         if d.drill_hint:
             line2.append("   ")
             line2.append(one_line(d.drill_hint), style="bright_cyan")
@@ -134,6 +144,10 @@ class IncidentHeader(Widget):
             clocks.append(offline_text(d.offline_since, d.spooled))
         if d.next_update_at:
             clocks.append(countdown("next update", d.next_update_at, now, d.warn_before))
+        for label, due in d.cadences:
+            clocks.append(countdown(one_line(label), due, now, d.warn_before))
+        if d.regulatory_by:
+            clocks.append(countdown("regulator", d.regulatory_by, now, d.warn_before))
         if d.respond_by:
             clocks.append(countdown("ack", d.respond_by, now, d.warn_before))
         if d.escalate_by:
@@ -141,6 +155,10 @@ class IncidentHeader(Widget):
         if d.undelivered:
             s = "s" if d.undelivered != 1 else ""
             clocks.append(Text(f"{d.undelivered} update{s} undelivered", style="bold white on red"))
+        if d.pages_undelivered:
+            s = "s" if d.pages_undelivered != 1 else ""
+            text = f"{d.pages_undelivered} page{s} undelivered"
+            clocks.append(Text(text, style="bold white on red"))
         if d.resolved_at:
             clocks.append(Text("resolved", style="bold green"))
         for i, c in enumerate(clocks):

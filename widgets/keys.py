@@ -78,7 +78,14 @@ KEYS: tuple[KeySpec, ...] = (
         "Add an action item: what, owner and due date (the post-mortem tracks it)",
         show=False,
     ),
-    KeySpec("escalate", "E", "escalate", "Escalate", "Escalate to someone", show=False),
+    KeySpec(
+        "escalate",
+        "E",
+        "escalate",
+        "Escalate",
+        "Escalate to the next level and page it (criteria shown), or to someone by name",
+        show=False,
+    ),
     KeySpec(
         "accept",
         "S",

@@ -37,6 +37,7 @@ KIND_MARKS: dict[str, tuple[str, str]] = {
     "change": ("Δ", "bold yellow"),
     "ack": ("✓", "green"),
     "escalated": ("↑", "bold red"),
+    "page": ("☏", "bold red"),
     "detected": ("◎", "magenta"),
     "alert": ("!", "bold red"),
     "check": ("♦", "yellow"),

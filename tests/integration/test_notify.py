@@ -119,7 +119,7 @@ def test_parse_destinations_all_types() -> None:
     ("entry", "key", "problem"),
     [
         ({"type": "slack", "url": "https://h/x"}, "[0].name", "missing"),
-        ({"name": "a", "type": "email"}, "[0].type", "expected one of"),
+        ({"name": "a", "type": "fax"}, "[0].type", "expected one of"),
         ({"name": "a", "type": "slack"}, "[0].url", "missing"),
         ({"name": "a", "type": "slack", "url": f"ftp://h/{SECRET}"}, "[0].url", "http"),
         ({"name": "a", "type": "file"}, "[0].path", "missing"),

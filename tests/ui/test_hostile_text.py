@@ -35,6 +35,7 @@ from warroom.widgets.dialogs import (
     SilenceScreen,
     TypedConfirmScreen,
 )
+from warroom.widgets.escalation import EscalateScreen, LevelRow
 from warroom.widgets.evidence_progress import EvidenceProgress
 from warroom.widgets.header import HeaderData, IncidentHeader
 from warroom.widgets.health_pane import (
@@ -78,6 +79,11 @@ def header(s: str) -> Widget:
             declared_at=NOW,
             roles={"commander": s, s: s},
             note=s,
+            cadences=((s, NOW + timedelta(minutes=30)),),
+            commander_phone=s,
+            level=s,
+            regulatory_by=NOW + timedelta(hours=70),
+            pages_undelivered=2,
         )
     )
     return w
@@ -287,6 +293,7 @@ SCREENS: dict[str, Callable[[str], Screen]] = {
     ),
     "help": lambda s: HelpScreen([HelpEntry(s, s, s)]),
     "composer": lambda s: ComposerScreen(s, s, [s]),
+    "escalate": lambda s: EscalateScreen([LevelRow(s, s, s, s), LevelRow("L3", s, s, "")], s, s),
     "series": series,
     "query": lambda s: QueryResultScreen(s, [{"labels": {s: s}, "value": s}], s),
     "logs": logs,

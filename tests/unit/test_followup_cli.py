@@ -147,7 +147,7 @@ def test_communications_name_the_audience_and_the_delivery(tmp_path: Path) -> No
         run(*c, "update", "--text", "Carts failing; next update 11:00", data=data).returncode == 0
     )
     md = run(*c, "export", incident, data=data).stdout
-    comms = md.split("## Communications")[1].split("##")[0]
+    comms = md.split("## Communications")[1].split("\n## ")[0]
     assert (
         "ann: notification: Carts failing; next update 11:00 -&gt; responders: delivered" in comms
     )

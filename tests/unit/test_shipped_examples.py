@@ -26,4 +26,9 @@ def test_the_shipped_examples_load(tmp_path: Path) -> None:
     ]
     assert health.specs[2].direction == "below"
     assert [r.name for r in health.rules] == ["checkout burning"]
-    assert {d.type for d in s.destinations} == {"slack", "file"}
+    assert {d.type for d in s.destinations} == {"slack", "file", "email", "statuspage"}
+    assert {d.name: d.heard_by for d in s.destinations}["execs"] == "executives"
+    paging = s.paging
+    assert paging.contacts["ann"].roles == ("commander", "tech_lead")
+    assert [r.name for r in paging.paged(paging.level("L2"))] == ["Ann Lee"]
+    assert paging.channels.smtp_host == "smtp.example.com"

@@ -81,3 +81,15 @@ def test_the_draft_file_is_private(tmp_path: Path) -> None:
     run("update", data=data, env=env, check=False)
     mode = int((tmp_path / "seen").read_text(), 8)
     assert stat.S_IMODE(mode) == 0o600
+
+
+def test_the_draft_is_the_audiences_and_an_unknown_audience_is_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    incident = run("declare", "--title", "Carts fail", "--severity", "P1", data=data).stdout.strip()
+    draft = run("update", incident, "--draft", "--audience", "executives", data=data).stdout
+    assert draft.startswith("EXECUTIVE BRIEFING: ")
+    bad = run("update", incident, "--audience", "nope", data=data, check=False,
+              env=editor(tmp_path, "edit"))  # fmt: skip
+    assert bad.returncode != 0 and not (tmp_path / "seen").exists()  # no editor opened
+    assert bad.stderr.strip() == "warroom: no audience 'nope' in the settings ([audiences])"
+    assert updates(data, incident) == []

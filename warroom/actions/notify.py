@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from warroom.destinations import STDOUT, Destination, mask_url
+from warroom.actions.redact import hide
+from warroom.destinations import STDOUT, TACTICAL, Destination, mask_url
 from warroom.sanitize import strip_control
 from warroom.templates import DRILL_MARKER, TemplateContext
 
@@ -77,16 +78,26 @@ class Message:
     update_number: int | None = None
     drill: bool = False
     url: str | None = None  # link to the incident (status page, dashboard), not a webhook
-    template: str = ""  # notification | update | resolution
+    template: str = ""  # notification | update | resolution | page
+    audience: str = ""  # whose update it is ("executives"); "page" for a page
+    action: str = ""  # a page's: trigger | acknowledge | resolve
+    level: str = ""  # a page's escalation level ("L2")
+    to: str = ""  # a page's recipient, by name
 
     @property
     def label(self) -> str:
-        """How the timeline names it: "update #2", "notification", "resolution notice"."""
+        """How the timeline names it: "update #2", "notification", "resolution notice",
+        "page to Bo Chen (L2)"."""
+        if self.template == "page":
+            what = {"acknowledge": "acknowledgement", "resolve": "resolve"}.get(self.action, "page")
+            return f"{what} to {self.to}" + (f" ({self.level})" if self.level else "")
+        aud = f"{self.audience} " if self.audience and self.audience != TACTICAL else ""
         if self.template == "notification":
-            return "notification"
+            return aud + "notification"
         if self.template == "resolution":
-            return "resolution notice"
-        return f"update #{self.update_number}" if self.update_number is not None else "update"
+            return aud + "resolution notice"
+        n = f" #{self.update_number}" if self.update_number is not None else ""
+        return f"{aud}update{n}"
 
     @property
     def body(self) -> str:
@@ -115,6 +126,10 @@ class Message:
             "drill": self.drill,
             "url": self.url,
             "template": self.template,
+            "audience": self.audience,
+            "action": self.action,
+            "level": self.level,
+            "to": self.to,
         }
 
     @classmethod
@@ -130,6 +145,10 @@ class Message:
             drill=bool(d.get("drill", False)),
             url=d.get("url") or None,
             template=str(d.get("template") or ""),
+            audience=str(d.get("audience") or ""),
+            action=str(d.get("action") or ""),
+            level=str(d.get("level") or ""),
+            to=str(d.get("to") or ""),
         )
 
 
@@ -190,6 +209,8 @@ class Attempt:
     ok: bool
     status_code: int | None = None
     error: str | None = None
+    retry_after: float | None = None  # seconds the service asked us to wait (429, 503)
+    answer: Any = None  # the service's JSON answer, when the sender needs it (an id)
 
 
 async def send(
@@ -203,32 +224,77 @@ async def send(
     `idempotency_key` (the same for every attempt of one update to one destination) goes in an
     Idempotency-Key header, and in the body of our own webhook shape: a receiver that honours
     it ignores a retry after a timeout whose first post did arrive."""
-    import httpx
-
     if dest.type == "file":
         return await _append_file(dest, file_block(msg, sent_at))
     assert dest.url is not None and client is not None
+    body = payload(dest, msg, sent_at)
+    headers = dict(dest.headers)
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+        if dest.type == "webhook":
+            body["idempotency_key"] = idempotency_key
+    return await http_attempt(client, "POST", dest.url, body, headers, dest.timeout)
+
+
+async def http_attempt(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    body: dict[str, Any] | None,
+    headers: dict[str, str],
+    timeout: float,
+    *,
+    hide: tuple[str, ...] = (),
+) -> Attempt:
+    """One HTTP request as a delivery attempt: a 2xx is delivered; anything else is an error
+    line safe to store (`url` masked, `hide`: secrets cut out of echoed bodies)."""
+    import httpx
+
     try:
-        body = payload(dest, msg, sent_at)
-        headers = dict(dest.headers)
-        if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
-            if dest.type == "webhook":
-                body["idempotency_key"] = idempotency_key
-        resp = await client.post(dest.url, json=body, headers=headers, timeout=dest.timeout)
+        resp = await client.request(method, url, json=body, headers=headers, timeout=timeout)
     except httpx.TimeoutException:
-        return Attempt(False, error=f"timeout after {dest.timeout:g}s")
+        return Attempt(False, error=f"timeout after {timeout:g}s")
     except httpx.HTTPError as exc:
-        return Attempt(False, error=scrub(_transport_error(exc), dest.url))
+        return Attempt(False, error=hide_secrets(scrub(_transport_error(exc), url), hide))
     except Exception as exc:  # a bug or an odd transport must not stop the outbox pass
-        return Attempt(False, error=scrub(f"{type(exc).__name__}: {exc}", dest.url)[:200])
+        return Attempt(
+            False, error=hide_secrets(scrub(f"{type(exc).__name__}: {exc}", url)[:200], hide)
+        )
     if 200 <= resp.status_code < 300:
-        return Attempt(True, resp.status_code)
+        try:
+            answer = resp.json() if resp.content else None
+        except ValueError:
+            answer = None
+        return Attempt(True, resp.status_code, answer=answer)
     # Slack and Teams put the reason in the body ("invalid_payload", "no_service").
     # Scrub before cutting: a cut could leave half a token that no longer matches.
-    detail = scrub(strip_control(resp.text[:4096]), dest.url).strip().replace("\n", " ")[:120]
+    text = hide_secrets(scrub(strip_control(resp.text[:4096]), url), hide)
+    detail = text.strip().replace("\n", " ")[:160]
     error = f"HTTP {resp.status_code}" + (f": {detail}" if detail else "")
-    return Attempt(False, resp.status_code, error)
+    return Attempt(False, resp.status_code, error, retry_after(resp.headers.get("Retry-After")))
+
+
+def hide_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    return hide(text, secrets, "…")
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (a number of seconds, or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    from warroom.model import utcnow
+
+    return max(0.0, (when - utcnow()).total_seconds())
 
 
 def _transport_error(exc: httpx.HTTPError) -> str:

@@ -13,9 +13,15 @@ destination's timeout and a margin): the other consoles see the claim, or see it
 and leave it alone, so a channel never gets the same update twice. A console killed mid-send
 leaves a lease that expires, and the item is retried by whoever is still running.
 
-The timeline hears about delivery sparingly: the first failure of an item, its delivery after
-a failure, and giving up (only with max_attempts). A clean first-try delivery and each retry
-stay in the outbox doc.
+The timeline hears about updates' delivery sparingly: the first failure of an item, its
+delivery after a failure, and giving up (only with max_attempts). A clean first-try delivery
+and each retry stay in the outbox doc. Pages are told every time (Kind.PAGE): each page and
+acknowledgement that went out, and the first failure of each.
+
+Pages go through the same outbox: one doc per page and channel, key "<escalation seq>:<page
+destination>" (see actions/paging.py). A claim whose lease ran out without a recorded outcome
+(a console killed mid-send) marks the next attempt as `prior`: senders that can look before
+they create (the status page) do; PagerDuty and Opsgenie deduplicate on their own keys.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from warroom.actions.notify import Message, send
+from warroom.actions.delivery import LOCAL_TYPES, deliver
+from warroom.actions.notify import Message
 from warroom.destinations import Destination
 from warroom.model import Event, Kind, format_ts, parse_ts, utcnow
 from warroom.room import WarRoom
@@ -37,8 +44,13 @@ if TYPE_CHECKING:
     import httpx  # imported when delivering: its __init__ pulls in rich (see notify.py)
 
 TABLE = "outbox"
+MEMORY = "channel_state"  # per destination: what a sender keeps (the status page's incident)
+PAGE = "page"  # the audience of page destinations
+CHANNEL_NAMES = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie", "email": "e-mail"}
 CLAIM_MARGIN_S = 30.0  # a claim outlives the destination's timeout by this much
-State = Literal["pending", "delivered", "failed"]  # failed: gave up after max_attempts
+# failed: gave up after max_attempts; cancelled: a page the incident no longer needs (acked)
+State = Literal["pending", "delivered", "failed", "cancelled"]
+DONE = ("delivered", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -133,41 +145,62 @@ class Outbox:
         if update_event.kind != Kind.UPDATE:
             raise ValueError(f"only {Kind.UPDATE.value} events are sent, not {update_event.kind}")
         msg = _message_of(self.store.incident_id, update_event)
+        return [
+            self._put(update_event.seq, dest, msg, dest.audience or dest.name)
+            for dest in self.hearing(msg.audience)
+        ]
+
+    def hearing(self, audience: str) -> list[Destination]:
+        """The destinations an update for `audience` goes to (every one but the pagers when
+        the update names no audience)."""
+        return [
+            d
+            for d in self.destinations.values()
+            if d.audience != PAGE and d.heard_by == (audience or d.heard_by)
+        ]
+
+    def enqueue_page(self, seq: int, destination: str, msg: Message) -> str:
+        """One page (or its acknowledgement, or resolve) to one page destination, recorded by
+        the event `seq` that decided it. Idempotent, like enqueue."""
+        dest = self.destinations.get(destination)
+        if dest is None:
+            raise ValueError(f"no page destination {destination!r}")
+        return self._put(seq, dest, msg, PAGE)
+
+    def _put(self, seq: int, dest: Destination, msg: Message, audience: str) -> str:
+        key = item_key(seq, dest.name)
+        if self.store.get_doc(TABLE, key) is not None:
+            return key
         now = format_ts(self.clock())
-        keys = []
-        for name, dest in self.destinations.items():
-            key = item_key(update_event.seq, name)
-            keys.append(key)
-            if self.store.get_doc(TABLE, key) is not None:
-                continue
-            self.store.put_doc(
-                TABLE,
-                key,
-                {
-                    "key": key,
-                    "update_seq": update_event.seq,
-                    "destination": name,  # the name only: the URL is a secret
-                    "audience": dest.audience or name,  # for the post-mortem
-                    "state": "pending",
-                    "attempts": 0,
-                    "created_at": now,
-                    "next_attempt_at": now,
-                    "last_attempt_at": None,
-                    "last_error": None,
-                    "delivered_at": None,
-                    "status_code": None,
-                    "reported": False,  # first failure already on the timeline
-                    "message": msg.to_dict(),
-                },
-            )
-        return keys
+        self.store.put_doc(
+            TABLE,
+            key,
+            {
+                "key": key,
+                "update_seq": seq,
+                "destination": dest.name,  # the name only: the URL is a secret
+                "audience": audience,  # for the post-mortem
+                "kind": PAGE if audience == PAGE else "update",
+                "state": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+                "last_attempt_at": None,
+                "last_error": None,
+                "delivered_at": None,
+                "status_code": None,
+                "reported": False,  # first failure already on the timeline
+                "message": msg.to_dict(),
+            },
+        )
+        return key
 
     def retry_now(self, key: str | None = None) -> int:
         """Make one item (or every undelivered one, given-up ones included) due now."""
         now = format_ts(self.clock())
         count = 0
         for k, doc in self.store.docs(TABLE).items():
-            if doc["state"] == "delivered" or (key is not None and k != key):
+            if doc["state"] in DONE or (key is not None and k != key):
                 continue
             self.store.put_doc(TABLE, k, {**doc, "state": "pending", "next_attempt_at": now})
             count += 1
@@ -183,11 +216,30 @@ class Outbox:
 
     def pending(self) -> list[OutboxItem]:
         """Every item not delivered yet (state "pending", or "failed" after max_attempts)."""
-        return [i for i in self.items() if i.state != "delivered"]
+        return [i for i in self.items() if i.state not in DONE]
+
+    def cancel(self, key: str, why: str) -> bool:
+        """Drop an item not sent yet (a page the acknowledgement made moot); False when it is
+        delivered, gone, or being sent right now (its answer decides)."""
+        now = self.clock()
+
+        def drop(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+            if doc is None or doc.get("state") in DONE:
+                return None
+            held = doc.get("claimed_until")
+            if held and parse_ts(held) > now:
+                return None
+            return {**doc, "state": "cancelled", "last_error": why}
+
+        return self.store.update_doc(TABLE, key, drop) is not None
 
     def undelivered_count(self) -> int:
         """Updates with at least one destination still waiting: the header's "1 undelivered"."""
-        return len({i.update_seq for i in self.pending()})
+        return len({i.update_seq for i in self.pending() if i.message.template != PAGE})
+
+    def undelivered_pages(self) -> int:
+        """Pages (and their acknowledgements) not delivered yet, one per channel."""
+        return sum(1 for i in self.pending() if i.message.template == PAGE)
 
     def next_due(self) -> datetime | None:
         """When the next pending item becomes due, for arming a timer."""
@@ -210,7 +262,7 @@ class Outbox:
                 queues.setdefault(item.destination, []).append(item)
             if not queues:
                 return []
-            if all(self.destinations[name].type == "file" for name in queues):
+            if all(self.destinations[name].type in LOCAL_TYPES for name in queues):
                 per_dest = await asyncio.gather(
                     *(self._drain(q, None, now) for q in queues.values())
                 )
@@ -251,7 +303,10 @@ class Outbox:
                 # Leased, by another console or by an attempt of ours cut short (cancelled,
                 # crashed): that post may have arrived, so wait for the lease to end.
                 return None
-            return {**doc, "claimed_by": self.owner, "claimed_until": format_ts(now + lease)}
+            # A lease that ran out with no outcome recorded: that attempt may have arrived.
+            doubt = bool(doc.get("in_doubt") or doc.get("claimed_by"))
+            claim = {"claimed_by": self.owner, "claimed_until": format_ts(now + lease)}
+            return {**doc, **claim, "in_doubt": doubt}
 
         return self.store.update_doc(TABLE, item.key, claim) is not None
 
@@ -259,13 +314,19 @@ class Outbox:
         dest = self.destinations[item.destination]
         started = self.clock()
         key = f"{self.store.incident_id}:{item.key}"  # one per update and destination
-        outcome = await send(dest, item.message, client, format_ts(started), key)
+        before = self.store.get_doc(TABLE, item.key) or {}
+        prior = item.attempts > 0 or bool(before.get("in_doubt"))
+        outcome = await deliver(
+            dest, item.message, client, format_ts(started), key,
+            prior=prior, memory=_Memory(self.store, dest.name),
+        )  # fmt: skip
         done = self.clock()
         doc = dict(self.store.get_doc(TABLE, item.key) or {})
         attempts = int(doc.get("attempts", 0)) + 1
-        doc.update(attempts=attempts, last_attempt_at=format_ts(done))
+        doc.update(attempts=attempts, last_attempt_at=format_ts(done), in_doubt=False)
         doc.update(claimed_by=None, claimed_until=None)  # the lease ends with the attempt
-        label = f"{item.message.label} to {dest.name}"
+        page = item.message.template == PAGE
+        label = _page_label(item.message, dest) if page else f"{item.message.label} to {dest.name}"
         if outcome.ok:
             doc.update(
                 state="delivered",
@@ -274,7 +335,10 @@ class Outbox:
                 last_error=None,
             )
             self.store.put_doc(TABLE, item.key, doc)
-            if attempts > 1:
+            if page:
+                tries = f" after {attempts} attempts" if attempts > 1 else ""
+                self._log(item, f"{label}: delivered{tries}", attempts, kind=Kind.PAGE)
+            elif attempts > 1:
                 self._log(item, f"{label} delivered after {attempts} attempts", attempts)
             return DeliveryResult(
                 item.key,
@@ -287,7 +351,10 @@ class Outbox:
             )
 
         gave_up = self.max_attempts is not None and attempts >= self.max_attempts
-        next_at = None if gave_up else done + self._backoff(attempts)
+        wait = self._backoff(attempts)
+        if outcome.retry_after is not None:  # the service said when: never sooner
+            wait = max(wait, timedelta(seconds=min(outcome.retry_after, 3600)))
+        next_at = None if gave_up else done + wait
         doc.update(
             state="failed" if gave_up else "pending",
             status_code=outcome.status_code,
@@ -297,17 +364,18 @@ class Outbox:
         first_report = not doc.get("reported")
         doc["reported"] = True
         self.store.put_doc(TABLE, item.key, doc)
+        kind = Kind.PAGE if page else Kind.SYSTEM
         if gave_up:
             self._log(
                 item,
                 f"{label} not delivered, gave up after {attempts} attempts: {outcome.error}",
                 attempts,
                 outcome.error,
+                kind=kind,
             )
         elif first_report:
-            self._log(
-                item, f"{label} not delivered: {outcome.error}; retrying", attempts, outcome.error
-            )
+            text = f"{label} not delivered: {outcome.error}; retrying"
+            self._log(item, text, attempts, outcome.error, kind=kind)
         return DeliveryResult(
             item.key,
             dest.name,
@@ -332,7 +400,15 @@ class Outbox:
         if doc is not None and doc.get("last_error") != error:
             self.store.put_doc(TABLE, item.key, {**doc, "last_error": error})
 
-    def _log(self, item: OutboxItem, text: str, attempts: int, error: str | None = None) -> None:
+    def _log(
+        self,
+        item: OutboxItem,
+        text: str,
+        attempts: int,
+        error: str | None = None,
+        *,
+        kind: Kind = Kind.SYSTEM,
+    ) -> None:
         data: dict[str, Any] = {
             "outbox": item.key,
             "update_seq": item.update_seq,
@@ -341,13 +417,35 @@ class Outbox:
         }
         if error:
             data["error"] = error
-        self.room.record(Kind.SYSTEM, text, data, source=self.actor)
+        if kind == Kind.PAGE:
+            data.update(action=item.message.action, to=item.message.to, level=item.message.level)
+        self.room.record(kind, text, data, source=self.actor)
 
 
 def _default_client() -> httpx.AsyncClient:
     import httpx
 
     return httpx.AsyncClient()
+
+
+def _page_label(msg: Message, dest: Destination) -> str:
+    """ "Page to Bo Chen (L2) via PagerDuty", "Acknowledgement to Bo Chen via Opsgenie"."""
+    how = CHANNEL_NAMES.get(dest.type, dest.type)
+    return f"{msg.label[0].upper()}{msg.label[1:]} via {how}"
+
+
+class _Memory:
+    """A sender's memory for one destination, in the store (see statuspage.py)."""
+
+    def __init__(self, store: Any, name: str) -> None:
+        self.store, self.name = store, name
+
+    def get(self) -> str | None:
+        doc = self.store.get_doc(MEMORY, self.name)
+        return str(doc["value"]) if doc and doc.get("value") else None
+
+    def put(self, value: str) -> None:
+        self.store.put_doc(MEMORY, self.name, {"value": value})
 
 
 def _message_of(incident_id: str, ev: Event) -> Message:

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["REDACTED", "Redactor", "redact", "redact_json"]
+__all__ = ["REDACTED", "Redactor", "hide", "redact", "redact_json"]
 
 REDACTED = "[REDACTED]"
 MIN_EXTRA = 6  # shorter explicit strings would shred ordinary words
@@ -297,6 +297,14 @@ _RULES: tuple[tuple[str, str, Callable[[str, str, int], Span]], ...] = (
     ("secret", "kv", Redactor._kv_at),
     ("key", "kv", Redactor._kv_at),
 )
+
+
+def hide(text: str, secrets: Iterable[str | None], mark: str = REDACTED) -> str:
+    """Only the given secrets replaced (longest first), nothing else touched: for texts whose
+    other words must stay as written (an export, a log line, an error from a service)."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, mark)
+    return text
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> tuple[str, int]:

@@ -7,7 +7,7 @@ an update can fail to arrive, but it can never be lost.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from warroom.actions.notify import update_data
@@ -19,6 +19,7 @@ from warroom.actions.situation import (
     impact_lines,
     roles_line,
 )
+from warroom.destinations import TACTICAL
 from warroom.model import Event, Kind, Role, format_duration
 from warroom.room import RoomError, WarRoom
 from warroom.templates import TemplateContext, choose_template, render
@@ -27,9 +28,9 @@ from warroom.templates import TemplateContext, choose_template, render
 _ACTION_KINDS = {Kind.ACTION, Kind.STATUS, Kind.SEVERITY, Kind.ESCALATED, Kind.EVIDENCE}
 
 
-def actions_since_last_update(room: WarRoom) -> list[str]:
+def actions_since_last_update(room: WarRoom, audience: str = TACTICAL) -> list[str]:
     events = room.events
-    last = max((e.seq for e in events if e.kind == Kind.UPDATE), default=0)
+    last = max((e.seq for e in events if e.kind == Kind.UPDATE and _to(e) == audience), default=0)
     out = []
     for e in events:
         if e.seq > last and (e.kind in _ACTION_KINDS or e.data.get("section") == "resolution"):
@@ -37,13 +38,31 @@ def actions_since_last_update(room: WarRoom) -> list[str]:
     return out[-12:]
 
 
-def context(room: WarRoom, now: datetime, situation: Situation | None = None) -> TemplateContext:
-    """What the templates may show. `situation`: the console's live view of checks, alerts
-    and pods; without it, the timeline's."""
+def _to(ev: Event) -> str:
+    return str(ev.data.get("audience") or TACTICAL)
+
+
+def cadence(room: WarRoom, audience: str = TACTICAL) -> timedelta | None:
+    """How often `audience` hears at the current severity (None: no cadence)."""
+    aud = room.settings.paging.audience(audience)
+    every = room.policy.update_every
+    return aud.cadence(room.state.severity, every) if aud else every
+
+
+def context(
+    room: WarRoom,
+    now: datetime,
+    situation: Situation | None = None,
+    audience: str = TACTICAL,
+) -> TemplateContext:
+    """What the templates may show, for `audience`. `situation`: the console's live view of
+    checks, alerts and pods; without it, the timeline's."""
     st = room.state
     policy = room.policy
     sections = st.sections
-    next_at = now + policy.update_every if not st.resolved else None
+    every = cadence(room, audience)
+    next_at = now + every if not st.resolved and every else None
+    sent = st.audience_count.get(audience, 0)
     sit = situation if situation is not None else from_timeline(room.events, st)
     impact = impact_lines(sit, sections.get("impact", []))
     return TemplateContext(
@@ -55,13 +74,13 @@ def context(room: WarRoom, now: datetime, situation: Situation | None = None) ->
         declared_at=st.declared_at,
         detected_at=st.detected_at,
         impact="\n".join(f"- {line}" for line in impact) if len(impact) > 1 else "".join(impact),
-        update_number=st.updates_sent + 1,
-        actions_since_last_update=actions_since_last_update(room),
+        update_number=sent + 1,
+        actions_since_last_update=actions_since_last_update(room, audience),
         # The first notification says what is being done; later updates list the actions
         # since the last one apart, and their next steps are the `Next:` notes.
         next_steps=(
             doing_lines(room.events, st)
-            if st.updates_sent == 0 and not st.resolved
+            if sent == 0 and not st.resolved
             else sections.get("next", [])
         ),
         next_update_at=next_at,
@@ -87,27 +106,48 @@ def _resolved_summary(room: WarRoom) -> str:
     return str(ev.data.get("summary", "")) if ev else ""
 
 
+def _known(room: WarRoom, audience: str) -> None:
+    if room.settings.paging.audience(audience) is None:
+        raise RoomError(f"no audience {audience!r} in the settings ([audiences])")
+
+
 def compose(
-    room: WarRoom, now: datetime, templates_dir: Any = None, situation: Situation | None = None
+    room: WarRoom,
+    now: datetime,
+    templates_dir: Any = None,
+    situation: Situation | None = None,
+    audience: str = TACTICAL,
 ) -> tuple[str, str]:
-    """(template kind, prefilled text) for the incident's current state."""
+    """(template kind, prefilled text) for the incident's current state and `audience`."""
+    _known(room, audience)
     st = room.state
-    kind = choose_template(first_update_sent=st.updates_sent > 0, resolved=st.resolved)
-    return kind, render(kind, context(room, now, situation), templates_dir=templates_dir)
+    sent = st.audience_count.get(audience, 0) > 0
+    kind = choose_template(first_update_sent=sent, resolved=st.resolved)
+    ctx = context(room, now, situation, audience)
+    return kind, render(kind, ctx, templates_dir=templates_dir, audience=audience)
 
 
-def post(room: WarRoom, text: str, kind: str, now: datetime, outbox: Outbox | None) -> Event:
-    """Record the update on the timeline and queue it for every destination."""
+def post(
+    room: WarRoom,
+    text: str,
+    kind: str,
+    now: datetime,
+    outbox: Outbox | None,
+    audience: str = TACTICAL,
+) -> Event:
+    """Record the update on the timeline and queue it for the audience's destinations."""
     text = text.strip()
     if not text:
         raise RoomError("an empty update says nothing")
-    ctx = context(room, now)
+    _known(room, audience)
+    ctx = context(room, now, audience=audience)
     data = update_data(ctx, kind)
     label = {"notification": "Notification", "resolution": "Resolution notice"}.get(
         kind, f"Status update #{ctx.update_number}"
     )
-    data["label"] = label
-    data["to"] = list(outbox.destinations) if outbox is not None else []
+    data["label"] = label if audience == TACTICAL else f"{label} ({audience})"
+    data["audience"] = audience
+    data["to"] = [d.name for d in outbox.hearing(audience)] if outbox is not None else []
     # The event's text is the update itself: the outbox sends exactly what the timeline holds.
     ev = room.record(Kind.UPDATE, text, data)
     if outbox is not None:

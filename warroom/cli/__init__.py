@@ -45,6 +45,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "role": incident.role,
         "resolve": incident.resolve,
         "update": incident.update,
+        "escalate": incident.escalate,
         "keys": keys.keys,
         "list": incident.list_incidents,
         "export": records.export,

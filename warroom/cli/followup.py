@@ -151,7 +151,9 @@ def review(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     with open_store(settings, args.incident) as store:
         room = WarRoom(store, settings)
-        pm = build(room.events, **export_context(settings, store))
+        context = export_context(settings, store)
+        context.pop("scrub")  # a last pass over the written export, not part of the build
+        pm = build(room.events, **context)
         todo = pm.unfilled()
         st = room.state
         total = len(pm.parts())

@@ -36,10 +36,14 @@ def opened_room(args: argparse.Namespace) -> Iterator[WarRoom]:
         room.store.close()
 
 
-def with_room(args: argparse.Namespace, use_case: Callable[[WarRoom], Event]) -> int:
+def with_room(
+    args: argparse.Namespace, use_case: Callable[[WarRoom], Event], *, page: bool = False
+) -> int:
     with opened_room(args) as room:
         ev = use_case(room)
         print(f"{room.incident_id} #{ev.seq} {one_line(ev.text)}")
+        if page:
+            send_pages(room)
     return 0
 
 
@@ -80,7 +84,7 @@ def note(args: argparse.Namespace) -> int:
 
 
 def ack(args: argparse.Namespace) -> int:
-    return with_room(args, lambda r: r.acknowledge())
+    return with_room(args, lambda r: r.acknowledge(), page=True)
 
 
 def status(args: argparse.Namespace) -> int:
@@ -97,11 +101,46 @@ def role(args: argparse.Namespace) -> int:
 
 def resolve(args: argparse.Namespace) -> int:
     fp = bool(getattr(args, "false_positive", False))
-    return with_room(args, lambda r: r.resolve(_joined(args, "summary"), false_positive=fp))
+    return with_room(
+        args, lambda r: r.resolve(_joined(args, "summary"), false_positive=fp), page=True
+    )
+
+
+def escalate(args: argparse.Namespace) -> int:
+    from warroom.escalation import escalate_to_level
+
+    def up(room: WarRoom) -> Event:
+        if args.to:
+            return room.escalate(args.to)
+        d = room.settings.paging
+        if d.empty:
+            raise UsageError("no contacts configured ([contacts], [teams]): use --to NAME")
+        level = args.level.upper() if args.level else None
+        if level is None:
+            nxt = d.next_level(room.state.level)
+            if nxt is None:
+                raise WarroomError(f"already at the highest level ({room.state.level})")
+            level = nxt.id
+        return escalate_to_level(room, level)
+
+    return with_room(args, up, page=True)
+
+
+def send_pages(room: WarRoom) -> None:
+    """The pages (and acknowledgements) the timeline asks for, sent once now; what does not
+    arrive waits in the outbox for the console (or the next verb)."""
+    from warroom.actions.paging import Pager, outbox_for
+
+    outbox = outbox_for(room, actor=room.settings.actor)
+    if outbox is None or not Pager(room, outbox).sync():
+        return
+    for r in asyncio.run(outbox.deliver_due()):
+        state = "delivered" if r.ok else f"queued ({one_line(r.error or '')})"
+        print(f"  {r.destination}: {state}")
 
 
 def update(args: argparse.Namespace) -> int:
-    from warroom.actions.outbox import Outbox
+    from warroom.actions.paging import outbox_for
     from warroom.actions.updates import compose, post
 
     settings = settings_from(args)
@@ -109,19 +148,22 @@ def update(args: argparse.Namespace) -> int:
         raise UsageError(f"two incidents named: {args.id} and --incident {args.incident}")
     args.incident = args.incident or args.id
     text = sys.stdin.read() if args.text == "-" else args.text
+    audience = args.audience
     with opened_room(args) as room:
-        kind, draft = compose(room, utcnow(), settings.templates_dir)
+        kind, draft = compose(room, utcnow(), settings.templates_dir, audience=audience)
         if args.draft:
             print(draft)
             return 0
+        outbox = outbox_for(room, actor=settings.actor)
         if text is None:
             from warroom.cli.editor import edit_text
 
-            dests = ", ".join(d.name for d in settings.destinations) or "no destinations set"
+            hearing = outbox.hearing(audience) if outbox is not None else []
+            dests = ", ".join(d.name for d in hearing) or "no destinations set"
             text = edit_text(
                 draft,
                 [
-                    f"{kind} for {room.incident_id}, to: {dests}",
+                    f"{kind} for {room.incident_id} ({audience}), to: {dests}",
                     "Lines starting with '#' are dropped. Save and quit to send;",
                     "an empty text or a non-zero editor exit sends nothing.",
                 ],
@@ -129,9 +171,7 @@ def update(args: argparse.Namespace) -> int:
             if text is None:
                 print("nothing sent: the update was empty or the editor was aborted")
                 return 1
-        dests = settings.destinations
-        outbox = Outbox(room, dests, actor=settings.actor) if dests else None
-        ev = post(room, text, kind, utcnow(), outbox)
+        ev = post(room, text, kind, utcnow(), outbox, audience)
         print(f"{room.incident_id} #{ev.seq} {kind} recorded")
         if outbox is None:
             print("no destinations configured ([[notify.destinations]]): recorded only")

@@ -1,6 +1,6 @@
 """The command line: `warroom [run] | declare | note | ack | status | severity | role |
-resolve | update | keys | list | export | verify | evidence | review | action | stats | store |
-serve | drill`."""
+resolve | update | escalate | keys | list | export | verify | evidence | review | action | stats |
+store | serve | drill`."""
 
 from __future__ import annotations
 
@@ -121,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--draft", action="store_true", help="print the prefilled update and send nothing"
     )
+    p.add_argument(
+        "--audience", default="responders", help="whose update: responders (default), ..."
+    )
+
+    p = verb("escalate", "escalate to the next level (or LEVEL, L1..L4) and page its targets")
+    p.add_argument("--incident", metavar="ID")
+    p.add_argument("level", nargs="?", help="L1..L4 (default: the next level)")
+    p.add_argument("--to", metavar="NAME", help="a person or team by name instead (no page)")
 
     verb("keys", "print the console's keys, with the binding ids [keymap] rebinds")
 

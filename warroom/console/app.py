@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from warroom import __version__
 from warroom.actions.situation import live as live_situation
-from warroom.bootstrap import kube_context, read_only_for
+from warroom.bootstrap import kube_context, own_secrets, read_only_for
 from warroom.console.drill import DrillFeature
 from warroom.console.evidence import EvidenceFeature
 from warroom.console.followup import FollowUpFeature
@@ -41,6 +41,7 @@ from warroom.console.messages import (
     WorkloadsRefreshed,
 )
 from warroom.console.nodes import NodesFeature
+from warroom.console.paging import PagingFeature
 from warroom.console.pods import PodsFeature
 from warroom.console.screen import MainScreen
 from warroom.console.session import Session
@@ -130,6 +131,8 @@ class WarRoomApp(App[int]):
         self.views = KubeViews(self, main, self.workloads, self.nodes)
         self.silences = SilencesFeature(self, s, self.health, self.pods)
         self.updates = UpdatesFeature(self, s)
+        self.paging = PagingFeature(self, s, self.updates.deliver)
+        self.incident.on_resolved = self.updates.offer_resolution
         self.evidence = EvidenceFeature(
             self,
             s,
@@ -142,10 +145,12 @@ class WarRoomApp(App[int]):
         self.drill = DrillFeature(self, world) if world is not None else None
         self.view.note = self.health.note
         self.view.undelivered = lambda: self.updates.undelivered
+        self.view.pages_undelivered = lambda: self.updates.pages_undelivered
         if self.drill is not None:
             drill = self.drill
             self.view.drill_hint = lambda: drill.hint()[0]
-        self.updates.on_change = self.view.sync_header
+        # A delivery pass writes pages, acknowledgements and failures: the timeline follows.
+        self.updates.on_change = self.sync
         self.updates.live = lambda base: live_situation(
             base,
             self.health.snapshot,
@@ -161,7 +166,7 @@ class WarRoomApp(App[int]):
             "status": self.incident.status,
             "role": self.incident.role,
             "ack": self.incident.ack,
-            "escalate": self.incident.escalate,
+            "escalate": self.paging.escalate,
             "action_item": self.followup.add_item,
             "export": self.incident.export,
             "update": self.updates.compose,
@@ -230,6 +235,7 @@ class WarRoomApp(App[int]):
         if not self.widgets_alive():
             return
         self.incident.check_deadlines()
+        self.paging.check()
         self.main.header.tick()
         self.health.tick()
         for status in (self.main.pods_status, self.main.workloads_status, self.main.nodes_status):
@@ -439,14 +445,7 @@ class WarRoomApp(App[int]):
 
     def _our_secrets(self) -> list[str]:
         """Our own credentials, redacted wherever they turn up (a log line echoing a header)."""
-        s = self.session.settings
-        found = [s.prometheus.bearer_token, s.alertmanager.bearer_token]
-        if s.prometheus.basic_auth:
-            found.append(s.prometheus.basic_auth[1])
-        for d in s.destinations:
-            found.append(d.url)
-            found.extend(d.headers.values())
-        return [x for x in found if x]
+        return own_secrets(self.session.settings)
 
     # ----- command palette: the same table as the keys ---------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -20,11 +20,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 from textual.worker import WorkerState
 
+from warroom.console.incident import TYPE_NAME
 from warroom.console.work import BUSY_GROUPS
 from warroom.drill.scoring import workload_of
 from warroom.drill.script import STEP_TIMEOUT, Script, Step, node_of
 from warroom.model import Kind, format_duration
 from warroom.sanitize import strip_control
+from warroom.widgets.escalation import OTHER
 from warroom.widgets.keys import first_key, spec
 from warroom.widgets.messages import ToggleRequested
 from warroom.widgets.pods_pane import PodsTable
@@ -144,7 +146,7 @@ class _Player:
     async def do_ack(self, _: str) -> None:
         await self.pilot.press(self.key("ack"))
 
-    async def _choose(self, key: str, option: str) -> None:
+    async def _choose(self, key: str, option: str) -> Any:
         await self.pilot.press(key)
         screen = await self.dialog("ChoiceScreen")
         options = screen.query_one(OptionList)
@@ -154,6 +156,7 @@ class _Player:
             await self.pilot.press("escape")
             raise ScriptFailed(f"no choice {option!r} in the dialog") from None
         await self.pilot.press("enter")
+        return screen
 
     async def do_severity(self, args: str) -> None:
         """`severity P1 [why]`: the picker, the level, then the reason it asks for."""
@@ -188,14 +191,36 @@ class _Player:
         await self._prompt(args)
 
     async def do_role(self, args: str) -> None:
-        """`role tech_lead bo`: o, the role, the name."""
+        """`role tech_lead bo`: o, the role, the name (picked from the contacts when they
+        are configured and list it, else typed)."""
         role, _, name = args.partition(" ")
-        await self._choose(self.key("role"), role.lower())
-        await self._prompt(name.strip())
+        roles = await self._choose(self.key("role"), role.lower())
+        await self._pick_or_type(name.strip(), "ChoiceScreen", TYPE_NAME, stale=roles)
 
     async def do_escalate(self, who: str) -> None:
+        """`escalate L3` (a level, with contacts configured) or `escalate NAME`."""
         await self.pilot.press(self.key("escalate"))
-        await self._prompt(who)
+        await self._pick_or_type(who.strip(), "EscalateScreen", OTHER)
+
+    async def _pick_or_type(self, value: str, picker: str, other: str, stale: Any = None) -> None:
+        """The picker's option `value`, or its "type a name" option and the prompt; just the
+        prompt when no picker comes up (nobody configured). `stale`: the dialog just left."""
+
+        def shown() -> Any:
+            screen = self.app.screen
+            fits = type(screen).__name__ in (picker, "PromptScreen") and screen is not stale
+            return fits and screen
+
+        screen = await self.until(shown, f"{picker} or PromptScreen")
+        if type(screen).__name__ == picker:
+            options = screen.query_one(OptionList)
+            ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+            choice = value.upper() if value.upper() in ids else value
+            options.highlighted = ids.index(choice if choice in ids else other)
+            await self.pilot.press("enter")
+            if choice in ids:
+                return
+        await self._prompt(value)
 
     async def do_wait(self, item: str) -> str:
         """`wait ITEM`: until the event that does the checklist item has ticked it, as a

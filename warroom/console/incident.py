@@ -16,7 +16,7 @@ from textual.app import App
 from warroom.bootstrap import export_context
 from warroom.console.messages import RoomOpened
 from warroom.console.session import Session
-from warroom.console.work import run_use_case
+from warroom.console.work import announce, run_use_case
 from warroom.model import Role, Severity, Status, format_duration
 from warroom.report import export_path, write_export
 from warroom.room import WarRoom
@@ -32,6 +32,7 @@ from warroom.widgets.dialogs import (
 )
 
 log = logging.getLogger("warroom")
+TYPE_NAME, UNASSIGN = "__type__", "__unassign__"
 
 
 class IncidentActions:
@@ -39,6 +40,7 @@ class IncidentActions:
         self.app = app
         self.session = session
         self._deadlines_told: set[str] = set()  # deadlines this console already announced
+        self.on_resolved: Callable[[], None] = lambda: None  # offer the resolution notices
 
     def need_room(self) -> WarRoom | None:
         room = self.session.room
@@ -115,8 +117,14 @@ class IncidentActions:
         choices = [(s.value, s.value) for s in Status]
 
         def resolved(text: str | None) -> None:
-            if text is not None:
-                self._run(partial(room.resolve, text))
+            if text is None:
+                return
+
+            def resolve() -> None:
+                room.resolve(text)
+                self.app.call_from_thread(self.on_resolved)
+
+            self._run(resolve)
 
         def picked(value: str | None) -> None:
             if not value or value == room.state.status.value:
@@ -146,13 +154,37 @@ class IncidentActions:
                 if name is not None and name != current:
                     self._run(partial(room.assign_role, role, name))
 
-            prompt = PromptScreen(
-                f"Who is {Role(role).label}? (empty unassigns)",
-                "name",
-                value=current,
-                allow_empty=True,
-            )
-            self.app.push_screen(prompt, named)
+            def typed() -> None:
+                prompt = PromptScreen(
+                    f"Who is {Role(role).label}? (empty unassigns)",
+                    "name",
+                    value=current,
+                    allow_empty=True,
+                )
+                self.app.push_screen(prompt, named)
+
+            contacts = self.session.settings.paging.contacts.values()
+            if not contacts:
+                typed()
+                return
+            # The directory: who can take the role first, with their phone.
+            fits = sorted(contacts, key=lambda c: (role not in c.roles, c.name))
+            people = [
+                (c.name, f"{c.name}  {c.phone or 'no phone'}" + ("" if role in c.roles else "  *"))
+                for c in fits
+            ]
+            people += [(TYPE_NAME, "Someone else… (type a name)")]
+            if current:
+                people.append((UNASSIGN, "Unassign"))
+
+            def chosen(value: str | None) -> None:
+                if value == TYPE_NAME:
+                    typed()
+                elif value is not None:
+                    named("" if value == UNASSIGN else value)
+
+            title = f"Who is {Role(role).label}? (* not listed for this role)"
+            self.app.push_screen(ChoiceScreen(title, people, current or None), chosen)
 
         self.app.push_screen(ChoiceScreen("Assign a role", choices), picked)
 
@@ -160,17 +192,6 @@ class IncidentActions:
         room = self.need_room()
         if room is not None:
             self._run(room.acknowledge)
-
-    def escalate(self) -> None:
-        room = self.need_room()
-        if room is None:
-            return
-
-        def to(who: str | None) -> None:
-            if who:
-                self._run(partial(room.escalate, who))
-
-        self.app.push_screen(PromptScreen("Escalate to", "team, person or level"), to)
 
     def export(self) -> None:
         room = self.need_room()
@@ -217,12 +238,7 @@ class IncidentActions:
         if verified:
             self._run(partial(record, room, verified))
         facts = deadline_facts(room.state, room.policy, now)
-        new = [f for f in facts if f.once not in self._deadlines_told]
-        if not new:
-            return
-        for f in new:
-            self._deadlines_told.add(f.once or "")
-            self.app.notify(f.text, severity="error", title="Deadline", timeout=10)
-            if self.session.settings.bell:
-                self.app.bell()
-        self._run(partial(record, room, new))
+        bell = self.session.settings.bell
+        new = announce(self.app, self._deadlines_told, facts, "Deadline", bell=bell)
+        if new:
+            self._run(partial(record, room, new))

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from warroom.console.session import Session
-from warroom.model import Event, Kind
+from warroom.destinations import TACTICAL
+from warroom.model import Event, Kind, Role
+from warroom.paging import REGULATORY_ITEM
+from warroom.room import WarRoom
 from warroom.templates import DRILL_MARKER
 from warroom.widgets.checklist import Checklist, ChecklistRow
 from warroom.widgets.header import HeaderData, IncidentHeader
@@ -35,6 +39,7 @@ class IncidentView:
         # What other features add to the header (set by the app once they exist).
         self.note: Callable[[], str] = lambda: ""
         self.undelivered: Callable[[], int] = lambda: 0
+        self.pages_undelivered: Callable[[], int] = lambda: 0
         self.drill_hint: Callable[[], str] = lambda: ""
 
     def restart(self) -> None:
@@ -114,7 +119,7 @@ class IncidentView:
             declared_at=declared,
             resolved_at=st.resolved_at,
             roles={r.label: n for r, n in st.roles.items()},
-            next_update_at=st.next_update_due(policy.update_every),
+            next_update_at=st.next_update_due(_tactical_every(room)),
             respond_by=(declared + policy.respond_within) if unacked and declared else None,
             escalate_by=(
                 declared + policy.escalate_after
@@ -129,8 +134,30 @@ class IncidentView:
             offline_since=link.offline_since,
             spooled=link.spooled,
             drill_hint=self.drill_hint(),
+            **self._reach(room),
         )
         self.header.show(data)
+
+    def _reach(self, room: WarRoom) -> dict[str, Any]:
+        """What the header shows of paging: each other audience's next update, the
+        regulator's deadline until its item is ticked, the commander's phone, the level."""
+        st, s = room.state, self.session.settings
+        d = s.paging
+        cadences = []
+        for a in d.in_use(s.destinations):
+            due = st.next_update_due(a.cadence(st.severity, room.policy.update_every), a.id)
+            if a.id != TACTICAL and due:
+                cadences.append((a.id, due))
+        item = st.checklist.get(REGULATORY_ITEM)
+        regulatory = item.due_at if item and not item.done and not st.resolved else None
+        commander = d.by_name(st.roles.get(Role.COMMANDER, ""))
+        return {
+            "cadences": tuple(cadences),
+            "regulatory_by": regulatory,
+            "commander_phone": commander.phone if commander else "",
+            "level": st.level or "",
+            "pages_undelivered": self.pages_undelivered(),
+        }
 
     def sync_checklist(self) -> None:
         room = self.session.room
@@ -152,6 +179,12 @@ class IncidentView:
             for i in room.state.checklist.values()
         ]
         self.checklist.set_rows(rows)
+
+
+def _tactical_every(room: WarRoom) -> timedelta | None:
+    aud = room.settings.paging.audience(TACTICAL)
+    every = room.policy.update_every
+    return aud.cadence(room.state.severity, every) if aud else every
 
 
 def minutes(delta: timedelta) -> str:

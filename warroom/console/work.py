@@ -26,3 +26,15 @@ def busy_workers(app: App) -> list[Worker]:
         for w in app.workers
         if w.group in BUSY_GROUPS and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
     ]
+
+
+def announce(app: App, told: set[str], facts: list[Any], title: str, *, bell: bool = False) -> list:
+    """The facts (with a `once` key) this console has not announced yet, each raised as a
+    notification now: the caller records them."""
+    new = [f for f in facts if f.once not in told]
+    for f in new:
+        told.add(f.once or "")
+        app.notify(f.text, severity="error", title=title, timeout=10)
+        if bell:
+            app.bell()
+    return new

@@ -120,8 +120,11 @@ def render(
     events: list[Event], fmt: str = "md", now: datetime | None = None, **context: Any
 ) -> str:
     """The post-mortem as `fmt` ("md" or "json"). `context`: deliveries (the outbox documents)
-    and review_within (the severity's review window), when the caller has them."""
-    return (to_markdown if fmt == "md" else to_json)(events, now, **context)
+    and review_within (the severity's review window), when the caller has them; `scrub`, a
+    last pass over the text (our own secrets out)."""
+    scrub = context.pop("scrub", None)
+    text = (to_markdown if fmt == "md" else to_json)(events, now, **context)
+    return scrub(text) if scrub else text
 
 
 def export_path(data_dir: Path, incident_id: str, fmt: str = "md") -> Path:

@@ -11,6 +11,7 @@ from typing import Any
 
 from warroom.model import Event, Kind, format_duration, format_ts, parse_ts
 from warroom.projection import IncidentState
+from warroom.templates import DRILL_LINE
 
 # Actors that are systems, not people: they never count as participants.
 SYSTEM_ACTORS = frozenset(
@@ -195,15 +196,53 @@ def communications(
         label = str(ev.data.get("template") or "update")
         if ev.data.get("update_number") is not None and label == "update":
             label += f" #{ev.data['update_number']}"
+        audience = str(ev.data.get("audience") or "responders")
         where = "; ".join(
             f"{x['audience']}: {x['state']}" + (f" ({x['error']})" if x.get("error") else "")
             for x in sent
         )
-        first_line = ev.text.strip().splitlines()[0] if ev.text.strip() else ""
+        lines = [x for x in ev.text.strip().splitlines() if x.strip() != DRILL_LINE]
+        first_line = lines[0] if lines else ""  # a drill's marker line says nothing here
         text = f"{hhmm(ev.time)} {ev.actor}: {label}: {first_line[:120]}"
         text += f" -> {where}" if where else " (recorded only: no destination)"
         item = {"seq": ev.seq, "at": when(ev.time), "by": ev.actor, "kind": label}
+        item["audience"] = audience
         out.append({**item, "deliveries": sent, "text": text})
+    return out
+
+
+def pages(events: list[Event], deliveries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every page, acknowledgement and resolve sent to a pager, with its channel and whether
+    it arrived (the outbox's page documents, in the order they were decided)."""
+    by_seq = {e.seq: e for e in events}
+    docs = [d for d in deliveries if d.get("kind") == "page"]
+    out = []
+    for doc in sorted(docs, key=lambda d: (int(d.get("update_seq", 0)), str(d["destination"]))):
+        msg = doc.get("message") or {}
+        ev = by_seq.get(int(doc.get("update_seq", 0)))
+        action = str(msg.get("action") or "trigger")
+        what = {"acknowledge": "acknowledgement", "resolve": "resolve"}.get(action, "page")
+        channel = str(doc["destination"]).rsplit(":", 1)[-1]
+        level = f" ({msg['level']})" if msg.get("level") else ""
+        err = doc.get("last_error")
+        text = f"{hhmm(ev.time) if ev else '?'} {what} to {msg.get('to', '?')}{level}"
+        text += f" via {channel}: {doc.get('state')}" + (f" ({err})" if err else "")
+        out.append(
+            {
+                "seq": doc.get("update_seq"),
+                "at": when(ev.time) if ev else None,
+                "to": msg.get("to"),
+                "level": msg.get("level") or None,
+                "action": action,
+                "channel": channel,
+                "audience": "page",
+                "state": doc.get("state"),
+                "attempts": doc.get("attempts", 0),
+                "delivered_at": doc.get("delivered_at"),
+                "error": err,
+                "text": text,
+            }
+        )
     return out
 
 

@@ -93,7 +93,11 @@ TEMPLATE: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
         ],
     ),
     ("prevention", "Prevention Measures", [("prevention", "Prevention", "Prevention:")]),
-    ("communications", "Communications", [("communications", "Updates sent", None)]),
+    (
+        "communications",
+        "Communications",
+        [("communications", "Updates sent", None), ("pages", "Pages", None)],
+    ),
     ("participants", "Participants", [("participants", "Who took part", None)]),
     (
         "lessons",
@@ -131,6 +135,7 @@ _AUTO_HINTS = {
     "tried": "Nothing was tried without effect.",
     "unverified": "Every action's outcome was verified.",
     "communications": "No status update was sent (`u` in the console, `warroom update`).",
+    "pages": "Nobody was paged (`E` in the console escalates and pages a level).",
     "participants": "",
     "items": "None. Add with `A` in the console, `warroom action add`, or a note "
     "'TODO(@owner, due YYYY-MM-DD): ...'.",
@@ -206,6 +211,7 @@ def _auto(
         "tried": [a for a in acts if a["outcome"] in ("no_effect", "failed")],
         "unverified": [a for a in acts if a["outcome"] in (None, "pending")],
         "communications": facts.communications(events, deliveries),
+        "pages": facts.pages(events, deliveries),
         "participants": facts.participants(state, events),
         "items": _items(state, now),
         "checklist_open": [

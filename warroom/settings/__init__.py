@@ -25,6 +25,7 @@ from warroom.destinations import (
     parse_destinations,
 )
 from warroom.model import Severity, SeverityPolicy
+from warroom.paging import Directory, parse_directory
 from warroom.sanitize import one_line
 from warroom.settings.reader import (
     PREFIX,
@@ -134,6 +135,8 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     trackers: dict[str, Tracker] = field(default_factory=dict)  # [tickets.*]
+    # Contacts, teams, escalation levels, paging channels, audiences, regulatory clock.
+    paging: Directory = field(default_factory=Directory)
     raw: dict[str, Any] = field(default_factory=dict)  # the merged TOML, as read
 
     def policy(self, severity: Severity | str) -> SeverityPolicy:
@@ -347,6 +350,7 @@ def _build(
         raise SettingsError(str(exc)) from None
 
     store, serve = _store_and_serve(r, env)
+    paging = parse_directory(r, {d.name for d in destinations})
     # Read whether or not a flag overrides them: they are valid keys of the file either way.
     file_dir, file_actor, file_ro = r.str_("data_dir"), r.str_("actor"), r.bool_("read_only", False)
     resolved_dir = data_dir or file_dir
@@ -383,12 +387,18 @@ def _build(
         playbooks_dir=opt_path("incident.playbooks_dir"),
         templates_dir=opt_path("templates_dir"),
         health=health,
-        destinations=tuple(destinations),
+        destinations=paging.with_smtp(destinations),
         store=store,
         serve=serve,
         trackers=parse_trackers(r),
+        paging=paging,
         raw=data,
     )
+    known = {a.id for a in settings.paging.audiences}
+    for i, d in enumerate(destinations):
+        if d.audience and d.audience not in known:
+            key = f"notify.destinations[{i}].audience"
+            raise r.fail(key, f"unknown audience {d.audience!r} (use {', '.join(sorted(known))})")
     refuse_unknown(user, r)
     return settings
 

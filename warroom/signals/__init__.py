@@ -27,6 +27,7 @@ from warroom.model import (
     format_ts,
     parse_ts,
 )
+from warroom.paging import Directory, escalation
 from warroom.pods import PodsSnapshot, WatchSnapshot
 from warroom.projection import IncidentState
 from warroom.room import WarRoom
@@ -151,6 +152,41 @@ def deadline_facts(state: IncidentState, policy: SeverityPolicy, now: datetime) 
             continue
         text = f"Deadline missed: {name} was due {at.strftime('%H:%M')} ({state.severity.value})"
         out.append(Fact(Kind.DEADLINE, text, {"deadline": name}, "warroom", once=key))
+    return out
+
+
+def escalation_facts(
+    state: IncidentState, policy: SeverityPolicy, directory: Directory, now: datetime
+) -> list[Fact]:
+    """Automatic escalation, per [escalation]: the acknowledgement deadline passing with
+    nobody acknowledging escalates one level; raising the severity to a level's `severity` (or
+    worse) escalates to that level. Each once per incident; its pages follow from the event."""
+    if state.resolved or state.declared_at is None or directory.empty:
+        return []
+    out = []
+    due = state.declared_at + policy.respond_within
+    nxt = directory.next_level(state.level)
+    key = f"escalate:ack@{due.isoformat()}"
+    missed = directory.on_missed_ack and state.acked_at is None and now >= due
+    if missed and nxt and key not in state.once_keys:
+        why = f"not acknowledged by {due:%H:%M} ({state.severity.value})"
+        text, data = escalation(directory, nxt, reason=why, auto="ack_missed")
+        out.append(Fact(Kind.ESCALATED, text, data, "warroom", once=key))
+    hist = state.severity_history
+    raised = len(hist) > 1 and hist[-1][0].rank < hist[-2][0].rank
+    if directory.on_severity and raised:
+        sev, since = hist[-1]
+        hits = [
+            lv
+            for lv in directory.levels
+            if lv.severity and sev.rank <= lv.severity.rank and lv.rank > state.level_rank
+        ]
+        key = f"escalate:severity:{sev.value}@{since.isoformat()}"
+        if hits and key not in state.once_keys:
+            lv = max(hits, key=lambda x: x.rank)
+            why = f"severity raised to {sev.value}"
+            text, data = escalation(directory, lv, reason=why, auto="severity")
+            out.append(Fact(Kind.ESCALATED, text, data, "warroom", once=key))
     return out
 
 
