@@ -3,8 +3,10 @@
     python bench/kube_list.py [--pods 10000] [--repeat 3]
 
 Prints the world's start-up time, then the median wall time of each way of listing and the
-ratios. kubectl pages with limit=500 by default (as `kubectl get` does); --chunk-size=0 is one
-request. The aio numbers parse JSON ourselves (`*_without_preload_content`), as warroom does.
+ratios; then kubectl against a static server replaying the drill server's recorded answers
+(bench/replay.py). Goal (issue #22): the drill server within 2x the static server.
+kubectl pages with limit=500 by default (as `kubectl get` does); --chunk-size=0 is one request.
+The aio numbers parse JSON ourselves (`*_without_preload_content`), as warroom does.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -21,13 +24,19 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.replay import Replay
 from warroom.drill.scenario import load_scenario
 from warroom.drill.world import DrillHandle, run_in_thread
 
 BASE_PODS = 11  # pods of crashloop-after-deploy itself
+CHUNKED = "kubectl get pods -o json (chunks of 500)"
+WHOLE = "kubectl get pods -o json --chunk-size=0"
+RAW = "aio raw JSON (one request)"
+TYPED = "aio typed models (pydantic)"
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -48,12 +57,12 @@ async def amedian_time(fn: Callable[[], Awaitable[object]], repeat: int) -> tupl
     return statistics.median(times), result
 
 
-def kubectl_json(h: DrillHandle, cache: str, *extra: str) -> int:
+def kubectl_json(kubeconfig: Path, cache: str, *extra: str) -> int:
     r = subprocess.run(
         [
             "kubectl",
             "--kubeconfig",
-            str(h.kubeconfig_path),
+            str(kubeconfig),
             "--cache-dir",
             cache,
             "get",
@@ -69,11 +78,13 @@ def kubectl_json(h: DrillHandle, cache: str, *extra: str) -> int:
     return len(json.loads(r.stdout)["items"])
 
 
-async def aio_numbers(h: DrillHandle, repeat: int) -> dict[str, tuple[float, object]]:
+async def aio_numbers(
+    kubeconfig: Path, repeat: int, typed_too: bool = True
+) -> dict[str, tuple[float, object]]:
     from kubernetes.aio import client, config
 
     cfg = client.Configuration()
-    await config.load_kube_config(config_file=str(h.kubeconfig_path), client_configuration=cfg)
+    await config.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
     async with client.ApiClient(configuration=cfg) as api:
         core = client.CoreV1Api(api)
         await core.list_namespaced_pod("shop", limit=1)  # warm the connection pool
@@ -85,10 +96,10 @@ async def aio_numbers(h: DrillHandle, repeat: int) -> dict[str, tuple[float, obj
         async def typed() -> int:
             return len((await core.list_namespaced_pod("shop")).items)
 
-        return {
-            "aio raw JSON (one request)": await amedian_time(raw, repeat),
-            "aio typed models (pydantic)": await amedian_time(typed, max(1, repeat // 2)),
-        }
+        out = {RAW: await amedian_time(raw, repeat)}
+        if typed_too:
+            out[TYPED] = await amedian_time(typed, max(1, repeat // 2))
+        return out
 
 
 def main() -> int:
@@ -106,29 +117,56 @@ def main() -> int:
     startup = time.perf_counter() - t0
     try:
         with tempfile.TemporaryDirectory() as cache:
-            kubectl_json(h, cache)  # discovery cache warm-up
+            drill = h.kubeconfig_path
+            kubectl_json(drill, cache)  # discovery cache warm-up
             rows: dict[str, tuple[float, object]] = {}
-            rows["kubectl get pods -o json (chunks of 500)"] = median_time(
-                lambda: kubectl_json(h, cache), args.repeat
+            rows[CHUNKED] = median_time(lambda: kubectl_json(drill, cache), args.repeat)
+            rows[WHOLE] = median_time(
+                lambda: kubectl_json(drill, cache, "--chunk-size=0"), args.repeat
             )
-            rows["kubectl get pods -o json --chunk-size=0"] = median_time(
-                lambda: kubectl_json(h, cache, "--chunk-size=0"), args.repeat
-            )
-            rows.update(asyncio.run(aio_numbers(h, args.repeat)))
+            rows.update(asyncio.run(aio_numbers(drill, args.repeat)))
+            static = static_numbers(h, Path(cache), args.repeat)
     finally:
         h.stop()
     print(f"drill world with {args.pods} pods started in {startup:.2f} s")
     print(f"median of {args.repeat} runs:")
     for name, (secs, n) in rows.items():
         print(f"  {name:<42} {secs:7.3f} s  ({n} pods)")
-    base = rows["aio raw JSON (one request)"][0]
-    for name in (
-        "kubectl get pods -o json (chunks of 500)",
-        "kubectl get pods -o json --chunk-size=0",
-        "aio typed models (pydantic)",
-    ):
+    base = rows[RAW][0]
+    for name in (CHUNKED, WHOLE, TYPED):
         print(f"  ratio {name} / aio raw JSON: {rows[name][0] / base:5.1f}x")
+    misses = static.pop("misses")
+    print(f"the same answers from a static server (bench/replay.py; {misses} not replayed):")
+    for name, (secs, _) in static.items():
+        ratio = rows[name][0] / secs
+        verdict = "met" if ratio <= 2.0 else "NOT met"
+        print(f"  {name:<42} {secs:7.3f} s  drill/static {ratio:4.2f}x (goal <= 2x: {verdict})")
+    print(f"load average: {os.getloadavg()[0]:.2f}")
     return 0
+
+
+def static_numbers(h: DrillHandle, tmp: Path, repeat: int) -> dict[str, Any]:
+    """kubectl and the raw aio list against the replay of the drill server's answers, each
+    warmed once (recorded)."""
+    replay = Replay(h, tmp / "replay-kubeconfig")
+    try:
+        out: dict[str, Any] = {}
+        for name, extra in ((CHUNKED, ()), (WHOLE, ("--chunk-size=0",))):
+            with tempfile.TemporaryDirectory() as cache:
+                kubectl_json(replay.kubeconfig, cache, *extra)  # records every answer
+                before = replay.misses
+                out[name] = median_time(
+                    lambda cache=cache, extra=extra: kubectl_json(replay.kubeconfig, cache, *extra),
+                    repeat,
+                )
+                out["misses"] = out.get("misses", 0) + replay.misses - before
+        asyncio.run(aio_numbers(replay.kubeconfig, 1, typed_too=False))  # records the answers
+        before = replay.misses
+        out.update(asyncio.run(aio_numbers(replay.kubeconfig, repeat, typed_too=False)))
+        out["misses"] += replay.misses - before
+        return out
+    finally:
+        replay.stop()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@ need_apt=()
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+# Signed checkpoints and custody: a real ssh-keygen and ssh-agent, and an sshd for scp copies.
+command -v ssh-keygen >/dev/null 2>&1 || need_apt+=(openssh-client)
+command -v ssh-agent >/dev/null 2>&1 || need_apt+=(openssh-client)
+[ -x /usr/sbin/sshd ] || command -v sshd >/dev/null 2>&1 || need_apt+=(openssh-server)
 # PostgreSQL (initdb, pg_ctl: the tests start their own server) and a headless Chromium for
 # the web page (driven by Playwright; never a downloaded browser).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)

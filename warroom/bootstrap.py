@@ -22,6 +22,7 @@ from warroom.store import (
     StoreError,
 )
 from warroom.store import open_repository as _open_repository
+from warroom.store.private import private_dir, private_file
 
 log = logging.getLogger("warroom")
 
@@ -69,30 +70,29 @@ def own_secrets(settings: Settings) -> list[str]:
     return [x for x in found if x]
 
 
-class SecretFilter(logging.Filter):
-    """Log records with our own secrets cut out (a library logging a request's headers)."""
+class RedactingFormatter(logging.Formatter):
+    """Every line of warroom.log (message and traceback) through the redactor, our own secrets
+    (`own_secrets`) first: a library that logs a request, or an error quoting a log line, must
+    not write a credential to disk."""
 
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
         self.secrets = secrets
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        from warroom.actions.redact import hide
+    def format(self, record: logging.LogRecord) -> str:
+        from warroom.actions.redact import hide, scrub
 
-        message = record.getMessage()
-        cleaned = hide(message, self.secrets)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
+        return scrub(hide(super().format(record), self.secrets))
 
 
 def setup_logging(settings: Settings) -> None:
-    """warroom.log in the data dir; WARROOM_LOG_LEVEL (default INFO)."""
+    """warroom.log in the data dir (0700; the log 0600); WARROOM_LOG_LEVEL (default INFO)."""
     level = os.environ.get("WARROOM_LOG_LEVEL", "INFO").upper()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(settings.data_dir / "warroom.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(SecretFilter(own_secrets(settings)))
+    private_dir(settings.data_dir)
+    path = private_file(settings.data_dir / "warroom.log")
+    handler = logging.FileHandler(path, encoding="utf-8")
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(RedactingFormatter(fmt, own_secrets(settings)))
     log.addHandler(handler)
     log.setLevel(getattr(logging, level, logging.INFO))
 
@@ -101,6 +101,8 @@ def repository(settings: Settings, backend: str | None = None) -> IncidentReposi
     """The incidents of the configured store (or of `backend`, for `warroom store copy`)."""
     st = settings.store
     backend = backend or st.backend
+    if settings.data_dir.is_dir():  # made 0755 by an older warroom: tightened, said once
+        private_dir(settings.data_dir)
     if backend == "postgres" and not st.dsn:
         raise UsageError("postgres needs a DSN: set $WARROOM_PG_DSN or store.dsn_file")
     try:
@@ -142,14 +144,15 @@ def export_context(settings: Settings, store: IncidentStore) -> dict[str, Any]:
     """What the post-mortem needs beyond the events: where each update went (the outbox's
     documents) and the severity's review window."""
     from warroom.actions.outbox import TABLE as OUTBOX
-    from warroom.actions.redact import hide
+    from warroom.actions.redact import hide, scrub
     from warroom.projection import project
 
     secrets = own_secrets(settings)
     return {
         "deliveries": list(store.docs(OUTBOX).values()),
         "review_within": settings.policy(project(store.events()).severity).review_within,
-        "scrub": lambda text: hide(text, secrets),  # our own secrets never leave in an export
+        # What leaves the store: our own secrets (any length), then the redactor's patterns.
+        "scrub": lambda text: scrub(hide(text, secrets)),
     }
 
 

@@ -81,6 +81,8 @@ class Kind(StrEnum):
     RESOLVED = "resolved"
     SYSTEM = "system"  # watch lost, source unreachable, and similar
     ACTION_ITEM = "action_item"  # follow-up work: added, done, reopened, exported to a tracker
+    CHECKPOINT = "checkpoint"  # a responder's SSH signature over the chain head (trust/)
+    CUSTODY = "custody"  # an evidence bundle handed over or copied off the host
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ DONE_WHEN = (
     "alerts_clear",
     "health_ok",
     "resolution_notice",
+    "isolated",
 )
 
 

@@ -10,7 +10,7 @@ turned back into Running/NotReady, and Terminating/Unknown for pods being delete
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -58,6 +58,7 @@ class WatchSnapshot(Generic[R]):
     # uids added or whose PodRow differs; None means "everything" (a first list, an error).
     changed: frozenset[str] | None = None
     removed: frozenset[str] = frozenset()
+    unhealthy: int | None = None  # counted by the source as pods come and go (None: count)
 
     @property
     def full(self) -> bool:
@@ -259,10 +260,12 @@ def sorted_rows(rows: Iterable[PodRow]) -> list[PodRow]:
     return sorted(rows, key=sort_key)
 
 
-def summarize(rows: Iterable[PodRow], namespaces: Iterable[str]) -> str:
-    """ "3/42 unhealthy in 2 namespaces"; with ["*"]: "... in all namespaces"."""
-    rows = list(rows)
-    bad = sum(not r.healthy for r in rows)
+def summarize(
+    rows: Collection[PodRow], namespaces: Iterable[str], unhealthy: int | None = None
+) -> str:
+    """ "3/42 unhealthy in 2 namespaces"; with ["*"]: "... in all namespaces". `unhealthy`,
+    when the caller keeps the count, saves a pass over every row."""
+    bad = sum(not r.healthy for r in rows) if unhealthy is None else unhealthy
     ns = list(namespaces)
     if "*" in ns:
         where = "all namespaces"

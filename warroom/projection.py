@@ -382,6 +382,8 @@ def _note_conditions(state: IncidentState, ev: Event) -> None:
             now.add("resolution_notice")
     elif kind == Kind.OUTCOME and d.get("outcome") == "took_effect":
         now.add("action")  # sent is not done: the outcome says the mitigation took effect
+        if d.get("verb") == "quarantine-isolate":  # a deny-all NetworkPolicy selects the pod
+            now.add("isolated")
     elif kind == Kind.ACK:
         now.add("ack")
     elif kind == Kind.ESCALATED:

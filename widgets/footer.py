@@ -5,6 +5,7 @@ the ones cut off the right edge."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -13,6 +14,12 @@ ALWAYS = ("warroom.help", "warroom.quit")  # how to learn the rest, and how to l
 
 
 class PaneFooter(Footer):
+    _fitted_width = 0
+
+    def on_resize(self) -> None:
+        if self.size.width != self._fitted_width:
+            self.refresh(recompose=True)
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
@@ -34,8 +41,17 @@ class PaneFooter(Footer):
             if row[1].action not in seen:  # two keys for one action: show the first
                 seen.add(row[1].action)
                 shown.append(row)
-        self.styles.grid_size_columns = len(shown)
-        for _, binding, enabled, tooltip in shown:
+        # Whole entries only: a key cut in half ("e Evidenc") helps nobody; `?` lists the rest.
+        room, fitted = self.size.width or self.app.size.width, []
+        for row in shown:
+            need = cell_len(self.app.get_key_display(row[1])) + cell_len(row[1].description) + 2
+            if need > room:
+                break
+            room -= need
+            fitted.append(row)
+        self._fitted_width = self.size.width
+        self.styles.grid_size_columns = len(fitted)
+        for _, binding, enabled, tooltip in fitted:
             yield FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),

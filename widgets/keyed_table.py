@@ -1,7 +1,9 @@
 """KeyedTable: the deployments and nodes views' table. Rows are plain frozen dataclasses keyed
 by uid; a watch delta (changed and removed uids) touches only those rows, the order is
 recomputed only when a sort key moved, and the table is never cleared. A few hundred to a few
-thousand rows (1k Deployments): the pods table keeps its own machinery for 10k.
+thousand rows (1k Deployments): the pods table is a VirtualTable (virtual_table.py) for 100k.
+On a plain DataTable; reordering sets the row order as DataTable.sort() does (its
+`_row_locations`), since sort() sees only cell values and the order here is by row object.
 
 A key on a row posts a KubeAction (view, verb, uid); the console does the rest. Mutating keys
 are bound only on the Mutable* subclasses (never in read-only mode); on them `refused` and
@@ -12,16 +14,17 @@ Review).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.message import Message
+from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from warroom.sanitize import one_line
-from warroom.widgets.fast_table import FastRowsTable
 
 
 class KubeAction(Message):
@@ -32,7 +35,7 @@ class KubeAction(Message):
         self.view, self.verb, self.uid = view, verb, uid
 
 
-class KeyedTable(FastRowsTable):
+class KeyedTable(DataTable):
     VIEW: ClassVar[str] = ""
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = ()  # (key, header)
 
@@ -59,6 +62,27 @@ class KeyedTable(FastRowsTable):
 
     def matches(self, row: Any, query: str) -> bool:
         raise NotImplementedError
+
+    # ----- DataTable, in bulk ------------------------------------------------------------------
+    def order_rows(self, keys: Iterable[RowKey]) -> None:
+        """Show the rows in this order (every row's key once), as DataTable.sort() does."""
+        self._row_locations = TwoWayDict({key: i for i, key in enumerate(keys)})
+        self.touch()
+
+    def drop_rows(self, keys: Iterable[RowKey]) -> None:
+        """Remove rows; call order_rows() after, with the keys that remain."""
+        for key in keys:
+            if key in self.rows:
+                self.remove_row(key)
+
+    def key_at(self, index: int) -> RowKey | None:
+        """The key of the row shown at `index`."""
+        return self._row_locations.get_key(index)
+
+    def touch(self) -> None:
+        """Redraw every cell (the ages): DataTable's render caches are keyed by its counter."""
+        self._update_count += 1
+        self.refresh()
 
     # ----- rows ----------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -195,6 +195,16 @@ KEYS: tuple[KeySpec, ...] = (
         mutates=True,
     ),
     KeySpec(
+        "pods.quarantine",
+        "Q",
+        "pod('quarantine')",
+        "Quarantine",
+        "On a pod: quarantine it (evidence, deny-all NetworkPolicy, out of its ReplicaSet and "
+        "Service, still running); on a quarantined pod: release it",
+        scope="pods",
+        mutates=True,
+    ),
+    KeySpec(
         "pods.delete",
         "ctrl+d",
         "pod('delete')",

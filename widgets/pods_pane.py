@@ -1,10 +1,14 @@
 """Pods pane: live pod status, unhealthy first, updated by uid (never cleared).
 
-Built for 10k pods under churn: a snapshot's delta (changed and removed uids) touches only
-those rows; the order is kept in a sorted list (bisect), so a changed pod moves without a full
-sort; AGE and "restarted 2m ago" are computed when a row is drawn (only visible rows are), so
-they never need 10k cell updates; columns only grow (DataTable re-measures a whole column when
-a cell gets narrower: 10k measures per cell).
+Built on VirtualTable (widgets/virtual_table.py): only the lines on screen are drawn, so
+100,000 pods cost the same per frame as 50. A snapshot's delta (changed and removed uids)
+touches only those rows; the order is a sorted list of sort keys (bisect), so a changed pod
+moves without a full sort; AGE and "restarted 2m ago" are drawn from the clock when a line is
+drawn (only visible lines are).
+
+Columns fit the pane (issue #15): NODE is dropped first, then AGE, then RESTARTS (then READY
+and NAMESPACE); only then is NAME cut, in the middle, keeping the hash suffix that tells one
+pod of a workload from another. STATUS and the mark are never dropped.
 
 In read-only mode the table class without the mutating keys is used, so restart and delete are
 not merely refused: they are not bound at all (k9s's rule).
@@ -12,30 +16,56 @@ not merely refused: they are not bound at all (k9s's rule).
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
 
-from warroom.model import utcnow
+from warroom.model import format_duration, utcnow
+from warroom.pods import workload_of
 from warroom.sanitize import one_line
-from warroom.widgets.cells import Since
-from warroom.widgets.fast_table import FastRowsTable
 from warroom.widgets.keys import bindings_for
+from warroom.widgets.virtual_table import Column, VirtualTable
 
 BAD_STATUS_STYLE = "bold red"
 WARN_STATUS = {"Pending", "ContainerCreating", "PodInitializing", "Terminating", "NotReady"}
 AGE_STEP = 5.0  # seconds between redraws of the visible relative times
 
 
-@dataclass(frozen=True)
+class PodLike(Protocol):
+    """What the table reads of a row: a PodTableRow, or warroom.pods.PodRow as the source
+    made it (no per-pod conversion: at 100k pods that was 3 s on the UI thread)."""
+
+    @property
+    def uid(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def ready(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def restarts(self) -> str | int: ...
+    @property
+    def node(self) -> str: ...
+    @property
+    def healthy(self) -> bool: ...
+    @property
+    def labels(self) -> Mapping[str, str] | tuple[tuple[str, str], ...]: ...
+    @property
+    def created_at(self) -> datetime | None: ...
+    @property
+    def last_restart_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
 class PodTableRow:
     uid: str
     namespace: str
@@ -52,7 +82,7 @@ class PodTableRow:
 
 
 class PodAction(Message):
-    """A key on a pod row: verb is restart | delete | logs | describe."""
+    """A key on a pod row: verb is restart | delete | quarantine | logs | describe."""
 
     def __init__(self, verb: str, uid: str) -> None:
         super().__init__()
@@ -64,13 +94,32 @@ MUTATING_VERBS = ("restart", "delete", "force_delete")
 SORT_COLUMNS = ("mark", "namespace", "name", "status", "restarts", "age", "node")
 
 
-def matches(row: PodTableRow, query: str) -> bool:
-    """Substring over namespace/name/status/node, or `-l k=v[,k2=v2]` label selector."""
+def name_tail(name: str) -> int:
+    """How much of a pod name a cut must keep: the suffix its controller added."""
+    return len(name) - len(workload_of(name))
+
+
+# Priorities: lower drops first when the pane is narrow (#15); REQUIRED (default) never.
+MARK = Column("mark", " ", max_width=1)
+NAMESPACE = Column("namespace", "NAMESPACE", priority=5, min_width=6)
+NAME = Column("name", "NAME", min_width=22, overflow="middle", tail=name_tail)
+READY = Column("ready", "READY", priority=4, sortable=False)
+STATUS = Column("status", "STATUS")
+RESTARTS = Column("restarts", "RESTARTS", priority=3)
+AGE = Column("age", "AGE", priority=2)
+NODE = Column("node", "NODE", priority=1)
+
+
+def matches(row: PodLike, query: str) -> bool:
+    """Substring over namespace/name/status/node, `-l k=v[,k2!=v2,k3]` label selector, or
+    `-n namespace`."""
     query = query.strip()
     if not query:
         return True
+    if query.startswith("-n"):
+        return row.namespace == query[2:].strip()
     if query.startswith("-l"):
-        labels = dict(row.labels)
+        labels = row.labels if isinstance(row.labels, Mapping) else dict(row.labels)
         for term in query[2:].strip().split(","):
             key, sep, value = term.strip().partition("=")
             key = key.rstrip("!")
@@ -89,25 +138,38 @@ def matches(row: PodTableRow, query: str) -> bool:
     return all(part in hay for part in query.lower().split())
 
 
-def sort_key(column: str, r: PodTableRow) -> tuple[Any, ...]:
-    """The order of rows for a sort column; the uid last makes it total (bisect needs that)."""
+def sort_key(column: str, r: PodLike) -> tuple[Any, ...]:
+    """The order of rows for a sort column (the table appends the uid: a total order)."""
     if column == "mark":
-        key: tuple[Any, ...] = (r.healthy, r.namespace, r.name)
-    elif column == "namespace":
-        key = (r.namespace, r.name)
-    elif column == "restarts":
-        key = (-_leading_int(r.restarts), r.name)
-    elif column == "age":  # youngest first
-        key = (-r.created_at.timestamp() if r.created_at else 0.0, r.age, r.name)
-    elif column in ("name", "status", "node"):
-        key = (getattr(r, column), r.name)
-    else:
-        raise ValueError(f"unknown sort column {column!r}")
-    return (*key, r.uid)
+        return (r.healthy, r.namespace, r.name)
+    if column == "namespace":
+        return (r.namespace, r.name)
+    if column == "restarts":
+        n = r.restarts if isinstance(r.restarts, int) else _leading_int(r.restarts)
+        return (-n, r.name)
+    if column == "age":  # youngest first
+        return (-r.created_at.timestamp() if r.created_at else 0.0, _static_age(r), r.name)
+    if column in ("name", "status", "node"):
+        return (getattr(r, column), r.name)
+    raise ValueError(f"unknown sort column {column!r}")
 
 
-class PodsTable(FastRowsTable):
-    BINDINGS = bindings_for("pods", mutating=False)
+def _width(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _static_age(r: PodLike) -> str:
+    return getattr(r, "age", "-")
+
+
+def _created(r: PodLike) -> datetime:
+    assert r.created_at is not None
+    return r.created_at
+
+
+class PodsTable(VirtualTable[PodLike]):
+    BINDINGS = [*VirtualTable.BINDINGS, *bindings_for("pods", mutating=False)]
+    COLUMNS = (MARK, NAME, READY, STATUS, RESTARTS, AGE, NODE)
 
     class FilterRequested(Message):
         pass
@@ -119,198 +181,125 @@ class PodsTable(FastRowsTable):
         show_namespace: bool = False,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        super().__init__(id=id, cursor_type="row")
-        self.show_namespace = show_namespace
+        super().__init__(id=id)
         self.clock = clock
-        self.all_rows: dict[str, PodTableRow] = {}
-        self._shown: dict[str, PodTableRow] = {}
-        self._order: list[tuple[Any, ...]] = []  # sort_key of every shown row, sorted
-        self._order_column = "mark"  # the sort column _order was built with
-        self._keys: dict[str, RowKey] = {}  # uid -> its RowKey (one object per row, reused)
-        self.filter_text = ""
-        self.sort_column = "mark"
-        self._user_moved = False
         self.mutable_namespaces: set[str] = set()  # empty: any namespace may be changed
+        self.sort_column = "mark"
+        self._show_namespace = False
+        self.show_namespace = show_namespace
 
-    def on_key(self) -> None:
-        self._user_moved = True
+    @property
+    def show_namespace(self) -> bool:
+        return self._show_namespace
 
-    def on_click(self) -> None:
-        self._user_moved = True
+    @show_namespace.setter
+    def show_namespace(self, value: bool) -> None:
+        if value == self._show_namespace and self.columns:
+            return
+        self._show_namespace = value
+        cols = list(self.COLUMNS)
+        if value:
+            cols.insert(1, NAMESPACE)
+        self.columns = tuple(cols)
+        self._rebuild()
 
     def on_mount(self) -> None:
-        self.add_column(" ", key="mark", width=1)
-        if self.show_namespace:
-            self.add_column("NAMESPACE", key="namespace")
-        self.add_column("NAME", key="name")
-        self.add_column("READY", key="ready")
-        self.add_column("STATUS", key="status")
-        self.add_column("RESTARTS", key="restarts")
-        self.add_column("AGE", key="age")
-        self.add_column("NODE", key="node")
-        self.set_interval(AGE_STEP, self._redraw_times, name="pod ages")
+        self.set_interval(AGE_STEP, self.tick, name="pod ages")
 
-    def _cells(self, r: PodTableRow) -> dict[str, Text | Since]:
+    def on_key(self, event: events.Key) -> None:
+        self._user_moved = True  # any key on the table: the commander is at work here
+
+    # ----- cells -----------------------------------------------------------------------------
+    def _since(self, at: datetime) -> str:
+        return format_duration(self.clock() - at)
+
+    def _restarts(self, r: PodLike) -> str:
+        if r.last_restart_at is None or not r.restarts or r.restarts == "0":
+            return str(r.restarts)
+        return f"{r.restarts} ({self._since(r.last_restart_at)} ago)"
+
+    def _age(self, r: PodLike) -> str:
+        return self._since(r.created_at) if r.created_at is not None else _static_age(r)
+
+    def cells(self, r: PodLike) -> Sequence[Text]:
         if r.healthy:
             status_style = "green"
         elif r.status in WARN_STATUS:
             status_style = "yellow"
         else:
             status_style = BAD_STATUS_STYLE
-        cells: dict[str, Text | Since] = {"mark": Text(" " if r.healthy else "●", style="bold red")}
-        if self.show_namespace:
-            cells["namespace"] = Text(one_line(r.namespace))
-        restarts_style = "bold red" if r.restarts[:1] not in "0" else ""
-        restarts: Text | Since = Text(r.restarts, style=restarts_style)
-        if r.last_restart_at is not None:
-            template = r.restarts.replace("{", "{{").replace("}", "}}") + " ({} ago)"
-            restarts = Since(r.last_restart_at, template, restarts_style, self.clock)
-        age: Text | Since = Text(r.age, style="dim")
-        if r.created_at is not None:
-            age = Since(r.created_at, "{}", "dim", self.clock)
-        cells.update(
-            name=Text(one_line(r.name)),
-            ready=Text(r.ready),
-            status=Text(one_line(r.status), style=status_style),
-            restarts=restarts,
-            age=age,
-            node=Text(one_line(r.node), style="dim"),
-        )
-        return cells
+        restarts_style = "bold red" if str(r.restarts)[:1] not in "0" else ""
+        by_key = {
+            "mark": Text(" " if r.healthy else "●", style="bold red"),
+            "namespace": Text(one_line(r.namespace)),
+            "name": Text(one_line(r.name)),
+            "ready": Text(one_line(r.ready)),
+            "status": Text(one_line(r.status), style=status_style),
+            "restarts": Text(one_line(self._restarts(r)), style=restarts_style),
+            "age": Text(one_line(self._age(r)), style="dim"),
+            "node": Text(one_line(r.node), style="dim"),
+        }
+        return [by_key[c.key] for c in self.columns]
 
-    # ----- applying snapshots --------------------------------------------------------------
-    def set_rows(self, rows: dict[str, PodTableRow]) -> None:
-        """Apply a full map of rows as a diff against what is shown. Never clear()."""
-        removed = [uid for uid in self.all_rows if uid not in rows]
-        self.apply_delta(rows, rows.keys(), removed, replace=True)
+    def measure(self, r: PodLike) -> Sequence[int]:
+        by_key = {
+            "mark": 1,
+            "namespace": _width(r.namespace),
+            "name": _width(r.name),
+            "ready": _width(r.ready),
+            "status": _width(r.status),
+            "restarts": _width(self._restarts(r)),
+            "age": _width(self._age(r)),
+            "node": _width(r.node),
+        }
+        return [by_key[c.key] for c in self.columns]
 
-    def apply_delta(
-        self,
-        rows: Mapping[str, PodTableRow],
-        changed: Collection[str],
-        removed: Collection[str] = (),
-        *,
-        replace: bool = False,
-    ) -> None:
-        """Apply what moved since the last call: `rows` holds (at least) the changed rows,
-        `removed` the uids that are gone. Only those rows are looked at: cells that differ
-        are updated, a row whose sort key changed moves, new rows are added, gone rows
-        removed. With replace=True `rows` is the whole map (set_rows)."""
-        if replace:
-            self.all_rows = dict(rows)
-        else:
-            for uid in removed:
-                self.all_rows.pop(uid, None)
-            for uid in changed:
-                self.all_rows[uid] = rows[uid]
-        if self._order_column != self.sort_column:
-            self._resort()
-        gone = [uid for uid in removed if uid in self._shown]
-        added: list[PodTableRow] = []
-        moved = bool(gone)
-        for uid in gone:
-            self._unorder(self._shown.pop(uid))
-        for uid in changed:
-            r = rows[uid]
-            old = self._shown.get(uid)
-            if old is r:
-                continue  # the same row object: unchanged
-            if not matches(r, self.filter_text):
-                if old is not None:
-                    gone.append(uid)
-                    self._unorder(self._shown.pop(uid))
-                    moved = True
-                continue
-            if old is None:
-                added.append(r)
-            elif old != r:
-                self._update_cells(old, r)
-                if sort_key(self._order_column, old) != sort_key(self._order_column, r):
-                    self._unorder(old)
-                    insort(self._order, sort_key(self._order_column, r))
-                    moved = True
-            self._shown[uid] = r
-        for r in added:  # before the removals: add_row indexes by row_count
-            self._add(r)
-            insort(self._order, sort_key(self._order_column, r))
-            moved = True
-        if gone:
-            self._drop_rows(gone)
-        if moved:
-            self._reindex()
+    def measure_rows(self, rows: list[PodLike]) -> list[int]:
+        """Column by column over every row, in C where it can be (map, max): 100k pods in
+        ~0.1 s instead of ~2.5 s row by row. Times are measured on the oldest and newest pod
+        and the most restarted one (what is drawn later only makes a column grow)."""
+        if len(rows) < 200:
+            return super().measure_rows(rows)
 
-    def _add(self, r: PodTableRow) -> None:
-        self._keys[r.uid] = self.add_row(*self._cells(r).values(), key=r.uid)
+        def widest(texts: list[str]) -> int:
+            if all(map(str.isascii, texts)):
+                return max(map(len, texts), default=0)
+            return max(map(cell_len, texts), default=0)
 
-    def _unorder(self, r: PodTableRow) -> None:
-        key = sort_key(self._order_column, r)
-        i = bisect_left(self._order, key)
-        if i < len(self._order) and self._order[i] == key:
-            del self._order[i]
+        created = [r for r in rows if r.created_at is not None]
+        by_key = {
+            "mark": 1,
+            "namespace": widest([r.namespace for r in rows]),
+            "name": widest([r.name for r in rows]),
+            "ready": widest([r.ready for r in rows]),
+            "status": widest([r.status for r in rows]),
+            "restarts": max(map(len, map(self._restarts, rows)), default=0),
+            "age": max(
+                (
+                    _width(self._age(r))
+                    for r in (
+                        min(created, key=_created, default=None),
+                        max(created, key=_created, default=None),
+                    )
+                    if r is not None
+                ),
+                default=0,
+            ),
+            "node": widest([r.node for r in rows]),
+        }
+        if len(created) < len(rows):
+            by_key["age"] = max(by_key["age"], widest([_static_age(r) for r in rows]))
+        return [by_key[c.key] for c in self.columns]
 
-    def _update_cells(self, old: PodTableRow, new: PodTableRow) -> None:
-        old_cells = self._cells(old)
-        for col, cell in self._cells(new).items():
-            if cell == old_cells[col]:
-                continue
-            # Grow a column, never shrink it: shrinking makes DataTable measure every cell
-            # of the column (10k) for each narrower cell.
-            column = self.columns[col]  # type: ignore[index]
-            wider = cell_len(cell.plain) > column.content_width
-            self.update_cell(new.uid, col, cell, update_width=wider)
+    def sort_key(self, column: str, row: PodLike) -> tuple[Any, ...]:
+        return sort_key(column, row)
 
-    def _drop_rows(self, uids: list[str]) -> None:
-        """Remove them all, then re-index once (in _reindex)."""
-        self.drop_rows([key for uid in uids if (key := self._keys.pop(uid, None)) is not None])
-
-    def _reindex(self) -> None:
-        """Put rows in self._order (DataTable.sort only sees cell values)."""
-        # Once the commander has moved the cursor, it stays on their pod as rows reorder;
-        # until then it rests on the top row, the most urgent one.
-        # If their pod is gone, the cursor stays where it was (on the next pod).
-        keep = self.selected_uid() if self._user_moved else None
-        # The same re-indexing DataTable.sort() does, driven by our order.
-        keys = self._keys
-        self.order_rows(keys[k[-1]] for k in self._order)
-        if keep is not None and keep in self._shown:
-            self.move_cursor(row=self.get_row_index(keep))
-        elif self._shown:
-            last = len(self._shown) - 1
-            self.move_cursor(row=min(self.cursor_row, last) if self._user_moved else 0)
-        else:
-            self.cursor_coordinate = self.cursor_coordinate  # clamped to the empty table
-
-    def _resort(self) -> None:
-        self._order_column = self.sort_column
-        self._order = sorted(sort_key(self.sort_column, r) for r in self._shown.values())
-        self._reindex()
-
-    def _redraw_times(self) -> None:
-        """Relative times are drawn from the clock: redraw (only visible rows are drawn) and
-        let a column grow if a visible time got wider ("59s" -> "1m00s")."""
-        if not self._shown:
-            return
-        top = int(self.scroll_y)
-        for i in range(top, min(self.row_count, top + self.size.height)):
-            key = self.key_at(i)
-            if key is None:
-                continue
-            for col in ("restarts", "age"):
-                cell = self.cell_at(key, col)
-                if isinstance(cell, Since):
-                    column = self.columns[col]  # type: ignore[index]
-                    if cell_len(cell.plain) > column.content_width:
-                        self.update_cell(key, col, cell, update_width=True)
-        self.touch()
+    def matches(self, row: PodLike, query: str) -> bool:
+        return matches(row, query)
 
     # ----- keys ----------------------------------------------------------------------------
     def selected_uid(self) -> str | None:
-        if not self._shown:
-            return None
-        try:
-            return str(self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value)
-        except Exception:
-            return None
+        return self.selected_key()
 
     def action_pod(self, verb: str) -> None:
         uid = self.selected_uid()
@@ -321,47 +310,27 @@ class PodsTable(FastRowsTable):
         self.post_message(self.FilterRequested())
 
     def apply_filter(self, text: str) -> None:
-        self.filter_text = text
-        self.border_subtitle = Text(f"filter: {one_line(text)}") if text else None
-        shown = self._shown
-        wanted = {uid: r for uid, r in self.all_rows.items() if matches(r, text)}
-        gone = [uid for uid in shown if uid not in wanted]
-        for uid, r in wanted.items():
-            if uid not in shown:
-                shown[uid] = r
-                self._add(r)
-        for uid in gone:
-            del shown[uid]
-        if gone:
-            self._drop_rows(gone)
-        self._resort()
+        self.border_subtitle = Text(f"filter: {one_line(text)}") if text.strip() else None
+        super().apply_filter(text)
 
     def action_cycle_sort(self) -> None:
         cols = [c for c in SORT_COLUMNS if c != "namespace" or self.show_namespace]
         self.sort_column = cols[(cols.index(self.sort_column) + 1) % len(cols)]
         self.notify(f"sorted by {self.sort_column if self.sort_column != 'mark' else 'health'}")
-        self._resort()
-
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        col = str(event.column_key.value)
-        if col in SORT_COLUMNS:
-            self.sort_column = col
-            self._resort()
+        self.sort_by(self.sort_column)
 
 
 class MutablePodsTable(PodsTable):
     """The pods table with restart and delete bound (never used in read-only mode)."""
 
-    BINDINGS = bindings_for("pods", mutating=True)
+    BINDINGS = [*VirtualTable.BINDINGS, *bindings_for("pods", mutating=True)]
     # RBAC's refusal of a verb on a pod (SelfSubjectAccessReview): the key shows greyed.
     denied: Callable[[str, str], str | None] = staticmethod(lambda uid, verb: None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Outside the namespace allow-list the mutating keys are not bound for that row.
         if action == "pod" and parameters and parameters[0] in MUTATING_VERBS:
-            uid = self.selected_uid()
-            row = self._shown.get(uid or "")
+            row = self.rows.get(self.selected_uid() or "")
             if row is None:
                 return False
             if self.mutable_namespaces and row.namespace not in self.mutable_namespaces:
@@ -370,13 +339,12 @@ class MutablePodsTable(PodsTable):
                 return None
         return True
 
-    def watch_cursor_coordinate(self, old: object, new: object) -> None:
-        super().watch_cursor_coordinate(old, new)  # type: ignore[arg-type]
-        # DataTable re-sets the cursor on every row change; refreshing bindings recomposes the
-        # footer, so do it only when the row under the cursor changes what may be done.
+    def cursor_moved(self) -> None:
+        # Refreshing bindings recomposes the footer: only when the row under the cursor
+        # changes what may be done.
         if not self.mutable_namespaces:
             return
-        row = self._shown.get(self.selected_uid() or "")
+        row = self.rows.get(self.selected_uid() or "")
         allowed = row is not None and row.namespace in self.mutable_namespaces
         if allowed != getattr(self, "_allowed_here", None):
             self._allowed_here = allowed

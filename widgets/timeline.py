@@ -50,7 +50,12 @@ KIND_MARKS: dict[str, tuple[str, str]] = {
     "resolved": ("✔", "bold green"),
     "system": ("·", "dim"),
     "action_item": ("✚", "bold green"),
+    "checkpoint": ("≡", "green"),
+    "custody": ("⇄", "bright_blue"),
 }
+
+
+MARGIN = 1  # blank cells between a row's text and the pane's right border
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +82,7 @@ class Timeline(ScrollView, can_focus=True):
     ]
 
     DEFAULT_CSS = """
-    Timeline { height: 1fr; }
+    Timeline { height: 1fr; overflow-x: hidden; }
     """
 
     cursor: reactive[int] = reactive(-1, always_update=True)
@@ -140,13 +145,13 @@ class Timeline(ScrollView, can_focus=True):
             self.refresh(Region(0, y, self.size.width, 1))
 
     def _content_width(self) -> int:
-        return max(self.size.width, 1)
+        return max(self.scrollable_content_region.width, 1)
 
     # ----- rendering --------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         _scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
-        width = self.size.width
+        width = self.scrollable_content_region.width  # beside the scrollbar, not under it
         if self.unseen and y == self.size.height - 1:
             return self._unseen_line(width)
         if index >= len(self.rows):
@@ -171,8 +176,9 @@ class Timeline(ScrollView, can_focus=True):
             segments += [Segment(f" {one_line(row.badge)} ", base + badge), Segment(" ", base)]
         segments.append(Segment(text, base))
         strip = Strip(segments)
-        if strip.cell_length > width > 1:  # a cut row says so; its full text is below
-            return Strip.join([strip.crop(0, width - 1), Strip([Segment("…", base)])])
+        room = width - MARGIN  # text never touches the border
+        if strip.cell_length > room > 1:  # a cut row says so; its full text is below
+            strip = Strip.join([strip.crop(0, room - 1), Strip([Segment("…", base)])])
         return strip.crop_extend(0, width, base)
 
     def _unseen_line(self, width: int) -> Strip:
@@ -199,7 +205,8 @@ class Timeline(ScrollView, can_focus=True):
             return  # not laid out yet: on_resize tells
         row = self.rows[self.cursor]
         shown = len(one_line(row.text)) + (len(row.badge) + 3 if row.badge else 0)
-        cut = shown > self.size.width - self.PREFIX or "\n" in row.text
+        width = self.scrollable_content_region.width
+        cut = shown > width - MARGIN - self.PREFIX or "\n" in row.text
         self.post_message(EventHighlighted(row.seq, cut))
 
     def on_focus(self) -> None:

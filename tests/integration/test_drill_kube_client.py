@@ -30,6 +30,7 @@ def test_discovery_and_version(world):
     assert [g.name for g in groups.groups] == [
         "apps",
         "authorization.k8s.io",
+        "networking.k8s.io",
         "policy",
         "discovery.k8s.io",
     ]

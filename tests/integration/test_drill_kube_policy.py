@@ -228,6 +228,7 @@ def test_openapi_endpoints(world):
             "api/v1",
             "apis/apps/v1",
             "apis/authorization.k8s.io/v1",
+            "apis/networking.k8s.io/v1",
             "apis/policy/v1",
             "apis/discovery.k8s.io/v1",
         }

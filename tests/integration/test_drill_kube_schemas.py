@@ -140,6 +140,24 @@ def respond(api: client.ApiClient, ns: str) -> None:
         assert e.status == 429, e.body  # its budget may be spent already: refused, validly
     core.delete_namespaced_pod("redis-cart-0", ns, grace_period_seconds=0)
     core.patch_node(node, {"spec": {"unschedulable": None}})
+    # A quarantine: a deny-all policy, and a pod relabelled out of its ReplicaSet and back.
+    q = "warroom.io/quarantine"
+    spec = client.V1NetworkPolicySpec(
+        pod_selector=client.V1LabelSelector(match_labels={q: "x"}),
+        policy_types=["Ingress", "Egress"],
+    )
+    client.NetworkingV1Api(api).create_namespaced_network_policy(
+        ns, client.V1NetworkPolicy(metadata=client.V1ObjectMeta(name="quarantine"), spec=spec)
+    )
+    pod = next(
+        p for p in core.list_namespaced_pod(ns).items if "pod-template-hash" in p.metadata.labels
+    )
+    held = {
+        k: pod.metadata.labels[k] for k in ("app", "pod-template-hash") if k in pod.metadata.labels
+    }
+    out = {q: "x", **dict.fromkeys(held)}
+    core.patch_namespaced_pod(pod.metadata.name, ns, {"metadata": {"labels": out}})
+    core.patch_namespaced_pod(pod.metadata.name, ns, {"metadata": {"labels": {**held, q: None}}})
 
 
 def api_bodies(h: Any, ns: str) -> list[dict[str, Any]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -312,3 +314,34 @@ async def test_snapshots_carry_what_changed(world: DrillWorld, watching: Watchin
     await watching.until(lambda: pod.uid not in watching.last.rows_by_uid, "the delete")
     assert pod.uid in set().union(*(s.removed for s in watching.snaps[n:]))
     assert watching.src.stats.lists == 1
+
+
+def test_list_and_watch_leave_the_generated_core_api_unimported(tmp_path):
+    """The pods list and watch are built on ApiClient: importing core_v1_api.py (~45,000
+    generated lines) held the UI thread for seconds before a big list could start."""
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from warroom.drill.world import DrillWorld\n"
+        "from warroom.sources.kube import KubeSource\n"
+        "async def main():\n"
+        "    async with DrillWorld('crashloop-after-deploy', speed=20.0) as w:\n"
+        "        for ns in (['shop'], ['*']):\n"
+        "            src = KubeSource.from_kubeconfig(str(w.kubeconfig_path), namespaces=ns)\n"
+        "            it = src.snapshots(interval=0.05)\n"
+        "            snap = await anext(it)\n"
+        "            while src.stats.watches < 1:\n"
+        "                await asyncio.sleep(0.05)\n"
+        "            await it.aclose()\n"
+        "            await src.aclose()\n"
+        "            print(len(snap.rows_by_uid), snap.ok, src.stats.watches)\n"
+        "    print('core_v1_api' in ' '.join(sys.modules))\n"
+        "asyncio.run(main())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split("\n")
+    for line in out[:2]:  # the scenario's pods (and CoreDNS's), listed, then watched
+        pods, ok, watches = line.split()
+        assert int(pods) >= 11 and ok == "True" and watches == "1", out
+    assert out[2] == "False", out

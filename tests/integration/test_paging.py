@@ -216,7 +216,8 @@ async def test_export_lists_pages_and_updates_with_audience_and_outcome(
     pages_part = md.split("### Pages")[1].split("\n## ")[0]
     assert "page to Bo Chen (L2) via pagerduty: pending (connection refused)" in pages_part
     assert "page to Bo Chen (L2) via email: delivered" in pages_part
-    assert PD_KEY not in md and "pasted by mistake: [REDACTED]" in md
+    # redacted before rendering (Markdown's escapes would hide key names), so escaped like text
+    assert PD_KEY not in md and "pasted by mistake: \\[REDACTED\\]" in md
     doc = json.loads(
         render(room.store.events(), "json", clock.now, **export_context(s, room.store))
     )
@@ -297,6 +298,10 @@ async def test_a_contact_paged_through_a_generic_webhook(tmp_path: Path, webhook
     [req] = webhook_receiver.requests
     body = req.json
     assert body["incident"] == room.incident_id and "Paged: Dee Eng" in body["text"]
+    # The page carries the chain head that decided it (`warroom verify --anchor`).
+    decided = next(e for e in reversed(room.events) if e.kind == Kind.ESCALATED)
+    assert body["anchor"]["seq"] == decided.seq and body["anchor"]["hash"] == decided.hash
+    assert body["text"].endswith(f"ref {decided.seq}:{decided.hash[:8]}")
     assert body["idempotency_key"] == req.headers["Idempotency-Key"]
     assert pages(room) == ["Page to Dee Eng (L4) via webhook: delivered"]
     room.acknowledge()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import tamper as tamper_trials
 from tests.support import wait_for
 from warroom.model import Event, event_hash
 from warroom.store import (
@@ -297,3 +298,43 @@ def test_chain_holds_after_many_appends_and_reopen(repo: IncidentRepository) -> 
     assert evs[0].prev == GENESIS
     assert all(b.prev == a.hash for a, b in itertools.pairwise(evs))
     assert [e.seq for e in evs] == list(range(1, 301))
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (tamper_trials.edit(2), "was rewritten after ann@example signed it"),
+        (tamper_trials.delete(2), "events before it were removed"),
+        (tamper_trials.swap(2, 3), "was rewritten after ann@example signed it"),
+        (tamper_trials.insert_after(1), "was rewritten after ann@example signed it"),
+    ],
+)
+def test_signed_checkpoints_catch_a_recomputed_chain(
+    backend: str, repo: IncidentRepository, tmp_path: Path, ssh_keys, change, reason
+) -> None:
+    """Signed checkpoints work on both backends: a chain rewritten and rehashed in the store
+    (files or SQL) passes the chain check, and fails the checkpoint that signed it."""
+    from warroom.room import WarRoom
+    from warroom.settings import load_settings
+    from warroom.settings.signing import SigningSettings
+    from warroom.trust.checkpoints import Signer
+    from warroom.trust.sshsig import SshTool
+    from warroom.trust.verify import verify_checkpoints
+
+    store = filled(repo, 4)
+    room = WarRoom(store, load_settings(env={"USER": "ann"}, data_dir=tmp_path / "cfg"))
+    signing = SigningSettings(key=ssh_keys.private("ann"), allowed_signers=ssh_keys.allowed_signers)
+    checkpoint = Signer(signing).sign_head(room)
+    assert checkpoint is not None and checkpoint.seq == 5
+
+    def report(s: IncidentStore):
+        return verify_checkpoints("INC-1", s.events(), ssh_keys.allowed_signers, SshTool())
+
+    reopened = repo.open("INC-1", read_only=True)
+    assert [c.ok for c in report(reopened).checks] == [True]
+    reopened.close()
+    tamper_trials.rewrite(backend, store, change)
+    fresh = repo.open("INC-1", read_only=True)
+    assert fresh.verify().ok
+    (failure,) = report(fresh).failures
+    assert reason in failure.problem

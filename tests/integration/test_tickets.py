@@ -198,3 +198,18 @@ def test_cli_export_and_missing_token(ticket_receiver, tmp_path) -> None:
     assert "gitlab: https://gitlab.example/acme/shop/-/issues/2" in listed
     no_section = _cli(*base, "action", "export", room.incident_id, "--to", "jira", env=env)
     assert no_section.returncode == 2 and "no [tickets.jira] section" in no_section.stderr
+
+
+def test_a_secret_in_an_action_item_is_not_filed(ticket_receiver, tmp_path) -> None:
+    receiver = ticket_receiver("github")
+    _, settings = _settings(tmp_path, receiver)
+    room = _room(settings)
+    room.add_action_item(
+        "rotate DB_PASS=Pl4ntedDbPass77 and ghp_PlantedGithubPat0123456789abcdefABCD"
+    )
+    _export(room, settings)
+    created = receiver.creates()[-1].json
+    sent = created["title"] + created["body"]
+    assert "Pl4ntedDbPass77" not in sent and "ghp_Planted" not in sent
+    assert "rotate DB_PASS=[REDACTED] and [REDACTED]" in created["title"]
+    assert marker(room.incident_id, "A3") in created["body"]

@@ -5,6 +5,7 @@ import pytest
 
 from tests.clock import FixedClock
 from warroom.settings import KubeSettings, Settings, load_settings
+from warroom.settings.signing import SigningSettings
 from warroom.store.tinydb import TinyDBRepository
 
 
@@ -17,7 +18,11 @@ def clock() -> FixedClock:
 def settings(tmp_path: Path) -> Settings:
     # Never the developer's own cluster: tests that need Kubernetes point at the drill world.
     s = load_settings(env={"USER": "ann"}, data_dir=tmp_path / "data")
-    return dataclasses.replace(s, kube=KubeSettings(enabled=False))
+    # No signing: these consoles have no key, and "unsigned" would be said on every screen
+    # (tests/ui/test_signing_console.py signs with real keys).
+    return dataclasses.replace(
+        s, kube=KubeSettings(enabled=False), signing=SigningSettings(enabled=False)
+    )
 
 
 @pytest.fixture

@@ -69,8 +69,9 @@ async def test_crashloop_won_with_evidence_then_restart(drill_factory, settings,
     state = project(events)
     m = metrics(state, events[-1].time)
     late = m.started_at - (parse_ts(start.data["t0"]) + timedelta(seconds=50 / SPEED))
-    # Later by the world's tick that ran it; timestamps are kept to the millisecond.
-    assert timedelta(milliseconds=-2) <= late < timedelta(seconds=0.1)
+    # Never before the failure's scenario time (timestamps are kept to the millisecond); how
+    # much later depends on the machine's load, so no upper bound here (no timing assertions).
+    assert late >= timedelta(milliseconds=-2)
     assert m.detected_at is not None and m.detected_at >= m.started_at
     assert m.mttd is not None and m.mttd < timedelta(seconds=60)
 
@@ -287,3 +288,39 @@ async def test_crashloop_won_from_the_keyboard_with_events_doing_the_checklist(
     assert "TBD" not in first.text
     assert "Incident commander: ann" in first.text
     assert "checkout" in first.text.split("Impact:")[1].lower()
+
+
+async def test_compromised_pod_won_by_quarantine(drill_factory, settings, repo) -> None:
+    result, events, reactions, md = await play(drill_factory, settings, repo, "compromised-win")
+    assert passed(result) == ALL_PASS and result.won, md
+    assert reactions == ["the quarantine cuts the implant off and keeps it for forensics"]
+    actions = [e for e in events if e.kind == Kind.ACTION]
+    assert [e.data["verb"] for e in actions] == [
+        "quarantine-label",
+        "quarantine-isolate",
+        "quarantine-detach",
+    ]
+    assert all(e.data["revert"] for e in actions)
+    outcomes = [e for e in events if e.kind == Kind.OUTCOME]
+    assert [o.data["outcome"] for o in outcomes] == ["took_effect"] * 3
+    assert "out of every endpoint; still Running for forensics" in outcomes[-1].text
+    # The evidence of that very pod came first, on its own.
+    evidence = [e for e in events if e.kind == Kind.EVIDENCE]
+    pod = actions[0].data["target"].rpartition("/")[2]
+    assert evidence[0].seq < actions[0].seq and evidence[0].data["pod"] == pod
+    assert result.by_id("mitigation").measured.startswith(f"quarantine {pod} in shop: label pod")
+    state = project(events)
+    assert state.category == "security"
+    # The security checklist's "isolated" item was ticked by the policy's outcome, not by hand.
+    tick = next(e for e in events if e.kind == Kind.CHECKLIST and e.data.get("item") == "isolate")
+    assert tick.data["by_event"] == outcomes[1].seq
+
+
+async def test_compromised_pod_lost_by_deleting_it(drill_factory, settings, repo) -> None:
+    result, _, reactions, md = await play(drill_factory, settings, repo, "compromised-lose")
+    assert reactions == ["deleting the pod kills the implant, and the evidence with it"]
+    assert passed(result) == {**dict.fromkeys(ALL_PASS, False), "ack": True}
+    assert result.wrong_moves[0].startswith("delete a pod of deployment/image-resizer")
+    assert "nothing is left to investigate" in result.wrong_moves[0]
+    assert "quarantine a pod of deployment/image-resizer" in result.by_id("mitigation").missed
+    assert "**Result: LOST" in md

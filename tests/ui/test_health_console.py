@@ -1,6 +1,7 @@
 """The health pane in the console: fixed-data snapshot, and the real Prometheus and
 Alertmanager (Debian packages) driving it, with alerts reaching the timeline."""
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
@@ -96,6 +97,7 @@ def test_health_pane_snapshot(snap_compare, repo, settings, clock, tmp_path: Pat
         CHECKS_TOML.format(prom="http://127.0.0.1:9", am="http://127.0.0.1:9", gauge=GAUGE)
     )
     s = load_settings(cfg, env={"USER": "ann"}, data_dir=settings.data_dir)
+    s = dataclasses.replace(s, signing=settings.signing)  # no key here: no "unsigned" toast
     room = mid_incident(repo, s, clock)
     app = WarRoomApp(s, repo=repo, room=room, clock=clock, follow=False, poll_sources=False)
 

@@ -131,8 +131,7 @@ async def test_sort_by_restarts_and_escape_sequences_inert() -> None:
     evil = row("evil\x1b]0;owned\x07\x1b[2Jpod", "CrashLoopBackOff", False, uid="evil")
     async with app.run_test(size=(120, 20)) as pilot:
         table.set_rows({**MIXED, "evil": evil})
-        table.sort_column = "restarts"
-        table._resort()
+        table.sort_by("restarts")
         await pilot.pause()
         assert order(table)[0] == "checkout-api-7d9f-abcde"
         svg = app.export_screenshot()
@@ -207,7 +206,7 @@ async def test_removed_pods_disappear_and_the_cursor_stays_with_the_commander() 
         await pilot.pause()
         assert "web-0003" not in order(table) and table.selected_uid() == "u4"
         for uid in ("u0", "u3", "u40"):
-            assert table.rows.get(uid) is None  # type: ignore[call-overload]
+            assert table.rows.get(uid) is None
         assert [table.get_row_index(u) for u in ("u2", "u4")] == [0, 1]
 
 
@@ -225,15 +224,14 @@ async def test_ages_are_drawn_from_the_clock_not_rewritten() -> None:
     async with app.run_test(size=(120, 20)) as pilot:
         table.set_rows({"u1": pod})
         await pilot.pause()
-        cells = table.get_row("u1")
         screen = app.export_screenshot().replace("&#160;", " ")
         assert "50s" in screen and "3 (20s ago)" in screen
         now[0] += timedelta(minutes=2)
-        table._redraw_times()  # what its AGE_STEP timer does
+        table.tick()  # what its AGE_STEP timer does
         await pilot.pause()
         screen = app.export_screenshot().replace("&#160;", " ")
         assert "2m50s" in screen and "3 (2m20s ago)" in screen  # wider: the columns grew
-        assert all(a is b for a, b in zip(table.get_row("u1"), cells, strict=True))
+        assert table.rows["u1"] is pod  # the row is not rewritten: its cells are drawn anew
 
 
 def screen_lines(app) -> list[str]:
@@ -267,3 +265,114 @@ async def test_cells_rendered_once_follow_their_row_and_clicks_land_on_it() -> N
         await pilot.click(table, offset=(10, 1))
         await pilot.pause()
         assert table.selected_uid() == "uid-web-05"
+
+
+async def test_a_click_on_a_header_sorts_by_it_and_enter_selects_the_row() -> None:
+    selected = []
+
+    class SelectApp(TableApp):
+        def on_virtual_table_row_selected(self, message: PodsTable.RowSelected) -> None:
+            selected.append(message.key)
+
+    table = PodsTable(id="pods")
+    app = SelectApp(table)
+    async with app.run_test(size=(120, 20)) as pilot:
+        table.set_rows(dict(MIXED))
+        table.focus()
+        await pilot.pause()
+        header = "".join(s.text for s in table.render_line(0))
+        await pilot.click(table, offset=(header.index("NAME"), 0))
+        await pilot.pause()
+        assert table.sort_column == "name"
+        assert order(table) == sorted(order(table))
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert selected == ["uid-checkout-api-7d9f-abcde"]
+
+
+def test_namespace_filter() -> None:
+    r = row("cart-5d8f-x1", namespace="payments")
+    assert matches(r, "-n payments") and not matches(r, "-n shop")
+
+
+async def test_a_big_delta_is_sorted_once_and_gives_the_same_order() -> None:
+    """Over 1,000 changes at once take the bulk path (one sort, not an insort each): the order
+    must be exactly what row by row would give, removals included."""
+    table = PodsTable(id="pods")
+    app = TableApp(table)
+    async with app.run_test(size=(120, 20)) as pilot:
+        rows = many(3000)
+        table.set_rows(rows)
+        changed = {
+            f"u{i}": row(f"web-{i:04d}", "CrashLoopBackOff", False, uid=f"u{i}")
+            for i in range(0, 3000, 2)
+        }
+        removed = [f"u{i}" for i in range(1, 600, 2)]
+        table.apply_delta(changed, changed.keys(), removed)
+        await pilot.pause()
+        names = order(table)
+        assert table.row_count == 3000 - 300 == len(names)
+        assert names[:1500] == sorted(names[:1500]) and names[0] == "web-0000"
+        assert names[1500:] == sorted(names[1500:]) and "web-0001" not in names
+        assert [table.get_row_index(f"u{i}") for i in (0, 2)] == [0, 1]
+
+
+async def test_the_source_pod_rows_are_shown_as_they_are() -> None:
+    """The console hands the table warroom.pods.PodRow objects (no per-pod conversion)."""
+    from datetime import UTC, datetime, timedelta
+
+    from warroom.pods import pod_row
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    pod = pod_row(
+        {
+            "metadata": {
+                "uid": "u1",
+                "name": "checkout-api-59965679df-d8d2v",
+                "namespace": "shop",
+                "labels": {"app": "checkout"},
+                "creationTimestamp": (now - timedelta(minutes=3)).isoformat(),
+            },
+            "spec": {"containers": [{"name": "api"}], "nodeName": "node-a"},
+            "status": {
+                "phase": "Running",
+                "containerStatuses": [
+                    {
+                        "name": "api",
+                        "restartCount": 2,
+                        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                        "lastState": {
+                            "terminated": {
+                                "exitCode": 1,
+                                "finishedAt": (now - timedelta(seconds=30)).isoformat(),
+                            }
+                        },
+                    }
+                ],
+            },
+        }
+    )
+    table = PodsTable(id="pods", clock=lambda: now)
+    app = TableApp(table)
+    async with app.run_test(size=(120, 10)) as pilot:
+        table.set_rows({pod.uid: pod})
+        await pilot.pause()
+        line = "".join(s.text for s in table.render_line(1))
+        assert "checkout-api-59965679df-d8d2v" in line and "CrashLoopBackOff" in line
+        assert "2 (30s ago)" in line and "3m00s" in line
+        assert matches(pod, "-l app=checkout") and not matches(pod, "-l app=cart")
+        table.sort_by("restarts")
+        assert table.rows["u1"] is pod
+
+
+def test_measuring_many_rows_column_by_column_matches_row_by_row() -> None:
+    table = PodsTable(id="pods")
+    rows = [
+        row(f"{'x' * (i % 37)}web-{i:04d}", ("Running", "CrashLoopBackOff", "Pending")[i % 3],
+            i % 3 == 0, node=f"node-{'n' * (i % 11)}", uid=f"u{i}")
+        for i in range(500)
+    ]  # fmt: skip
+    rows.append(row("ｗｉｄｅ-ｎａｍｅ-0", uid="wide"))  # two cells a character
+    fast = table.measure_rows(rows)
+    slow = [max(col) for col in zip(*(table.measure(r) for r in rows), strict=True)]
+    assert fast == slow

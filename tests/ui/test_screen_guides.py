@@ -178,3 +178,22 @@ async def test_the_composer_shows_its_destinations_and_send_at_every_size(size) 
             assert region.contains_region(widget.region), widget
         assert "ops-webhook" in str(screen.query_one("#to", Label).render())
         assert screen.query_one(TextArea).region.height >= 4
+
+
+async def test_the_footer_shows_whole_keys_only_at_100_columns(repo, settings, clock) -> None:
+    """'e Evidenc' at the right edge: entries that do not fit are left out whole (? lists them)."""
+    room = mid_incident(repo, settings, clock)
+    app = WarRoomApp(settings, repo=repo, room=room, clock=clock, follow=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        shown = app.main.query(FooterKey)
+        assert shown and all(k.region.right <= 100 for k in shown)
+        keys = [k.key for k in shown]
+        assert {"enter", "p", "question_mark", "q"} <= set(keys)
+        wide = len(keys)
+        await pilot.resize_terminal(220, 40)
+        await pilot.pause()
+        await pilot.pause()
+        assert len(footer_keys(app)) > wide  # room again: the rest come back

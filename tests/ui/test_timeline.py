@@ -106,5 +106,18 @@ async def test_a_cut_row_ends_in_an_ellipsis() -> None:
         await pilot.pause()
         cut, whole = line(timeline, 0), line(timeline, 1)
         width = timeline.size.width
-        assert len(cut) == width and cut.endswith("…") and "CheckoutHighErr" in cut
+        assert len(cut) == width and cut.endswith("… ") and "CheckoutHighErr" in cut
         assert "pod-2 entered Error" in whole and "…" not in whole
+
+
+async def test_the_ellipsis_is_beside_the_scrollbar_not_under_it() -> None:
+    app = TimelineApp()
+    async with app.run_test(size=(60, 6)) as pilot:
+        timeline = app.query_one(Timeline)
+        long = [TimelineRow(i, "10:00:00", Kind.NOTE, "ann", "x" * 80) for i in range(1, 21)]
+        timeline.add_rows(long)
+        await pilot.pause()
+        assert timeline.show_vertical_scrollbar and not timeline.show_horizontal_scrollbar
+        shown = line(timeline, 0)
+        assert len(shown) == timeline.size.width - 2  # the scrollbar's two cells are apart
+        assert shown.endswith("… ")

@@ -103,7 +103,7 @@ CASES: list[tuple[str, str | None, str, str]] = [
     ("unknown top key", "namespace: demo\n", "namespace: demo\nworkload: []\n",
      "workload: unknown key (did you mean 'workloads'?)"),
     ("unknown top key, none near", "namespace: demo\n", "namespace: demo\nzzz: 1\n",
-     "zzz: unknown key (known: alerts, behaviors, checks, description, logs,"),
+     "zzz: unknown key (known: alerts, behaviors, category, checks, description, logs,"),
     ("unknown workload key", WL, WL + "    replica: 3\n",
      "workloads[0].replica: unknown key (did you mean 'replicas'?)"),
     ("unknown timings key", "timings: {pull: 1}\n", "timings: {pul: 1}\n",
@@ -222,7 +222,8 @@ CASES: list[tuple[str, str | None, str, str]] = [
     ("event type typo", TL, "      - event: {workload: deployment/web, type: Warnin, reason: X}\n",
      "unknown event type 'Warnin' (did you mean 'Warning'?)"),
     ("trigger with two kinds", RX, "    when: {restart: deployment/web, delete: deployment/web}\n",
-     "needs exactly one of restart, delete, patch, scale, image; found restart, delete"),
+     "needs exactly one of restart, delete, patch, scale, image, quarantine; found restart, "
+     "delete"),
     ("image trigger without image", RX, "    when: {image: deployment/web}\n",
      "reactions[0].when.image_is: is required"),
     ("min_replicas on a restart", RX, "    when: {restart: deployment/web, min_replicas: 2}\n",

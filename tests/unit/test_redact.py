@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.fixtures.secrets import PLANTED, PLANTED_ANNOTATIONS, PLANTED_ENV, Planted
 from warroom.actions.redact import REDACTED, Redactor, redact, redact_json
 from warroom.drill.logs import FAKE_BEARER
 
@@ -36,13 +37,13 @@ HIDDEN = [
         "wJalrXUtnFEMI/K7MDENG/bPxRfiCY",
         "kv",
     ),
-    ("aws.access_key = AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE", "kv"),
+    ("aws.access_key = AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE", "aws"),
     ('"client_secret":"c5f1e2d3"', "c5f1e2d3", "kv"),
     ("private_key: mysecretkeymaterial", "mysecretkeymaterial", "kv"),
     ("SECRET_KEY=django-insecure-xyz", "django-insecure-xyz", "kv"),
     ("callback?access_token=ya29.a0Af&state=1", "ya29.a0Af", "kv"),
     ("refresh_token: rt_0011223344", "rt_0011223344", "kv"),
-    ("github_token=ghp_16C7e42F292c6912E7710c838347Ae178B4a", "ghp_16C7e42F", "kv"),
+    ("github_token=ghp_16C7e42F292c6912E7710c838347Ae178B4a", "ghp_16C7e42F", "github"),
     ('annotation {\\"password\\":\\"hunter2\\"}', "hunter2", "kv"),
     ("webhook secret: whsec_abc123", "whsec_abc123", "kv"),
 ]
@@ -231,3 +232,83 @@ def test_redact_json_env_and_embedded_json() -> None:
     assert '"debug"' in text and "secretKeyRef" in text
     assert n == 3 and r.counts["env"] == 3
     assert json.loads(text)["spec"]["containers"][0]["env"][2]["value"] == "debug"
+
+
+# ----- planted secrets: every kind in tests/fixtures/secrets.py -------------------------------
+@pytest.mark.parametrize("planted", PLANTED, ids=[p.kind for p in PLANTED])
+def test_planted_kind_is_hidden(planted: Planted) -> None:
+    out, n = redact(f"2026-01-01T00:00:00Z INFO {planted.line}\nnext line stays\n")
+    assert planted.secret not in out, out
+    assert n >= 1 and REDACTED in out and out.endswith("next line stays\n")
+
+
+def test_planted_kinds_are_many() -> None:
+    assert len({p.kind for p in PLANTED}) >= 30
+
+
+def test_planted_in_one_stream_line_by_line() -> None:
+    text = "".join(f"{p.line}\n" for p in PLANTED)
+    r = Redactor()
+    out = "".join(r.redact(line)[0] for line in text.splitlines(keepends=True))
+    assert not [s for s in (p.secret for p in PLANTED) if s in out]
+    assert {"aws", "github", "gitlab", "slack", "stripe", "google", "pem", "cookie"} <= set(
+        r.counts
+    )
+
+
+def test_planted_env_and_annotations_in_objects() -> None:
+    pod = {
+        "metadata": {"annotations": {**PLANTED_ANNOTATIONS, "team": "payments"}},
+        "spec": {
+            "containers": [
+                {"env": [{"name": k, "value": v} for k, v in PLANTED_ENV.items()]},
+            ]
+        },
+    }
+    r = Redactor()
+    text, _ = redact_json(pod, r)
+    assert not [s for s in [*PLANTED_ENV.values(), *PLANTED_ANNOTATIONS.values()] if s in text]
+    assert json.loads(text)["metadata"]["annotations"]["team"] == "payments"
+    # STRIPE_SK says nothing by its name: its value's shape does
+    assert r.counts["env"] == len(PLANTED_ENV) - 1 and r.counts["stripe"] == 1
+    assert r.counts["annotation"] == 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "bypass=cache hit",
+        "TASK-1234 done",
+        "disk-usage 80%",
+        "SKU=ab12 qty=3",
+        "Cookie header missing",
+        "cookies: 3",
+        "set via AccountKey rotation",
+        "asked AKIA about it",
+        "AIzawhat is this",
+    ],
+)
+def test_token_shapes_need_their_shape(line: str) -> None:
+    assert redact(line) == (line, 0)
+
+
+def test_env_names_that_are_not_secret_keep_their_value() -> None:
+    env = [
+        {"name": "PASSENGER_APP_ENV", "value": "production"},
+        {"name": "TOKENIZER_MODEL", "value": "bert"},
+        {"name": "KEYCLOAK_URL", "value": "https://kc"},
+    ]
+    text, n = redact_json({"env": env}, Redactor())
+    assert n == 0 and json.loads(text) == {"env": env}
+
+
+def test_lone_carriage_return_does_not_hide_a_line_from_the_rules() -> None:
+    out, _ = redact(f"progress 10%\rprogress 20% password=cr-secret-1\n{PEM}")
+    assert "cr-secret-1" not in out and "MIIEowIBAAKCAQEA" not in out
+
+
+def test_every_token_prefix_holds_a_scan_anchor() -> None:
+    from warroom.actions.redact import _TOKEN_ANCHORS
+    from warroom.actions.secret_patterns import TOKENS
+
+    assert [t.prefix for t in TOKENS if not any(a in t.prefix for a in _TOKEN_ANCHORS)] == []

@@ -104,7 +104,7 @@ def _bad(patch: dict, tmp_path: Path) -> str:
             "workloads[0].behavior",
             "unknown behavior",
         ),
-        ({"bogus": 1}, "bogus", "unknown key (known: alerts, behaviors, checks, "),
+        ({"bogus": 1}, "bogus", "unknown key (known: alerts, behaviors, category, checks, "),
         ({"workload": []}, "workload", "unknown key (did you mean 'workloads'?)"),
         (
             {"checks": [{"name": "c", "expr": "up", "warn": 1, "crit": 2}]},

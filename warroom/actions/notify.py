@@ -78,11 +78,14 @@ class Message:
     update_number: int | None = None
     drill: bool = False
     url: str | None = None  # link to the incident (status page, dashboard), not a webhook
-    template: str = ""  # notification | update | resolution | page
+    template: str = ""  # notification | update | resolution | page | checkpoint (witness)
     audience: str = ""  # whose update it is ("executives"); "page" for a page
     action: str = ""  # a page's: trigger | acknowledge | resolve
     level: str = ""  # a page's escalation level ("L2")
     to: str = ""  # a page's recipient, by name
+    # The chain head when it was written ({"seq", "hash", "ref"}): whoever holds the message
+    # can ask the record whether it still holds what was sent (`warroom verify --anchor`).
+    anchor: dict[str, Any] | None = None
 
     @property
     def label(self) -> str:
@@ -96,6 +99,8 @@ class Message:
             return aud + "notification"
         if self.template == "resolution":
             return aud + "resolution notice"
+        if self.template == "checkpoint":
+            return "checkpoint"
         n = f" #{self.update_number}" if self.update_number is not None else ""
         return f"{aud}update{n}"
 
@@ -106,6 +111,8 @@ class Message:
         text = strip_control(self.text)
         if self.drill and not text.lstrip().startswith(DRILL_MARKER):
             text = f"{DRILL_MARKER} {text}"
+        if self.anchor and self.anchor.get("ref"):
+            text = f"{text.rstrip()}\n\nref {strip_control(str(self.anchor['ref']))}"
         return text
 
     @property
@@ -130,6 +137,7 @@ class Message:
             "action": self.action,
             "level": self.level,
             "to": self.to,
+            "anchor": self.anchor,
         }
 
     @classmethod
@@ -149,7 +157,18 @@ class Message:
             action=str(d.get("action") or ""),
             level=str(d.get("level") or ""),
             to=str(d.get("to") or ""),
+            anchor=_anchor(d.get("anchor")),
         )
+
+
+def _anchor(value: Any) -> dict[str, Any] | None:
+    """An anchor as stored, if it reads as one (a hand-edited outbox doc must not crash)."""
+    if not isinstance(value, dict):
+        return None
+    seq, full, ref = value.get("seq"), value.get("hash"), value.get("ref")
+    if not isinstance(seq, int) or not isinstance(full, str) or not isinstance(ref, str):
+        return None
+    return {"seq": seq, "hash": full, "ref": ref}
 
 
 def _slack_escape(text: str) -> str:
@@ -194,6 +213,8 @@ def payload(dest: Destination, msg: Message, sent_at: str) -> dict[str, Any]:
     }
     if msg.url:
         body["url"] = msg.url
+    if msg.anchor:
+        body["anchor"] = {"seq": msg.anchor["seq"], "hash": msg.anchor["hash"]}
     return body
 
 

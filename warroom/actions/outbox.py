@@ -119,12 +119,17 @@ class Outbox:
         clock: Callable[[], datetime] = utcnow,
         actor: str = "warroom",
         rng: random.Random | None = None,
+        witness: Destination | None = None,
     ) -> None:
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1 (or None: retry forever)")
         self.room = room
         self.store = room.store
         self.destinations = {d.name: d for d in destinations}
+        # The witness receives the signed checkpoints, and nothing else.
+        self.witness = witness.name if witness is not None else None
+        if witness is not None:
+            self.destinations[witness.name] = witness
         self.client_factory = client_factory or _default_client
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
@@ -138,25 +143,29 @@ class Outbox:
     # -- writing -----------------------------------------------------------------------------
 
     def enqueue(self, update_event: Event) -> list[str]:
-        """Persist one pending item per destination for a Kind.UPDATE event; returns the keys.
+        """Persist one pending item per destination for a Kind.UPDATE event (for a
+        Kind.CHECKPOINT: one for the witness); returns the keys.
 
         Idempotent: an item that already exists is left as it is.
         """
-        if update_event.kind != Kind.UPDATE:
+        if update_event.kind not in (Kind.UPDATE, Kind.CHECKPOINT):
             raise ValueError(f"only {Kind.UPDATE.value} events are sent, not {update_event.kind}")
         msg = _message_of(self.store.incident_id, update_event)
-        return [
-            self._put(update_event.seq, dest, msg, dest.audience or dest.name)
-            for dest in self.hearing(msg.audience)
-        ]
+        if update_event.kind == Kind.CHECKPOINT:
+            dests = [self.destinations[self.witness]] if self.witness else []
+        else:
+            dests = self.hearing(msg.audience)
+        return [self._put(update_event.seq, d, msg, d.audience or d.name) for d in dests]
 
     def hearing(self, audience: str) -> list[Destination]:
         """The destinations an update for `audience` goes to (every one but the pagers when
-        the update names no audience)."""
+        the update names no audience; never the witness, which receives checkpoints only)."""
         return [
             d
             for d in self.destinations.values()
-            if d.audience != PAGE and d.heard_by == (audience or d.heard_by)
+            if d.audience != PAGE
+            and d.heard_by == (audience or d.heard_by)
+            and d.name != self.witness
         ]
 
     def enqueue_page(self, seq: int, destination: str, msg: Message) -> str:
@@ -234,8 +243,15 @@ class Outbox:
         return self.store.update_doc(TABLE, key, drop) is not None
 
     def undelivered_count(self) -> int:
-        """Updates with at least one destination still waiting: the header's "1 undelivered"."""
-        return len({i.update_seq for i in self.pending() if i.message.template != PAGE})
+        """Updates with at least one destination still waiting: the header's "1 undelivered"
+        (the witness's checkpoints are not updates)."""
+        return len(
+            {
+                i.update_seq
+                for i in self.pending()
+                if i.message.template != PAGE and i.destination != self.witness
+            }
+        )
 
     def undelivered_pages(self) -> int:
         """Pages (and their acknowledgements) not delivered yet, one per channel."""
@@ -449,6 +465,14 @@ class _Memory:
 
 
 def _message_of(incident_id: str, ev: Event) -> Message:
-    """The message of an update event; the fields come from notify.update_data()."""
+    """The message of an update event (the fields come from notify.update_data()), or of a
+    checkpoint for the witness: the full head it covers, who signed it, the signature."""
+    if ev.kind == Kind.CHECKPOINT:
+        d = ev.data
+        text = (
+            f"{ev.text}\nref {d.get('seq')}:{d.get('hash')}\nsigned by {ev.actor} with key "
+            f"{d.get('fingerprint')}\n{d.get('signature')}"
+        )
+        return Message(incident=incident_id, text=text, template="checkpoint")
     # The event's data carries the same fields a stored message has (notify.update_data).
     return Message.from_dict({**ev.data, "incident": incident_id, "text": ev.text})

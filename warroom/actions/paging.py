@@ -12,6 +12,7 @@ from warroom.actions.notify import Message
 from warroom.actions.outbox import CHANNEL_NAMES, PAGE, Outbox
 from warroom.model import Event, Kind, Role
 from warroom.room import WarRoom
+from warroom.trust.anchors import head_of
 
 ACKNOWLEDGED = ("pagerduty", "opsgenie")  # channels that take an acknowledge and a resolve
 
@@ -21,7 +22,8 @@ def outbox_for(room: WarRoom, **kw: Any) -> Outbox | None:
     every contact (a destination it lacked would mark its items as unconfigured)."""
     s = room.settings
     dests = [*s.destinations, *s.paging.destinations(s.destinations)]
-    return Outbox(room, dests, **kw) if dests else None
+    witness = s.signing.witness  # receives the signed checkpoints
+    return Outbox(room, dests, witness=witness, **kw) if dests or witness else None
 
 
 def page_text(room: WarRoom, ev: Event, name: str) -> str:
@@ -76,6 +78,7 @@ class Pager:
             action=action,
             level=level,
             to=name,
+            anchor=head_of([ev]),  # the event that decided the page: `warroom verify --anchor`
         )
 
     def _trigger(self, ev: Event) -> int:

@@ -9,8 +9,15 @@ services print into their logs must not travel with it. Rules, in the order they
   bearer     `Bearer <token>` anywhere
   url        the password of `scheme://user:password@host`
   jwt        JWT-looking strings (eyJ<header>.<payload>.<signature>)
+  tokens     vendor tokens known by their shape (AKIA..., ghp_..., xoxb-..., sk_live_...: the
+             table and its sources are in secret_patterns.py)
+  cookie     the value of a `Cookie:` / `Set-Cookie:` header
   kv         `key=value`, `key: value`, `"key": "value"` whose key ends in password, passwd,
-             token, secret, api_key/apikey, access_key, private_key or secret_key
+             passphrase, pass (DB_PASS), token, secret, api_key/apikey, access_key, private_key
+             or secret_key
+
+In JSON objects (`redact_json`) env entries and annotations are judged by their name as well:
+one containing PASS, SECRET, TOKEN, _KEY, CREDENTIAL... hides its value whatever it looks like.
 
 Every hit becomes `[REDACTED]` (the key, scheme or marker around it stays, so a reader still
 sees *what* was there) and is counted per rule. Lines with none of the trigger words skip the
@@ -28,7 +35,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["REDACTED", "Redactor", "hide", "redact", "redact_json"]
+from warroom.actions.secret_patterns import TOKENS, TokenPattern
+
+__all__ = ["REDACTED", "Redactor", "hide", "redact", "redact_json", "scrub"]
 
 REDACTED = "[REDACTED]"
 MIN_EXTRA = 6  # shorter explicit strings would shred ordinary words
@@ -37,16 +46,28 @@ MAX_PEM_LINES = 200  # a 16k-bit RSA key is ~100 lines: past this it was no key,
 # Each rule is anchored on a word found with str.find in the ASCII-lower-cased text, and its
 # regex is only `match`ed at those places: cost follows the number of hits, not line length.
 # A line with none of these words is passed through as is.
-_TRIGGERS = ("authorization", "bearer", "eyj", "passw", "token", "secret", "key", "-----begin")
+_TRIGGERS = (
+    "authorization",
+    "bearer",
+    "eyj",
+    "pass",
+    "token",
+    "secret",
+    "key",
+    "cookie",
+    "-----begin",
+)
 _URL_TRIGGER = "://"
 _URL_CONFIRM = re.compile(r"://[^\s/@]+@")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
+# RSA, EC, OPENSSH, ENCRYPTED, bare PKCS#8, and PGP's "PRIVATE KEY BLOCK"
 _PEM_ONE = re.compile(
-    r"(-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----).*?(-----END \2PRIVATE KEY-----)"
+    r"(-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK|)-----).*?(-----END \2PRIVATE KEY\3-----)"
 )
-_PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----")
-_PEM_END = re.compile(r"-----END ((?:[A-Z0-9]+ )*)PRIVATE KEY-----")
+_PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END = re.compile(r"-----END ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----")
 _Q = r"""(?:\\?["'])?"""  # an optional quote, maybe JSON-escaped (inside an annotation)
 # after "authorization": the separator, an optional scheme, the credential
 _AUTH_TAIL = re.compile(
@@ -67,8 +88,8 @@ _KV_TAIL = re.compile(
     r")",
     re.IGNORECASE,
 )
+_COOKIE_TAIL = re.compile(r"""(?:\\?["'])?[ \t]*[:=][ \t]*(?:\\?["'])?(?P<v>[^\r\n"'\\]+)""")
 _KEY_PREFIX = re.compile(r"(?:api|access|private|secret)[_-]?$")  # before "key"
-_KEYWORD = r"(?:pass(?:word|wd)|token|secret|(?:api|access|private|secret)[_-]?key)"
 _HARMLESS = {"", "null", "none", "nil", "true", "false", "redacted", "<redacted>", "xxx"}
 
 
@@ -135,10 +156,16 @@ class Redactor:
             return text, 0
         before = self.total
         low = _lower(text)
+        spans = self._candidate_lines(text, low)
         if self._in_pem or "-----begin" in low:
-            out = "".join(self._line(line) for line in text.splitlines(keepends=True))
-            return out, self.total - before
-        spans = self._candidate_lines(low)
+            # Line by line through the PEM state; a line outside a key with no trigger is kept.
+            wanted = {start for start, _ in spans}
+            out: list[str] = []
+            pos = 0
+            for line in _LINE.findall(text):  # "\n" only: the offsets of _candidate_lines
+                out.append(self._line(line) if self._in_pem or pos in wanted else line)
+                pos += len(line)
+            return "".join(out), self.total - before
         if not spans:
             return text, 0
         parts: list[str] = []
@@ -151,15 +178,17 @@ class Redactor:
         return "".join(parts), self.total - before
 
     # ----- finding the lines worth a look -------------------------------------------------
-    def _candidate_lines(self, low: str) -> list[tuple[int, int]]:
+    def _candidate_lines(self, text: str, low: str) -> list[tuple[int, int]]:
         """(start, end) of each line holding a trigger, end excluding its newline; sorted."""
         starts: set[int] = set()
-        for word in (*_TRIGGERS, *self._extra_low):
-            i = low.find(word)
+        words = [(low, w) for w in (*_TRIGGERS, *self._extra_low)]
+        words += [(text, a) for a in _TOKEN_ANCHORS]  # token prefixes are case-sensitive
+        for hay, word in words:
+            i = hay.find(word)
             while i != -1:
                 starts.add(low.rfind("\n", 0, i) + 1)
                 e = low.find("\n", i)
-                i = low.find(word, e) if e != -1 else -1  # the rest of this line is covered
+                i = hay.find(word, e) if e != -1 else -1  # the rest of this line is covered
         i = low.find(_URL_TRIGGER)
         while i != -1:
             if _URL_CONFIRM.match(low, i):
@@ -202,10 +231,14 @@ class Redactor:
                 self.counts["extra"] += n
                 low = _lower(line)
         if "-----begin" in low:
-            line, n = _PEM_ONE.subn(lambda m: f"{m[1]}{REDACTED}{m[3]}", line)
+            line, n = _PEM_ONE.subn(lambda m: f"{m[1]}{REDACTED}{m[4]}", line)
             if n:
                 self.counts["pem"] += n
                 low = _lower(line)
+        for tok in TOKENS:
+            if tok.prefix in line:
+                line = self._token(line, tok)
+        low = _lower(line)
         for word, rule, at in _RULES:
             if word in low:
                 line, low = self._each(line, low, word, rule, at)
@@ -230,6 +263,31 @@ class Redactor:
         parts.append(line[pos:])
         line = "".join(parts)
         return line, _lower(line)
+
+    def _token(self, line: str, tok: TokenPattern) -> str:
+        """Each `tok` at a word start in `line` replaced (its `v` group only, when it has one)."""
+        parts: list[str] = []
+        pos = 0
+        i = line.find(tok.prefix)
+        while i != -1:
+            m = None if i and _word_char(line[i - 1]) else tok.regex.match(line, i)
+            if m is not None:
+                s, e = m.span("v") if "v" in tok.regex.groupindex else m.span()
+                parts += [line[pos:s], REDACTED]
+                pos = e
+                self.counts[tok.rule] += 1
+            i = line.find(tok.prefix, max(i + 1, pos))
+        return "".join([*parts, line[pos:]]) if parts else line
+
+    @staticmethod
+    def _cookie_at(line: str, low: str, i: int) -> Span:
+        if i and _word_char(low[i - 1]):  # "-" may precede: Set-Cookie
+            return None
+        m = _COOKIE_TAIL.match(line, i + len("cookie"))
+        if m is None or _harmless(m["v"]):
+            return None
+        s = m.start("v")
+        return s, s + len(m["v"].rstrip())
 
     @staticmethod
     def _auth_at(line: str, low: str, i: int) -> Span:
@@ -266,6 +324,10 @@ class Redactor:
             end = i + 8
         elif low.startswith("passwd", i):
             end = i + 6
+        elif low.startswith("passphrase", i):
+            end = i + 10
+        elif low.startswith("pass", i) and not (i and low[i - 1].isalpha()):  # DB_PASS, not bypass
+            end = i + 4
         elif low.startswith("token", i):
             end = i + 5
         elif low.startswith("secret", i):
@@ -292,10 +354,20 @@ _RULES: tuple[tuple[str, str, Callable[[str, str, int], Span]], ...] = (
     ("bearer", "bearer", Redactor._bearer_at),
     ("://", "url", Redactor._url_at),
     ("eyj", "jwt", Redactor._jwt_at),
-    ("passw", "kv", Redactor._kv_at),
+    ("cookie", "cookie", Redactor._cookie_at),
+    ("pass", "kv", Redactor._kv_at),
     ("token", "kv", Redactor._kv_at),
     ("secret", "kv", Redactor._kv_at),
     ("key", "kv", Redactor._kv_at),
+)
+
+
+# What the whole-text scan looks for: each prefix holds one of these, so a line with a token is
+# found; prefixes of a family share one scan (xoxa- ... xoxe- are "xox"): fewer passes over 5 MB.
+_TOKEN_ANCHORS = (
+    *("AKIA", "ASIA", "ABIA", "ACCA", "A3T", "gh", "github_pat_", "gl", "xox", "xapp-"),
+    *("hooks.slack.com/", "k_live_", "k_test_", "whsec_", "AIza", "npm_", "pypi-AgE", "SK"),
+    *("SG.", "AccountKey=", "SharedAccess", "sk-", "hvs."),
 )
 
 
@@ -312,23 +384,42 @@ def redact(text: str, extra: Iterable[str] = ()) -> tuple[str, int]:
     return Redactor(extra).redact(text)
 
 
+def scrub(text: str, extra: Iterable[str] = ()) -> str:
+    """The one pass every text leaving the store takes (export, update, log, web view)."""
+    return Redactor(extra).redact(text)[0]
+
+
 # ----- structured objects (Kubernetes JSON) ----------------------------------------------
-_SECRET_NAME = re.compile(rf"{_KEYWORD}$", re.IGNORECASE)
+# A name that holds a secret's value (env vars, annotations): *PASS*, *SECRET*, *TOKEN*, *_KEY*
+_SECRET_NAME = re.compile(
+    r"pass(?:word|wd|phrase)?(?![a-z])|secret|token(?!iz)|credential|cookie"
+    r"|(?:^|[_.-]|api|private|access)key(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def _secret_value(name: Any, value: Any) -> bool:
+    return (
+        isinstance(name, str)
+        and isinstance(value, str)
+        and bool(_SECRET_NAME.search(name))
+        and not _harmless(value)
+    )
 
 
 def _walk(obj: Any, counts: Counter[str]) -> Any:
     if isinstance(obj, dict):
         out = {k: _walk(v, counts) for k, v in obj.items()}
         # env entries: {"name": "DB_PASSWORD", "value": "hunter2"} hide the key in "name"
-        name, value = out.get("name"), out.get("value")
-        if (
-            isinstance(name, str)
-            and isinstance(value, str)
-            and _SECRET_NAME.search(name)
-            and not _harmless(value)
-        ):
+        if _secret_value(out.get("name"), out.get("value")):
             out["value"] = REDACTED
             counts["env"] += 1
+        notes = out.get("annotations")
+        if isinstance(notes, dict):  # metadata.annotations: {"example.com/db-pass": "..."}
+            for k, v in notes.items():
+                if _secret_value(k, v):
+                    notes[k] = REDACTED
+                    counts["annotation"] += 1
         return out
     if isinstance(obj, list):
         return [_walk(v, counts) for v in obj]

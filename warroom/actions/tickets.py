@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from warroom.action_items import ActionItem
+from warroom.actions.redact import scrub
 from warroom.followup import record_ticket
 from warroom.model import format_ts, parse_ts, utcnow
 from warroom.room import WarRoom
@@ -131,7 +132,7 @@ class TrackerAPI:
 
     def create(self, incident_id: str, item: ActionItem, body: str) -> tuple[str, str]:
         """(ticket URL, key) of the ticket created now."""
-        t, title = self.t, f"[{incident_id}] {item.text}"[:250]
+        t, title = self.t, scrub(f"[{incident_id}] {item.text}")[:250]
         kw: dict[str, Any] = {"headers": self._headers(), "auth": self._auth()}
         if t.name == "github":
             payload: dict[str, Any] = {"title": title, "body": body}
@@ -191,10 +192,8 @@ class TrackerAPI:
 def ticket_body(incident_id: str, title: str, item: ActionItem) -> str:
     owner = f"@{item.owner}" if item.owner else "no owner"
     due = item.due.isoformat() if item.due else "no due date"
-    return (
-        f"{item.text}\n\nAction item {item.id} of incident {incident_id}: {title}\n"
-        f"Owner: {owner}. Due: {due}.\n\n{marker(incident_id, item.id)}\n"
-    )
+    text = scrub(f"{item.text}\n\nAction item {item.id} of incident {incident_id}: {title}\n")
+    return f"{text}Owner: {owner}. Due: {due}.\n\n{marker(incident_id, item.id)}\n"
 
 
 class TicketExporter:

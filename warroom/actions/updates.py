@@ -12,6 +12,7 @@ from typing import Any
 
 from warroom.actions.notify import update_data
 from warroom.actions.outbox import Outbox
+from warroom.actions.redact import scrub
 from warroom.actions.situation import (
     Situation,
     doing_lines,
@@ -23,6 +24,7 @@ from warroom.destinations import TACTICAL
 from warroom.model import Event, Kind, Role, format_duration
 from warroom.room import RoomError, WarRoom
 from warroom.templates import TemplateContext, choose_template, render
+from warroom.trust.anchors import head_of
 
 # What counts as "action taken" when summarising the time since the last update.
 _ACTION_KINDS = {Kind.ACTION, Kind.STATUS, Kind.SEVERITY, Kind.ESCALATED, Kind.EVIDENCE}
@@ -124,7 +126,8 @@ def compose(
     sent = st.audience_count.get(audience, 0) > 0
     kind = choose_template(first_update_sent=sent, resolved=st.resolved)
     ctx = context(room, now, situation, audience)
-    return kind, render(kind, ctx, templates_dir=templates_dir, audience=audience)
+    # The prefill quotes alert summaries and notes: what a responder sends starts redacted.
+    return kind, scrub(render(kind, ctx, templates_dir=templates_dir, audience=audience))
 
 
 def post(
@@ -135,19 +138,23 @@ def post(
     outbox: Outbox | None,
     audience: str = TACTICAL,
 ) -> Event:
-    """Record the update on the timeline and queue it for the audience's destinations."""
-    text = text.strip()
+    """Record the update on the timeline and queue it for the audience's destinations,
+    redacted: a secret typed or pasted into the composer is not sent (nor kept in its event)."""
+    text = scrub(text.strip())
     if not text:
         raise RoomError("an empty update says nothing")
     _known(room, audience)
     ctx = context(room, now, audience=audience)
     data = update_data(ctx, kind)
+    data["title"] = scrub(str(data["title"]))  # the title travels in every payload
     label = {"notification": "Notification", "resolution": "Resolution notice"}.get(
         kind, f"Status update #{ctx.update_number}"
     )
     data["label"] = label if audience == TACTICAL else f"{label} ({audience})"
     data["audience"] = audience
     data["to"] = [d.name for d in outbox.hearing(audience)] if outbox is not None else []
+    room.refresh()
+    data["anchor"] = head_of(room.events)  # the record as it stood when this was sent
     # The event's text is the update itself: the outbox sends exactly what the timeline holds.
     ev = room.record(Kind.UPDATE, text, data)
     if outbox is not None:

@@ -32,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from warroom.cli import followup, incident, keys, records, store, trends
+    from warroom.cli import evidence, followup, incident, keys, records, store, trends
 
     return {
         "run": _run,
@@ -50,7 +50,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "list": incident.list_incidents,
         "export": records.export,
         "verify": records.verify,
-        "evidence": records.evidence,
+        "evidence": evidence.evidence,
         "review": followup.review,
         "action": followup.action,
         "stats": trends.stats,

@@ -79,13 +79,15 @@ def run_drill(args: argparse.Namespace, started: float) -> int:
     from warroom.console.run import run_drill_console
     from warroom.drill.prom_real import RealServersUnavailable
     from warroom.drill.scenario import DrillInputError, load_scenario
-    from warroom.drill.script import check_script
+    from warroom.drill.script import check_read_only, check_script
     from warroom.drill.world import DrillStartError, run_in_thread
 
     try:
         scenario = load_scenario(wanted)  # a shipped name or a YAML path
         if script is not None:
             check_script(script, scenario)  # steps naming workloads the scenario lacks
+            if settings.read_only:
+                check_read_only(script)  # kubectl steps that would change the cluster
         # Wall-clock timestamps: ages and alert times read true while scenario time runs fast.
         world = run_in_thread(
             scenario,
@@ -125,17 +127,20 @@ def declare_drill(repo: IncidentRepository, settings: Settings, world: Any) -> W
         settings,
         title=f"Drill: {world.scenario.title}",
         severity="P3",
-        category="application",
+        category=world.scenario.category,
         drill=True,
         scenario=world.scenario.name,
     )
 
 
 def write_drill_report(settings: Settings, events: list[Event], scenario: Any) -> Path:
+    from warroom.actions.redact import scrub
     from warroom.drill.report import report_path, score_drill, to_markdown, write_report
 
-    result = score_drill(events, scenario, settings.policy)
-    text = to_markdown(events, scenario, result)
+    result = score_drill(events, scenario, settings.policy)  # scored from the record as it is
+    # Shown redacted, before Markdown's escapes (DB\_PASS) hide a key's name, and after.
+    shown = [dataclasses.replace(e, text=scrub(e.text)) for e in events]
+    text = scrub(to_markdown(shown, scenario, result))
     return write_report(report_path(settings.data_dir, result.incident_id), text)
 
 

@@ -140,11 +140,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("md", "json"), default="md")
     p.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
 
-    p = verb("verify", "check the timeline's hash chain (and evidence bundles)")
+    p = verb("verify", "check the hash chain, signed checkpoints, anchors and evidence bundles")
     p.add_argument("incident", metavar="ID")
+    p.add_argument(
+        "--anchor",
+        action="append",
+        metavar="SEQ:HASH",
+        help="a chain head a sent update carried (ref 42:9e444bef); repeat",
+    )
+    p.add_argument(
+        "--anchors", metavar="FILE", help="every `ref SEQ:HASH` in a file (a witness log)"
+    )
+    p.add_argument(
+        "--allowed-signers",
+        metavar="FILE",
+        help="who may sign (ssh-keygen format; default: signing.allowed_signers)",
+    )
 
-    p = verb("evidence", "list an incident's evidence bundles with their hashes")
-    p.add_argument("incident", metavar="ID")
+    p = verb(
+        "evidence",
+        "evidence bundles: list (ID), handoff ID BUNDLE --to NAME, copy ID BUNDLE DEST, "
+        "verify FILE",
+    )
+    p.add_argument("words", nargs="+", metavar="ID | handoff|copy|verify ...")
+    p.add_argument("--to", metavar="NAME", help="handoff: who receives the bundle")
 
     followup_verbs(verb)
 

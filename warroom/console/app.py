@@ -43,8 +43,10 @@ from warroom.console.messages import (
 from warroom.console.nodes import NodesFeature
 from warroom.console.paging import PagingFeature
 from warroom.console.pods import PodsFeature
+from warroom.console.quarantine import QuarantineFeature
 from warroom.console.screen import MainScreen
 from warroom.console.session import Session
+from warroom.console.signing import SigningFeature
 from warroom.console.silences import SilencesFeature
 from warroom.console.updates import UpdatesFeature
 from warroom.console.view import IncidentView
@@ -131,6 +133,7 @@ class WarRoomApp(App[int]):
         self.views = KubeViews(self, main, self.workloads, self.nodes)
         self.silences = SilencesFeature(self, s, self.health, self.pods)
         self.updates = UpdatesFeature(self, s)
+        self.signing = SigningFeature(self, s, lambda: self.updates.outbox)
         self.paging = PagingFeature(self, s, self.updates.deliver)
         self.incident.on_resolved = self.updates.offer_resolution
         self.evidence = EvidenceFeature(
@@ -142,6 +145,7 @@ class WarRoomApp(App[int]):
             stop_key=lambda: shown_key(spec("evidence"), s.settings.keymap).split(",")[0],
             our_secrets=self._our_secrets,
         )
+        self.quarantine = QuarantineFeature(self, s, self.pods, self.evidence)
         self.drill = DrillFeature(self, world) if world is not None else None
         self.view.note = self.health.note
         self.view.undelivered = lambda: self.updates.undelivered
@@ -243,6 +247,7 @@ class WarRoomApp(App[int]):
         self.workloads.tick()
         if self.session.room is not None:
             self.view.sync_checklist()
+            self.signing.tick()
 
     def _follow(self) -> None:
         if self.session.room is not None:
@@ -332,6 +337,8 @@ class WarRoomApp(App[int]):
             return
         if message.verb == "evidence":
             self.evidence.start(row.namespace, row.name)
+        elif message.verb == "quarantine":
+            self.quarantine.on_key(row)
         else:
             self.pods.on_pod_action(message.verb, row)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shlex
 import shutil
 import time
@@ -22,6 +23,7 @@ from textual.worker import WorkerState
 
 from warroom.console.incident import TYPE_NAME
 from warroom.console.work import BUSY_GROUPS
+from warroom.drill.kubectl_guard import kubectl_env, kubectl_problem, read_only_problem
 from warroom.drill.scoring import workload_of
 from warroom.drill.script import STEP_TIMEOUT, Script, Step, node_of
 from warroom.model import Kind, format_duration
@@ -423,12 +425,26 @@ class _Player:
         timeout = self.app.session.settings.kube.drain_timeout.total_seconds()
         return await self._node_action(name, self.key("nodes.drain"), timeout + 60)
 
+    async def do_quarantine(self, target: str) -> str:
+        """Q on the pod's row: the evidence comes first, then the three recorded steps."""
+        return await self._mutate(self.key("pods.quarantine"), target)
+
     async def kubectl(self, args: str) -> str:
         if not shutil.which(KUBECTL):
             raise ScriptFailed(f"kubectl is not installed ({KUBECTL})")
-        cmd = [KUBECTL, "--kubeconfig", str(self.app.world.kubeconfig_path), *shlex.split(args)]
+        argv = shlex.split(args)
+        # Checked when the script was read; again here, the last gate before a real kubectl.
+        problem = kubectl_problem(argv) or (
+            read_only_problem(argv) if self.app.session.read_only else None
+        )
+        if problem:
+            raise ScriptFailed(f"kubectl {args}: {problem}")
+        cmd = [KUBECTL, "--kubeconfig", str(self.app.world.kubeconfig_path), *argv]
         proc = await asyncio.create_subprocess_exec(
-            *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+            *cmd,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=kubectl_env(os.environ),  # no KUBECONFIG or other KUBE* pointing elsewhere
         )
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), 60)

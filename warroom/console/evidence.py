@@ -18,6 +18,7 @@ from collections.abc import Callable
 from textual.app import App
 
 from warroom.actions.evidence import (
+    BundleResult,
     EvidenceCancelled,
     EvidenceLimits,
     EvidenceRequest,
@@ -129,33 +130,50 @@ class EvidenceFeature:
             stop,
         )
 
-    async def _collect(self, namespace: str, pod: str | None, cancel: asyncio.Event) -> None:
+    async def collect_now(self, namespace: str, pod: str | None) -> BundleResult:
+        """Collect and wait for the bundle (a quarantine collects before it changes anything);
+        the progress line shows it and `e` stops it. Raises what the collection raised."""
+        if self._cancel is not None:
+            raise RuntimeError("another evidence collection is running: wait for it or stop it")
+        self._scope = f"{namespace}/{pod}" if pod else f"{namespace} (incident-wide)"
+        self._cancel = cancel = asyncio.Event()
+        self.bar.start(self._scope, self.stop_key())
+        try:
+            return await self._gather(namespace, pod, cancel)
+        finally:
+            self._cancel = None
+            self.on_done()
+
+    async def _gather(self, namespace: str, pod: str | None, cancel: asyncio.Event) -> BundleResult:
         room = self.session.room
         assert room is not None
         s = self.session.settings
+        specs = list(self.health.specs)
+        prometheus = None
+        if s.prometheus.url and specs:
+            # Made in a thread: the first import of prometheus-api-client is slow.
+            prometheus = await asyncio.to_thread(self.health.prometheus)
+        kube = self.pods.kube
+        sources = EvidenceSources(
+            kube=kube.new_client if kube is not None else None,
+            prometheus=prometheus,
+            checks=specs,
+            alertmanager=self.health.alertmanager() if s.alertmanager.url else None,
+        )
+        request = EvidenceRequest(
+            namespace,
+            pod,
+            EvidenceLimits.from_settings(s.evidence),
+            redact_extra=tuple(self.our_secrets()),
+            leads=() if pod else self.leads(),
+        )
+        return await collect_evidence(
+            room, request, sources, progress=self.bar.progress, cancel=cancel
+        )
+
+    async def _collect(self, namespace: str, pod: str | None, cancel: asyncio.Event) -> None:
         try:
-            specs = list(self.health.specs)
-            prometheus = None
-            if s.prometheus.url and specs:
-                # Made in a thread: the first import of prometheus-api-client is slow.
-                prometheus = await asyncio.to_thread(self.health.prometheus)
-            kube = self.pods.kube
-            sources = EvidenceSources(
-                kube=kube.new_client if kube is not None else None,
-                prometheus=prometheus,
-                checks=specs,
-                alertmanager=self.health.alertmanager() if s.alertmanager.url else None,
-            )
-            request = EvidenceRequest(
-                namespace,
-                pod,
-                EvidenceLimits.from_settings(s.evidence),
-                redact_extra=tuple(self.our_secrets()),
-                leads=() if pod else self.leads(),
-            )
-            result = await collect_evidence(
-                room, request, sources, progress=self.bar.progress, cancel=cancel
-            )
+            result = await self._gather(namespace, pod, cancel)
         except EvidenceCancelled:
             self.app.notify("Evidence collection stopped; nothing was kept.", title="Evidence")
         except Exception as exc:  # a full disk, an unwritable evidence dir: say so, keep going

@@ -32,7 +32,7 @@ from warroom.signals import record
 from warroom.sources.kube_api import error_text
 from warroom.widgets.dialogs import PromptScreen
 from warroom.widgets.pod_views import DescribeScreen, LogScreen
-from warroom.widgets.pods_pane import PodsTable, PodTableRow
+from warroom.widgets.pods_pane import PodsTable
 from warroom.widgets.source_status import SourceState, SourceStatus
 
 if TYPE_CHECKING:
@@ -63,24 +63,6 @@ _FORCE_RISK = (
 def _workload_kind(row: PodRow) -> str:
     """The kind a rollout of this pod acts on (a ReplicaSet's pods: their Deployment's)."""
     return "Deployment" if row.owner_kind == "ReplicaSet" else row.owner_kind
-
-
-def table_row(r: PodRow) -> PodTableRow:
-    """A PodRow as the table shows it; ages are drawn relative to the table's clock."""
-    return PodTableRow(
-        uid=r.uid,
-        namespace=r.namespace,
-        name=r.name,
-        ready=r.ready,
-        status=r.status,
-        restarts=str(r.restarts),
-        age="-",
-        node=r.node,
-        healthy=r.healthy,
-        labels=tuple(sorted(r.labels.items())),
-        created_at=r.created_at,
-        last_restart_at=r.last_restart_at if r.restarts else None,
-    )
 
 
 class PodsFeature:
@@ -143,12 +125,13 @@ class PodsFeature:
         rows = snap.rows_by_uid  # a fresh dict per snapshot: ours to keep
         if rows or snap.ok:
             table.display = True
+            # The table shows the source's PodRows as they are: no copy per pod.
             if snap.full or self._table_full:
-                table.set_rows({uid: table_row(r) for uid, r in rows.items()})
+                table.set_rows(rows)
                 moved = len(rows)
             else:
-                changed = {uid: table_row(rows[uid]) for uid in snap.changed or ()}
-                table.apply_delta(changed, changed.keys(), snap.removed)
+                changed = snap.changed or frozenset()
+                table.apply_delta(rows, changed, snap.removed)
                 moved = len(changed)
             self._table_full = False
             self.rows = rows
@@ -156,7 +139,7 @@ class PodsFeature:
             moved = 0
             self._table_full = True  # later deltas build on this one, not applied
         namespaces = self.kube.namespaces if self.kube else []
-        summary = summarize(snap.rows_by_uid.values(), namespaces)
+        summary = summarize(snap.rows_by_uid.values(), namespaces, snap.unhealthy)
         if snap.ok:
             # A connected watch is live: "updated 21s ago" would read as stale data.
             self.status.show(SourceState("live", since=snap.fetched_at, summary=summary))

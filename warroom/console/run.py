@@ -21,6 +21,7 @@ def run_console(settings: Settings, incident_id: str | None, started: float) -> 
         code = app.run()
     finally:
         if app.room is not None:
+            app.signing.last_chance()
             app.room.store.close()
     return code or 0
 
@@ -58,3 +59,4 @@ def run_drill_console(
         return code or 0, played
     finally:
         recorder.finish()
+        app.signing.last_chance()  # the drill's last entries, signed like the rest

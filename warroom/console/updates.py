@@ -105,8 +105,7 @@ class UpdatesFeature:
             self.app.notify(str(exc), severity="error", title="Template")
             return
         outbox = self.outbox
-        dests = outbox.destinations.values() if outbox else []
-        shown = [d for d in dests if d.audience != "page" and d.heard_by == audience]
+        shown = outbox.hearing(audience) if outbox else []  # not the pagers, not the witness
         names = [f"{d.name} ({d.type})" for d in shown]
         n = room.state.audience_count.get(audience, 0) + 1
         title = TITLES.get(kind, f"Status update #{n}")

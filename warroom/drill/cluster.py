@@ -17,6 +17,7 @@ from warroom.drill.clock import Scheduler, Timer, WorldClock
 from warroom.drill.controllers import Controllers
 from warroom.drill.disruption import Disruption
 from warroom.drill.events import EventRecorder
+from warroom.drill.isolation import Isolation
 from warroom.drill.kubelet import Kubelet, PodSim
 from warroom.drill.revisions import Revisions
 from warroom.drill.scenario_types import (
@@ -89,6 +90,7 @@ class Cluster:
         self.revisions = Revisions(self, self.aux_uid)
         self.disruption = Disruption(self, self.aux_uid)
         self.endpoints = Endpoints(self, self.aux_uid)
+        self.isolation = Isolation(self)
         self.store.on_change += [self.endpoints.pods.on_change, self.disruption.on_change]
         self.logs: dict[str, LogProfile] = {**system.LOGS, **scenario.logs}
         self.nodes = {n.name: NodeState(n, i) for i, n in enumerate(scenario.nodes)}
@@ -300,6 +302,13 @@ class Cluster:
     def _schedulable(self, node: str) -> bool:
         obj = self.store.get("nodes", "", node)
         return not (obj or {}).get("spec", {}).get("unschedulable")
+
+    def disown(self, owner_uid: str, key: tuple[str, str]) -> None:
+        """A controller lets go of a pod (its labels left the selector)."""
+        self._owned.get(owner_uid, set()).discard(key)
+
+    def adopt(self, owner_uid: str, key: tuple[str, str]) -> None:
+        self._owned.setdefault(owner_uid, set()).add(key)
 
     def pick_node(self, sim: PodSim) -> str | None:
         return self.pick_node_for(sim.workload, sim.pinned)

@@ -57,29 +57,35 @@ class ReadHandlers(HandlerBase):
     def list(self, request: web.Request, t: Target) -> web.Response:
         lm, fm = self._matchers(request, t.res)
         rv = str(self.c.store.resource_version)
-        entries = [
-            e
-            for e in self.c.store.entries(t.res.plural, t.namespace)
-            if lm(e.labels) and fm(e.fields)
-        ]
         limit = int_param(request.query, "limit") or 0
         token = request.query.get("continue")
+        after: tuple[str, str] | None = None
         if token:
             try:
                 start = json.loads(base64.urlsafe_b64decode(token.encode()))
                 rv = str(start["rv"])
-                after = tuple(start["start"])
-            except (ValueError, KeyError, TypeError):
+                after = (str(start["start"][0]), str(start["start"][1]))
+            except (ValueError, KeyError, TypeError, IndexError):
                 raise ApiError(400, "BadRequest", "continue key is not valid") from None
-            entries = [e for e in entries if self._key(e) > after]
-        cont, remaining = "", None
-        if limit and len(entries) > limit:
-            last = self._key(entries[limit - 1])
-            remaining = len(entries) - limit
-            entries = entries[:limit]
+        q = request.query
+        if q.get("labelSelector") or q.get("fieldSelector"):
+            entries = self.c.store.entries(t.res.plural, t.namespace)
+            entries = [
+                e
+                for e in entries
+                if (after is None or self._key(e) > after) and lm(e.labels) and fm(e.fields)
+            ]
+            remaining = max(0, len(entries) - limit) if limit else 0
+            entries = entries[:limit] if limit else entries
+        else:  # the common case (kubectl get, informers): a page is a bisect of sorted keys
+            entries, remaining = self.c.store.page(t.res.plural, t.namespace, after, limit)
+        cont = ""
+        if limit and remaining:
+            last = self._key(entries[-1])
             cont = base64.urlsafe_b64encode(
                 json.dumps({"rv": int(rv), "start": list(last)}).encode()
             ).decode()
+        remaining_shown = remaining if cont else None
         mode = accept_mode(request)
         if mode == "table" and t.res.plural in tables.COLUMNS:
             body = tables.table(
@@ -89,7 +95,7 @@ class ReadHandlers(HandlerBase):
                 rv,
                 self._include(request),
                 cont,
-                remaining,
+                remaining_shown,
             )
             return json_response(body)
         meta: dict[str, Any] = {"resourceVersion": rv}

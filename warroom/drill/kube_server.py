@@ -16,6 +16,7 @@ from aiohttp import web
 
 from warroom.drill.cluster import Cluster
 from warroom.drill.kube_authz import AuthzHandlers
+from warroom.drill.kube_create import CreateHandlers
 from warroom.drill.kube_discovery import DiscoveryHandlers
 from warroom.drill.kube_evict import EvictionHandlers
 from warroom.drill.kube_http import (
@@ -54,6 +55,7 @@ class KubeServer(
     AuthzHandlers,
     ReadHandlers,
     WriteHandlers,
+    CreateHandlers,
     EvictionHandlers,
     LogHandlers,
 ):
@@ -155,6 +157,9 @@ class KubeServer(
             if m == "POST" and not t.res.stored:
                 self._authorize(request, verb, t)
                 return await self.review(request, t)
+            if m == "POST" and "create" in t.res.verbs:
+                self._authorize(request, verb, t)
+                return await self.create(request, t)
             if m != "GET" or not t.res.stored:
                 raise self._not_allowed(m)
             verb = "watch" if truthy(request.query.get("watch")) else "list"
@@ -177,5 +182,7 @@ class KubeServer(
         if verb == "get":
             return self.get(request, t)
         if verb == "delete":
+            if t.res.plural != "pods":
+                return self.delete_object(request, t)
             return await self.delete(request, t)
         return await self.update(request, t, verb)

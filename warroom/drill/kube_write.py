@@ -98,12 +98,21 @@ class WriteHandlers(HandlerBase):
         self._validate(t, old, new, verb)
         if t.sub == "status":
             return json_response(old)  # status is the controllers' business here
-        new["status"] = old.get("status", {})
+        if "status" in old:
+            new["status"] = old["status"]
         if request.query.get("dryRun"):
             return with_warnings(json_response(new), warnings)
         kind = t.res.plural
         if kind in ("deployments", "statefulsets", "daemonsets"):
             self.c.update_workload(kind, old, new)
+        elif kind == "networkpolicies":  # the whole object is the responder's
+            live = e.obj
+            live["metadata"]["labels"] = new["metadata"].get("labels") or {}
+            if new.get("spec") != live.get("spec"):
+                live["spec"] = new.get("spec") or {}
+                live["metadata"]["generation"] = live["metadata"].get("generation", 1) + 1
+            self.c.store.put(kind, live)
+            self.c.isolation.policy_changed(live)
         else:  # pods, nodes, replicasets: metadata (and node cordon) only
             live = e.obj
             live["metadata"]["labels"] = new["metadata"].get("labels") or {}
@@ -119,6 +128,8 @@ class WriteHandlers(HandlerBase):
             if kind == "replicasets" and new["spec"].get("replicas") != old["spec"].get("replicas"):
                 live["spec"]["replicas"] = new["spec"]["replicas"]
             self.c.store.put(kind, live)
+            if kind == "pods" and old["metadata"].get("labels") != live["metadata"]["labels"]:
+                self.c.isolation.relabelled(live)  # out of (or back into) its ReplicaSet
             self.c.kick()
         current = self.c.store.get(kind, t.namespace or "", t.name or "")
         return with_warnings(json_response(current), warnings)

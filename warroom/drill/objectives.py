@@ -16,6 +16,7 @@ settings (so a team with tighter SLAs is scored by its own numbers):
         - {restart: deployment/checkout-api, why: replaces pods one at a time, warm}
         - {image: deployment/checkout-api, image_is: "registry/checkout-api:2.8.3"}
         - {scale: deployment/inventory, min_replicas: 4}
+        - {quarantine: deployment/image-resizer}   # a pod isolated (deny-all NetworkPolicy)
       wrong:                       # taking one of these before the right one costs the objective
         - {delete: deployment/checkout-api, why: the replacement takes full traffic cold}
       evidence_before_mitigation: true
@@ -45,7 +46,7 @@ DEFAULT_POINTS: dict[str, int] = {
     "resolved": 15,
 }
 OBJECTIVE_IDS = tuple(DEFAULT_POINTS)
-RULE_KINDS = ("restart", "delete", "scale", "image")
+RULE_KINDS = ("restart", "delete", "scale", "image", "quarantine")
 # Phases a drill can finish; post-incident work (review, post-mortem) happens after it.
 DEFAULT_PHASES_EXCLUDED = ("post",)
 
@@ -54,7 +55,7 @@ DEFAULT_PHASES_EXCLUDED = ("post",)
 class ActionRule:
     """A responder action the scenario judges: the vocabulary of reaction triggers."""
 
-    kind: str  # restart | delete | scale | image
+    kind: str  # restart | delete | scale | image | quarantine
     workload: str  # "deployment/checkout-api"
     min_replicas: int | None = None  # scale: at least this many
     image: str | None = None  # image: exactly this image
@@ -69,6 +70,7 @@ class ActionRule:
             + (f" to {self.min_replicas}+ replicas" if self.min_replicas is not None else ""),
             "image": f"set the image of {self.workload}"
             + (f" to {self.image}" if self.image else ""),
+            "quarantine": f"quarantine a pod of {self.workload}",
         }
         return verb[self.kind]
 

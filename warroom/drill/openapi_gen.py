@@ -54,6 +54,8 @@ ROOTS = [
     "io.k8s.api.policy.v1.Eviction",
     "io.k8s.api.discovery.v1.EndpointSlice",
     "io.k8s.api.discovery.v1.EndpointSliceList",
+    "io.k8s.api.networking.v1.NetworkPolicy",
+    "io.k8s.api.networking.v1.NetworkPolicyList",
     "io.k8s.api.authorization.v1.SelfSubjectAccessReview",
     "io.k8s.api.authorization.v1.SelfSubjectRulesReview",
     *(

@@ -165,6 +165,8 @@ def resource_paths(res: Resource) -> dict[str, dict[str, Any]]:
         "get": _op("list", res, list_ref, res.group, res.kind),
         "parameters": [*ns_param, _param("pretty")],
     }
+    if "create" in res.verbs:
+        paths[coll]["post"] = _op("create", res, ref, res.group, res.kind)
     if res.namespaced:
         paths[f"{base}/{res.plural}"] = {
             "get": _op("list", res, list_ref, res.group, res.kind, all_ns=True),

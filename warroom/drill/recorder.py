@@ -3,9 +3,10 @@
 - At the start: a SYSTEM event with the drill clock (scenario, speed, wall t0 of scenario second
   0) and the kubeconfig of the drill cluster, for kubectl in a second terminal.
 - While it runs: changes made to the drill cluster by anything but the console (kubectl scale,
-  set image, rollout restart, delete) become ACTION events, as the console's own restarts and
-  deletes already are: in a real incident the scribe would note them; here the API server sees
-  them. The console is recognised by its client's User-Agent and skipped, so nothing is doubled.
+  set image, rollout restart, delete, a NetworkPolicy that isolates a pod) become ACTION
+  events, as the console's own changes already are: in a real incident the scribe would note
+  them; here the API server sees them. The console is recognised by its client's User-Agent
+  and skipped, so nothing is doubled.
 - At the end: a SYSTEM event carrying the scenario's log (what it did, how it reacted), which
   the drill report shows beside the responder's timeline.
 """
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 CONSOLE_AGENT = "OpenAPI-Generator/"  # the kubernetes Python client the console uses
 # Engine log kinds worth showing in the report (metric ramps and flags are internals).
 SHOWN = {"note", "react", "alert", "node", "rollout", "behavior", "scale", "event"}
-SHOWN_RESPONDER = {"restart", "delete", "scale", "image"}
+SHOWN_RESPONDER = {"restart", "delete", "scale", "image", "quarantine"}
 MAX_HAPPENINGS = 300
 _RESOURCES = {"deployment": "deployments", "statefulset": "statefulsets", "daemonset": "daemonsets"}
 
@@ -111,7 +112,11 @@ class DrillRecorder:
         kind, _, name = ref.partition("/")
         target = f"{_RESOURCES.get(kind, kind)}/{ns}/{name}"
         data: dict[str, Any] = {"workload": ref, "via": tool, "user_agent": entry["agent"][:200]}
-        if "delete" in kinds:
+        if "quarantine" in kinds:
+            verb = "quarantine-isolate"
+            text = f"isolated pod {info.get('pod')} of {ref} (NetworkPolicy {info.get('policy')})"
+            target = f"pods/{ns}/{info.get('pod')}"
+        elif "delete" in kinds:
             forced = "force-deleted" if info.get("grace") == 0 else "deleted"
             verb, text = "delete-pod", f"{forced} pod {info.get('pod')} of {ref}"
             target = f"pods/{ns}/{info.get('pod')}"

@@ -16,6 +16,7 @@ from warroom.drill.scoring import DRILL_END, DrillScore, PolicyFor, score
 from warroom.model import Event, Kind, format_duration
 from warroom.projection import project
 from warroom.report import md_inline
+from warroom.store.private import private_dir, write_private
 
 REPORT_DIR = "drill-reports"
 
@@ -35,11 +36,9 @@ def report_path(data_dir: Path, incident_id: str) -> Path:
 
 
 def write_report(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".md.part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Atomically, 0600, in a 0700 folder (tightened if an older warroom made it 0755)."""
+    private_dir(path.parent)
+    return write_private(path, text)
 
 
 def to_markdown(events: list[Event], scenario: Scenario, result: DrillScore) -> str:

@@ -11,7 +11,8 @@ from typing import Any
 
 READ = ("get", "list", "watch")
 AUTHZ = "authorization.k8s.io"
-GROUPS = ("", "apps", AUTHZ, "policy", "discovery.k8s.io")
+NETWORKING = "networking.k8s.io"
+GROUPS = ("", "apps", AUTHZ, NETWORKING, "policy", "discovery.k8s.io")
 # The Go package each group's types live in: io.k8s.api.<package>.v1.<Kind> in the OpenAPI.
 PACKAGE = {
     "": "core",
@@ -20,6 +21,7 @@ PACKAGE = {
     "policy": "policy",
     "discovery.k8s.io": "discovery",
     "autoscaling": "autoscaling",
+    NETWORKING: "networking",
 }
 
 
@@ -259,6 +261,17 @@ RESOURCES: dict[str, Resource] = {
             True,
             READ,
             _META,
+        ),
+        # Created, replaced and deleted by responders (a quarantine's deny-all policy).
+        Resource(
+            "networkpolicies",
+            "networkpolicy",
+            "NetworkPolicy",
+            NETWORKING,
+            True,
+            ("create", "delete", "get", "list", "patch", "update", "watch"),
+            _META,
+            ("netpol",),
         ),
     )
 }

@@ -11,6 +11,7 @@ Format (every key but name/nodes/workloads is optional):
     name: crashloop-after-deploy        # the file's stem; a Kubernetes-style name
     title: ...                          # one line for `warroom drill --list`
     description: ...
+    category: security                  # the drill incident's (default application)
     namespace: shop
     nodes: [{name: n1, ip: 10.0.1.17, zone: a}, ...]        # or plain names
     workloads:                          # Deployment (default) | StatefulSet | DaemonSet
@@ -38,7 +39,9 @@ Format (every key but name/nodes/workloads is optional):
     reactions:                          # fire on responder actions through the API
       - name: ...
         when: {restart: deployment/web}  # or delete: (a pod of it, +force: true for grace 0),
-                                         #    patch:, scale: (+min_replicas), image: (+image_is)
+                                         #    patch:, scale: (+min_replicas), image: (+image_is),
+                                         #    quarantine: (a pod of it isolated by a NetworkPolicy
+                                         #    that denies all egress)
         if: broken                       # flags that must be set (unless: must not)
         once: true
         do: [ACTION, ...]
@@ -82,17 +85,18 @@ ACTION_KINDS = (
     "set",
     "clear",
 )
-TRIGGER_KINDS = ("restart", "delete", "patch", "scale", "image")
+TRIGGER_KINDS = ("restart", "delete", "patch", "scale", "image", "quarantine")
 
 
 # Limits. Measured here: 1000 replicas of one workload populate in 0.15 s, 5000 pods in 1.3 s,
-# 50000 extra pods in 16 s (`python -m warroom.drill.serve --extra-pods`, the benches use 10000).
+# 50000 extra pods in 16 s (`python -m warroom.drill.serve --extra-pods`, the benches use 10000;
+# bench/pods_100k.py inflates to 100,000).
 MAX_NODES = 500
 MAX_WORKLOADS = 200
 MAX_REPLICAS = 1000  # per workload, and for a `scale` action or trigger
 MAX_CONTAINERS = 10  # per pod
 MAX_SCENARIO_PODS = 5000  # all workloads' pods together (a DaemonSet has one per node)
-MAX_EXTRA_PODS = 50_000
+MAX_EXTRA_PODS = 200_000
 MAX_SECONDS = 10 * 365 * 86400.0  # any time or duration in a scenario or script: ten years
 MIN_LOG_EVERY = 0.1  # seconds between periodic log lines
 MIN_SPEED, MAX_SPEED = 0.01, 1000.0
@@ -299,6 +303,7 @@ class Scenario:
     reactions: tuple[Reaction, ...]
     timings: Timings = Timings()
     objectives: Objectives = Objectives()  # noqa: RUF009 - frozen, shared safely like Timings
+    category: str = "application"  # the drill incident's category (security: its playbook)
 
     def workload(self, ref: str) -> Workload:
         for w in self.workloads:

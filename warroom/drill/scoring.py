@@ -36,6 +36,10 @@ _VERB_KINDS = {
     "scale": "scale",
     "set-image": "image",
     "rollout-undo": "image",  # the console's rollback sets the template back: its image counts
+    # A quarantine's three steps (console) or its NetworkPolicy (kubectl, seen by the drill).
+    "quarantine-label": "quarantine",
+    "quarantine-isolate": "quarantine",
+    "quarantine-detach": "quarantine",
 }
 
 PolicyFor = Callable[[Severity], SeverityPolicy]

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from warroom.drill.kubectl_guard import kubectl_problem, read_only_problem
 from warroom.drill.scenario import (
     MAX_SECONDS,
     MAX_SPEED,
@@ -62,6 +63,7 @@ ACTIONS = {
     "cordon": "cordon NODE: mark it unschedulable (2, :nodes, c, confirm)",
     "uncordon": "uncordon NODE: schedulable again (2, :nodes, c, confirm)",
     "drain": "drain NODE: cordon and evict its pods (2, :nodes, D, confirm)",
+    "quarantine": "quarantine POD|KIND/NAME: evidence, then isolate a pod (2, Q, confirm)",
     "toggle": "toggle all|PHASE|ITEM: checklist items (as space on the checklist)",
     "resolve": "resolve [SUMMARY] (t, resolved)",
     "role": "role ROLE NAME: assign a role (o, choose, name)",
@@ -70,7 +72,8 @@ ACTIONS = {
     "wait": "wait [ITEM]: a marker; with a checklist item, until an event ticks it",
     "quit": "close the console (q)",
 }
-KUBE_STEPS = ("restart", "delete", "force-delete", "scale", "rollback")  # a workload or pod
+# Steps on a workload or a pod.
+KUBE_STEPS = ("restart", "delete", "force-delete", "quarantine", "scale", "rollback")
 NODE_STEPS = ("cordon", "uncordon", "drain")
 NEEDS_ARGS = {
     "severity",
@@ -84,7 +87,16 @@ NEEDS_ARGS = {
     *NODE_STEPS,
 }
 NO_ARGS = {"ack", "update", "quit"}
-ONE_WORD = {"status", "restart", "delete", "force-delete", "toggle", "evidence", "wait"}
+ONE_WORD = {
+    "status",
+    "restart",
+    "delete",
+    "force-delete",
+    "quarantine",
+    "toggle",
+    "evidence",
+    "wait",
+}
 ONE_WORD |= set(NODE_STEPS)
 STATUSES = tuple(s.value for s in Status if s is not Status.RESOLVED)  # resolve has its step
 STEP_TIMEOUT = 30.0
@@ -221,9 +233,23 @@ def _check_args(f: FieldReader, key: str, action: str, args: str) -> None:
             raise f.fail(key, f"evidence takes a pod name, got {shown(args)}")
     if action == "kubectl":
         try:
-            shlex.split(args)
+            argv = shlex.split(args)
         except ValueError as e:  # "No closing quotation"
             raise f.fail(key, f"kubectl arguments: {e}") from None
+        problem = kubectl_problem(argv)
+        if problem:
+            raise f.fail(key, problem)
+
+
+def check_read_only(script: Script) -> None:
+    """In read-only mode, a kubectl step that changes the cluster fails the script before the
+    drill starts (the console refuses it too, should one get that far)."""
+    for step in script.steps:
+        if step.action != "kubectl":
+            continue
+        problem = read_only_problem(shlex.split(step.args))
+        if problem:
+            raise ScriptError(f"{script.source}:{step.line}: {step.where}.do: {problem}")
 
 
 def check_script(script: Script, scenario: Scenario) -> None:

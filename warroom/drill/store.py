@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,6 +110,9 @@ class ObjectStore:
         self._compacted = 0  # highest resourceVersion no longer in history
         self._watches: set[Watch] = set()
         self.on_change: list[Callable[[Change], None]] = []
+        # Each resource's keys in list order, kept until an object comes or goes (not on a
+        # put): a page of a 100k-pod list is a bisect, not a sort of every key.
+        self._sorted: dict[str, list[Key]] = {}
 
     @property
     def resource_version(self) -> int:
@@ -127,10 +131,32 @@ class ObjectStore:
     def entry(self, resource: str, namespace: str, name: str) -> Entry | None:
         return self._objs[resource].get((namespace, name))
 
+    def _keys(self, resource: str, namespace: str | None) -> tuple[list[Key], int, int]:
+        """The sorted keys of a resource and the [lo, hi) range of a namespace's (or all)."""
+        keys = self._sorted.get(resource)
+        if keys is None:
+            keys = self._sorted[resource] = sorted(self._objs[resource])
+        if namespace is None:
+            return keys, 0, len(keys)
+        # (ns, any name) < (ns + "\0",): no other namespace sorts in between
+        return keys, bisect_left(keys, (namespace,)), bisect_left(keys, (namespace + "\0",))
+
     def entries(self, resource: str, namespace: str | None = None) -> list[Entry]:
         objs = self._objs[resource]
-        keys = sorted(k for k in objs if namespace is None or k[0] == namespace)
-        return [objs[k] for k in keys]
+        keys, lo, hi = self._keys(resource, namespace)
+        return [objs[k] for k in keys[lo:hi]]
+
+    def page(
+        self, resource: str, namespace: str | None, after: Key | None, limit: int
+    ) -> tuple[list[Entry], int]:
+        """Up to `limit` entries after the key `after` (a continue token's), in list order,
+        and how many remain after them."""
+        objs = self._objs[resource]
+        keys, lo, hi = self._keys(resource, namespace)
+        if after is not None:
+            lo = max(lo, bisect_right(keys, after))
+        end = min(hi, lo + limit) if limit else hi
+        return [objs[k] for k in keys[lo:end]], hi - end
 
     def unsorted(self, resource: str) -> list[Entry]:
         """Every entry of a resource, in no particular order (no sort: for scans)."""
@@ -169,6 +195,7 @@ class ObjectStore:
         meta["resourceVersion"] = str(self._rv)
         e = self._entry(res, obj)
         self._objs[resource][key] = e
+        self._sorted.pop(resource, None)
         self._record(Change(self._rv, "ADDED", resource, key[0], e.raw, None, e))
         return obj
 
@@ -191,6 +218,7 @@ class ObjectStore:
         old = self._objs[resource].pop((namespace, name), None)
         if old is None:
             return None
+        self._sorted.pop(resource, None)
         self._rv += 1
         old.obj["metadata"]["resourceVersion"] = str(self._rv)
         e = self._entry(res, old.obj)

@@ -8,7 +8,9 @@ times. Across incidents: `summaries.py` (read the kept summaries), `stats.py` (a
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from warroom.report.markdown import render as _markdown
 from warroom.report.metrics import Metrics, metrics
 from warroom.report.postmortem import PostMortem, build
 from warroom.sanitize import json_safe
+from warroom.store.private import write_private
 
 __all__ = [
     "Metrics",
@@ -120,11 +123,33 @@ def render(
     events: list[Event], fmt: str = "md", now: datetime | None = None, **context: Any
 ) -> str:
     """The post-mortem as `fmt` ("md" or "json"). `context`: deliveries (the outbox documents)
-    and review_within (the severity's review window), when the caller has them; `scrub`, a
-    last pass over the text (our own secrets out)."""
+    and review_within (the severity's review window), when the caller has them; `scrub`, the
+    redactor, over the events before rendering and over the text after."""
     scrub = context.pop("scrub", None)
+    if scrub:  # before rendering too: Markdown's escapes (aws\_secret) would hide a key's name
+        events, context = _scrubbed(events, context, scrub)
     text = (to_markdown if fmt == "md" else to_json)(events, now, **context)
     return scrub(text) if scrub else text
+
+
+def _scrubbed(
+    events: list[Event], context: dict[str, Any], scrub: Callable[[str], str]
+) -> tuple[list[Event], dict[str, Any]]:
+    """Events (text and every string in data) and deliveries with `scrub` applied."""
+
+    def leaves(obj: Any) -> Any:
+        if isinstance(obj, str):
+            return scrub(obj)
+        if isinstance(obj, dict):
+            return {k: leaves(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [leaves(v) for v in obj]
+        return obj
+
+    out = [dataclasses.replace(e, text=scrub(e.text), data=leaves(e.data)) for e in events]
+    if context.get("deliveries"):
+        context = {**context, "deliveries": leaves(context["deliveries"])}
+    return out, context
 
 
 def export_path(data_dir: Path, incident_id: str, fmt: str = "md") -> Path:
@@ -139,9 +164,5 @@ def write_export(
     now: datetime | None = None,
     **context: Any,
 ) -> Path:
-    """Write the post-mortem to `path` (its folder created), replacing it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render(events, fmt, now, **context), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Write the post-mortem to `path` (missing folders 0700), replacing it atomically, 0600."""
+    return write_private(path, render(events, fmt, now, **context))

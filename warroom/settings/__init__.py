@@ -35,6 +35,7 @@ from warroom.settings.reader import (
     error,
     refuse_unknown,
 )
+from warroom.settings.signing import SigningSettings, parse_signing
 from warroom.tomlfile import deep_merge, toml_error_line, toml_line
 from warroom.trackers import Tracker, TrackerConfigError, parse_trackers
 
@@ -90,6 +91,7 @@ class EvidenceSettings:
     max_pods: int = 20
     request_timeout: float = 60.0
     metric_window: timedelta = timedelta(minutes=30)
+    ssh_config: Path | None = None  # `-F` for scp/ssh of `warroom evidence copy` to a host
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     trackers: dict[str, Tracker] = field(default_factory=dict)  # [tickets.*]
+    signing: SigningSettings = field(default_factory=SigningSettings)  # [signing]
     # Contacts, teams, escalation levels, paging channels, audiences, regulatory clock.
     paging: Directory = field(default_factory=Directory)
     raw: dict[str, Any] = field(default_factory=dict)  # the merged TOML, as read
@@ -329,6 +332,7 @@ def _build(
         max_pods=r.whole("evidence.max_pods", 20),
         request_timeout=r.number("evidence.request_timeout", 60.0),
         metric_window=r.duration("evidence.metric_window", "30m"),
+        ssh_config=Path(cfg).expanduser() if (cfg := r.str_("evidence.ssh_config")) else None,
     )
 
     def opt_path(key: str) -> Path | None:
@@ -391,6 +395,7 @@ def _build(
         store=store,
         serve=serve,
         trackers=parse_trackers(r),
+        signing=parse_signing(r, env, {d.name for d in destinations}),
         paging=paging,
         raw=data,
     )

@@ -54,17 +54,17 @@ log = logging.getLogger(__name__)
 ALL = "*"
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 
-PODS = Resource("pods", "CoreV1Api", "pod", pod_row)
+PODS = Resource("pods", "/api/v1", pod_row)
 WORKLOADS = tuple(
-    Resource(plural, "AppsV1Api", method, lambda o, k=kind: workload_row(o, k))
-    for kind, plural, method in (
-        ("Deployment", "deployments", "deployment"),
-        ("StatefulSet", "statefulsets", "stateful_set"),
-        ("DaemonSet", "daemonsets", "daemon_set"),
+    Resource(plural, "/apis/apps/v1", lambda o, k=kind: workload_row(o, k))
+    for kind, plural in (
+        ("Deployment", "deployments"),
+        ("StatefulSet", "statefulsets"),
+        ("DaemonSet", "daemonsets"),
     )
 )
-NODES = Resource("nodes", "CoreV1Api", "node", node_info, namespaced=False)
-POD_LOADS = Resource("pods", "CoreV1Api", "pod", pod_load)
+NODES = Resource("nodes", "/api/v1", node_info, namespaced=False)
+POD_LOADS = Resource("pods", "/api/v1", pod_load)
 
 
 # --- the source --------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class Stream:
         self.namespace = namespace
         self.resource = resource
         self.rows: dict[str, Any] = {}
+        self.unhealthy = 0  # kept as rows come and go: the summary never counts 100k rows
         self.rv = ""
         # The delta since the last snapshot; `full` until the first snapshot has been taken.
         self.full = True
@@ -55,16 +56,20 @@ class Stream:
 
     def put(self, row: Any) -> bool:
         """Store a row; False if it equals what we had (e.g. only an annotation moved)."""
-        if self.rows.get(row.uid) == row:
+        old = self.rows.get(row.uid)
+        if old == row:
             return False
+        self.unhealthy += _sick(row) - (old is not None and _sick(old))
         self.rows[row.uid] = row
         self.changed.add(row.uid)
         self.removed.discard(row.uid)
         return True
 
     def drop(self, uid: str) -> bool:
-        if self.rows.pop(uid, None) is None:
+        old = self.rows.pop(uid, None)
+        if old is None:
             return False
+        self.unhealthy -= _sick(old)
         self.removed.add(uid)
         self.changed.discard(uid)
         return True
@@ -80,6 +85,11 @@ class Stream:
         self.tried, self.live, self.error = True, False, error
         if self.listed and self.stale_since is None:
             self.stale_since = utcnow()
+
+
+def _sick(row: Any) -> bool:
+    """Counted in `unhealthy`: a row that says it is not healthy (node and load rows don't)."""
+    return not getattr(row, "healthy", True)
 
 
 class Backoff:

@@ -2,9 +2,11 @@
 Deployments/StatefulSets/DaemonSets for the deployments view, nodes and the pods' requests for
 the nodes view. One loop for all of them (KubeSource.watch runs it).
 
-Lists and watches go through the `*_without_preload_content` methods and plain json: pydantic
-models cost ~4x more for 10k pods and the rows need only a few fields. A list is parsed in a
-thread (10k pods: ~0.5 s), so the UI's loop keeps answering keys.
+Lists and watches are plain GETs on the ApiClient (kube_api.get_list: the generated API
+classes cost seconds to import) read as json: pydantic models cost ~4x more for 10k pods and
+the rows need only a few fields. A list is parsed item by item as it streams in, in a thread
+(kube_list.stream_list), so the UI's loop keeps answering keys and 100k pods are never one
+dict.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from warroom.model import utcnow
 from warroom.pods import WatchSnapshot
-from warroom.sources.kube_api import KubeError, error_text, read_body, status_error
+from warroom.sources.kube_api import KubeError, error_text, get_list, status_error
+from warroom.sources.kube_list import stream_list
 from warroom.sources.kube_stream import Backoff, Expired, Stream, WatchStats
 
 if TYPE_CHECKING:
@@ -34,33 +37,15 @@ LIST_TIMEOUT = 300.0  # a full list of a big cluster on a struggling API server
 class Resource:
     """A kind to list and watch, and how one of its objects becomes a row (None: skip it)."""
 
-    name: str  # "pods", "deployments": for errors
-    api: str  # the kubernetes.aio.client class: CoreV1Api, AppsV1Api
-    method: str  # list_namespaced_<method>, list_<method>_for_all_namespaces, list_<method>
+    name: str  # the plural: "pods", "deployments" (the URL's, and for errors)
+    group: str  # the API's path: "/api/v1", "/apis/apps/v1"
     parse: Callable[[dict[str, Any]], Any]
     namespaced: bool = True
 
-    def lister(self, api: ApiClient, namespace: str | None) -> Callable[..., Any]:
-        from kubernetes.aio import client
-
-        group = getattr(client, self.api)(api)
-        if not self.namespaced:
-            return getattr(group, f"list_{self.method}_without_preload_content")
-        if namespace is None:
-            return getattr(group, f"list_{self.method}_for_all_namespaces_without_preload_content")
-        fn = getattr(group, f"list_namespaced_{self.method}_without_preload_content")
-        return lambda **kw: fn(namespace, **kw)
-
-
-def parse_list(data: bytes, parse: Callable[[dict[str, Any]], Any]) -> tuple[dict[str, Any], str]:
-    """A List body -> rows by uid and its resourceVersion."""
-    body = json.loads(data) if data else {}
-    rows = {}
-    for item in body.get("items") or []:
-        row = parse(item)
-        if row is not None:
-            rows[row.uid] = row
-    return rows, str((body.get("metadata") or {}).get("resourceVersion") or "")
+    async def get(self, api: ApiClient, namespace: str | None, timeout: float, **query: Any) -> Any:
+        """A list, or with watch=True a watch: the raw response (kube_api.get_list)."""
+        ns = namespace if self.namespaced else None
+        return await get_list(api, self.group, self.name, ns, timeout, **query)
 
 
 class ListWatch:
@@ -159,6 +144,7 @@ class ListWatch:
         ]
         stale = [s.stale_since for s in streams if s.stale_since is not None]
         return WatchSnapshot(
+            unhealthy=sum(s.unhealthy for s in streams),
             ok=all(s.live for s in streams),
             rows_by_uid=rows,
             resource_version=rv,
@@ -196,19 +182,15 @@ class ListWatch:
                 changed.set()
                 await asyncio.sleep(backoff.next())
 
-    def _lister(self, api: ApiClient, s: Stream) -> Callable[..., Any]:
-        assert s.resource is not None
-        return s.resource.lister(api, s.namespace)
-
     async def _list(self, api: ApiClient, s: Stream, *, cached: bool) -> None:
         # resourceVersion=0 lets the API server answer from its watch cache, as informers do:
         # no etcd read of every object while the cluster is already in trouble.
-        kw: dict[str, Any] = {"resource_version": "0"} if cached else {}
-        resp = await self._lister(api, s)(_request_timeout=LIST_TIMEOUT, **kw)
         assert s.resource is not None
-        body = await read_body(resp)
-        rows, rv = await asyncio.to_thread(parse_list, body, s.resource.parse)
-        s.replace(rows)
+        kw: dict[str, Any] = {"resourceVersion": "0"} if cached else {}
+        resp = await s.resource.get(api, s.namespace, LIST_TIMEOUT, **kw)
+        # Parsed as it arrives, in a thread, so the UI loop keeps answering keys.
+        parsed, rv = await stream_list(resp, s.resource.parse)
+        s.replace({r.uid: r for r in parsed if r is not None})
         s.rv = rv
         s.tried = s.listed = s.live = True
         s.stale_since, s.error = None, None
@@ -217,12 +199,15 @@ class ListWatch:
     async def _watch(self, api: ApiClient, s: Stream, changed: asyncio.Event) -> None:
         """One watch request; returns when the server ends it (timeoutSeconds) or it idles."""
         timeout = int(self.watch_timeout * random.uniform(0.8, 1.0)) or 1
-        resp = await self._lister(api, s)(
+        assert s.resource is not None
+        resp = await s.resource.get(
+            api,
+            s.namespace,
+            float(timeout + 30),
             watch=True,
-            resource_version=s.rv,
-            allow_watch_bookmarks=True,
-            timeout_seconds=timeout,
-            _request_timeout=float(timeout + 30),
+            resourceVersion=s.rv,
+            allowWatchBookmarks=True,
+            timeoutSeconds=timeout,
         )
         try:
             if resp.status != 200:

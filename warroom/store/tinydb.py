@@ -31,6 +31,7 @@ from warroom.store.errors import IncidentNotFound, ReadOnlyStore, StoreError
 from warroom.store.ids import SAFE_ID, check_id, natural_key, next_id
 from warroom.store.journal import JournalStorage, Record, fsync_dir
 from warroom.store.link import StoreLink
+from warroom.store.private import private_dir
 
 EVENTS = "events"
 log = logging.getLogger(__name__)
@@ -312,7 +313,8 @@ class TinyDBRepository:
         """A new, empty incident. FileExistsError if the id is taken (O_EXCL: one of two
         concurrent creators wins)."""
         check_id(incident_id)
-        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(self.data_dir)
+        self.dir.mkdir(mode=0o700, exist_ok=True)
         journal = self.dir / f"{incident_id}.journal"
         if journal.exists() and journal.stat().st_size:  # a snapshot lost, its journal kept
             raise FileExistsError(f"{journal} exists")

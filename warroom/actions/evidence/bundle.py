@@ -23,6 +23,7 @@ from typing import Any
 from warroom.actions.redact import Redactor, redact, redact_json
 from warroom.model import format_ts, utcnow
 from warroom.sources.kube_api import KubeError
+from warroom.store.private import private_dir
 
 FORMAT = "warroom.evidence/v1"
 MANIFEST = "manifest.json"
@@ -34,12 +35,8 @@ def safe_name(name: str) -> str:
 
 
 def mkdir_private(path: Path) -> None:
-    """Every missing level 0700 (mkdir(parents=True) would make the parents 0777 & ~umask)."""
-    if path.is_dir():
-        return
-    mkdir_private(path.parent)
-    path.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)  # exact, whatever the umask
+    """Every missing level 0700; the folder itself tightened if an older warroom left it looser."""
+    private_dir(path)
 
 
 class FileWriter:

@@ -42,6 +42,7 @@ from warroom.actions.evidence.limits import EvidenceLimits
 from warroom.actions.evidence.progress import Progress
 from warroom.model import Event, Kind, format_ts, utcnow
 from warroom.report import to_json
+from warroom.trust.anchors import head_of
 
 if TYPE_CHECKING:
     from warroom.checks import CheckSpec
@@ -105,7 +106,7 @@ def _write_timeline(b: Bundle, store: Any) -> dict[str, Any]:
         w.write(text.encode("utf-8"))
     finally:
         w.close()
-    head = {"seq": events[-1].seq, "hash": events[-1].hash} if events else None
+    head = head_of(events)  # the manifest's anchor: the record as it stood when sealed
     span = f"events 1..{head['seq']}, head {head['hash']}" if head else "no events"
     b.entry("timeline.json", w, f"warroom timeline {store.incident_id} ({span})", red)
     return head or {}
@@ -242,6 +243,7 @@ class _Run:
             "pod": self.pod,
             "pods": pods,
             "redactions": manifest["redactions"],
+            "anchor": manifest["timeline_head"] or None,
         }
         ev = self.room.record(Kind.EVIDENCE, text, data, source=self.actor)
         self.progress.report(1.0, "evidence recorded")

@@ -7,6 +7,7 @@ import hashlib
 import json
 import tarfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +69,42 @@ def verify_bundles(store: IncidentStore) -> tuple[list[str], int]:
     return problems, len(events)
 
 
-def _verify_contents(name: str, path: Path, manifest_sha: str | None) -> list[str]:
+@dataclass(frozen=True)
+class BundleCheck:
+    """A bundle checked alone, from its own manifest (`warroom evidence verify FILE`)."""
+
+    sha256: str  # of the archive: compare with the timeline's or a custody record's
+    files: int
+    manifest: dict[str, Any]
+    problems: list[str]
+
+
+def verify_bundle_file(path: Path) -> BundleCheck:
+    """Every file against the manifest inside the archive; no store, no timeline needed.
+    OSError if the file cannot be read at all."""
+    sha = sha256_file(path)
+    manifest: dict[str, Any] = {}
+    problems = _verify_contents(path.name, path, None, found=manifest)
+    files = manifest.get("files")
+    return BundleCheck(sha, len(files) if isinstance(files, list) else 0, manifest, problems)
+
+
+def _top_dir(tar: tarfile.TarFile) -> str:
+    """The bundle's folder inside the archive: the one holding manifest.json (written first)."""
+    for m in tar.getmembers():
+        head, _, tail = m.name.partition("/")
+        if tail == MANIFEST:
+            return head
+    return ""
+
+
+def _verify_contents(
+    name: str, path: Path, manifest_sha: str | None, found: dict[str, Any] | None = None
+) -> list[str]:
     out: list[str] = []
     try:
         with tarfile.open(path, mode="r:gz") as tar:
-            top = name.removesuffix(".tar.gz")
+            top = _top_dir(tar) if found is not None else name.removesuffix(".tar.gz")
             members: dict[str, tarfile.TarInfo] = {}
             for m in tar.getmembers():
                 if m.isfile():
@@ -86,9 +118,12 @@ def _verify_contents(name: str, path: Path, manifest_sha: str | None) -> list[st
             if manifest_sha and hashlib.sha256(raw).hexdigest() != manifest_sha:
                 out.append(f"bundle {name}: {MANIFEST} differs from the timeline")
             try:
-                files = json.loads(raw)["files"]
+                doc = json.loads(raw)
+                files = doc["files"]
             except (ValueError, KeyError, TypeError):
                 return [*out, f"bundle {name}: {MANIFEST} is unreadable"]
+            if found is not None and isinstance(doc, dict):
+                found.update(doc)
             for f in files if isinstance(files, list) else []:
                 if not isinstance(f, dict):
                     out.append(f"bundle {name}: {MANIFEST} has a malformed entry")
