@@ -248,15 +248,8 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
     from the key to the first frame rendered with the cursor moved (the compositor renders
     headless too; only the write to a terminal is skipped)."""
     import gc
-    from types import SimpleNamespace
 
-    from textual import events
-
-    from warroom.cli.drill import drill_settings
     from warroom.console.app import WarRoomApp
-    from warroom.room import WarRoom
-    from warroom.settings import load_settings
-    from warroom.store.tinydb import TinyDBRepository
     from warroom.widgets.pods_pane import PodsTable
 
     out: dict[str, float] = {}
@@ -354,16 +347,7 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
             end = time.perf_counter() + args.seconds
             i = 0
             while time.perf_counter() < end:
-                before = table.cursor_row
-                event = events.Key("up" if i % 4 == 3 else "down", None)
-                event.set_sender(app)
-                t = time.perf_counter()
-                app._driver.send_message(event)
-                while time.perf_counter() - t < 5:
-                    if frame[0] >= t and frame[1] != before:
-                        break
-                    await asyncio.sleep(0.0005)
-                keys.append((frame[0] if frame[0] >= t else time.perf_counter()) - t)
+                keys.append(await key_to_frame(app, table, frame, "up" if i % 4 == 3 else "down"))
                 await asyncio.sleep(0.05)
                 i += 1
             updates = world.stop()
@@ -397,24 +381,9 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
     gc.collect()
     peak_rss_mb(reset=True)
 
-    # What drill_settings reads of a world; no Prometheus or Alertmanager here.
-    target = SimpleNamespace(
-        scenario=quiet_scenario(),
-        speed=1.0,
-        prom_url=None,
-        alertmanager_url=None,
-        kubeconfig_path=world.kubeconfig_path,
-    )
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            s = drill_settings(load_settings(env={"USER": "bench"}, data_dir=Path(tmp)), target)
-            s = dataclasses.replace(
-                s,
-                prometheus=dataclasses.replace(s.prometheus, url=None),
-                alertmanager=dataclasses.replace(s.alertmanager, url=None),
-            )
-            repo = TinyDBRepository(Path(tmp))
-            room = WarRoom.declare(repo, s, title="bench", severity="P1")
+            s, repo, room = bench_room(Path(tmp), quiet_scenario(), world.kubeconfig_path)
             for i in range(args.events):  # a long incident's timeline beside the pods
                 room.add_note(f"note {i}: checkout-api still crash-looping")
             room.refresh()
@@ -422,6 +391,52 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
     finally:
         world.close()
     return out
+
+
+async def key_to_frame(app: Any, table: Any, frame: list[Any], key: str) -> float:
+    """Seconds from `key`, sent the way the terminal driver sends it, to the first frame
+    rendered with the table's cursor moved (`frame`: time and cursor row of the last frame,
+    kept by a hook on app._display); 5 s at most."""
+    from textual import events
+
+    before = table.cursor_row
+    event = events.Key(key, None)
+    event.set_sender(app)
+    t = time.perf_counter()
+    app._driver.send_message(event)
+    while time.perf_counter() - t < 5:
+        if frame[0] >= t and frame[1] != before:
+            break
+        await asyncio.sleep(0.0005)
+    return (frame[0] if frame[0] >= t else time.perf_counter()) - t
+
+
+def bench_room(tmp: Path, scenario: Scenario, kubeconfig: Path) -> tuple[Any, Any, Any]:
+    """Drill settings for a world of `scenario` at `kubeconfig` (no Prometheus, no
+    Alertmanager), a TinyDB repository in `tmp` and a P1 incident: (settings, repo, room)."""
+    from types import SimpleNamespace
+
+    from warroom.cli.drill import drill_settings
+    from warroom.room import WarRoom
+    from warroom.settings import load_settings
+    from warroom.store.tinydb import TinyDBRepository
+
+    # What drill_settings reads of a world.
+    target = SimpleNamespace(
+        scenario=scenario,
+        speed=1.0,
+        prom_url=None,
+        alertmanager_url=None,
+        kubeconfig_path=kubeconfig,
+    )
+    s = drill_settings(load_settings(env={"USER": "bench"}, data_dir=tmp), target)
+    s = dataclasses.replace(
+        s,
+        prometheus=dataclasses.replace(s.prometheus, url=None),
+        alertmanager=dataclasses.replace(s.alertmanager, url=None),
+    )
+    repo = TinyDBRepository(tmp)
+    return s, repo, WarRoom.declare(repo, s, title="bench", severity="P1")
 
 
 def spread(xs: list[float]) -> str:
@@ -441,13 +456,18 @@ Phase = Callable[[DrillHandle | None, argparse.Namespace], dict[str, float]]
 PHASES: list[tuple[str, Phase]] = [("headless", headless), ("console", console)]
 
 
+def add_load_args(p: argparse.ArgumentParser, *, seconds: float) -> None:
+    """The cluster's size and churn, and how long to wait for the table."""
+    p.add_argument("--pods", type=int, default=10_000)
+    p.add_argument("--churn", type=float, default=100.0, help="pod updates per second")
+    p.add_argument("--seconds", type=float, default=seconds, help="churn duration")
+    p.add_argument("--populate-timeout", type=float, default=300.0, help="to populate, s")
+
+
 def main(argv: list[str] | None = None, **defaults: Any) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--pods", type=int, default=10_000)
+    add_load_args(p, seconds=30.0)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--churn", type=float, default=100.0, help="pod updates per second")
-    p.add_argument("--seconds", type=float, default=30.0, help="churn duration")
-    p.add_argument("--populate-timeout", type=float, default=300.0, help="console phase, s")
     p.add_argument("--events", type=int, default=10_000, help="timeline events beside the pods")
     p.add_argument("--rss-goal", type=float, default=200.0, help="peak RSS goal, MB")
     p.add_argument("--populate-goal", type=float, default=0.0, help="table populated within, s")

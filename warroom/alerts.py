@@ -25,6 +25,7 @@ class Alert:
     summary: str
     labels: dict[str, str]
     annotations: dict[str, str]
+    silenced_by: tuple[str, ...] = ()  # ids of the silences that suppress it
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,4 +75,5 @@ def parse_alert(raw: Any) -> Alert | None:
         summary=annotations.get("summary") or annotations.get("description") or "",
         labels=labels,
         annotations=annotations,
+        silenced_by=tuple(str(x) for x in status.get("silencedBy") or ()),
     )

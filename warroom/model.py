@@ -65,6 +65,7 @@ class Kind(StrEnum):
     CHECKLIST = "checklist"
     ACTION = "action"  # something a responder did to a system (restart, delete, rollback)
     OUTCOME = "outcome"  # what an action did, seen by watching the object afterwards
+    CHANGE = "change"  # a change to a system seen on the watch, made by someone else
     ACK = "ack"  # the incident was acknowledged by a responder
     ESCALATED = "escalated"
     PAGE = "page"  # a page (or its acknowledgement) reached a person's pager, or failed to

@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 NODE_LOST = "NodeLost"  # node.NodeUnreachablePodReason
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -39,12 +39,16 @@ class PodRow:
     last_exit_reason: str = ""  # lastState.terminated.reason of the latest restart
 
 
+R = TypeVar("R")
+
+
 @dataclass(frozen=True, slots=True)
-class PodsSnapshot:
-    """What the pods pane draws. After a failure the last rows are kept (stale, not empty)."""
+class WatchSnapshot(Generic[R]):
+    """What a watched view draws (pods; workloads and nodes too, with their rows). After a
+    failure the last rows are kept (stale, not empty)."""
 
     ok: bool
-    rows_by_uid: dict[str, PodRow]
+    rows_by_uid: dict[str, R]
     resource_version: str  # one stream: its rv; several namespaces: "ns=rv,ns2=rv2"
     error: str | None
     stale_since: datetime | None  # when the watch was lost ("watch lost 12s ago")
@@ -59,6 +63,9 @@ class PodsSnapshot:
     @property
     def full(self) -> bool:
         return self.changed is None
+
+
+PodsSnapshot = WatchSnapshot  # the pods watch's: rows are PodRow
 
 
 def merge_deltas(

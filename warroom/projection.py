@@ -192,7 +192,7 @@ def apply(state: IncidentState, ev: Event) -> IncidentState:
     state.event_count += 1
     kind = ev.kind
     _note_signal(state, ev)
-    if "key" in d and kind in (Kind.ALERT, Kind.DEADLINE, Kind.SYSTEM, Kind.ESCALATED):
+    if "key" in d and kind in (Kind.ALERT, Kind.DEADLINE, Kind.SYSTEM, Kind.CHANGE, Kind.ESCALATED):
         state.once_keys.add(str(d["key"]))
     if kind == Kind.DECLARED:
         state.incident_id = str(d.get("incident_id", state.incident_id))

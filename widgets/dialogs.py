@@ -1,4 +1,5 @@
-"""Modal screens: declare, choose, prompt, confirm (Cancel focused), event details, help."""
+"""Modal screens: declare, choose, prompt, confirm (Cancel focused; typed for force delete),
+silence, event details, help."""
 
 from __future__ import annotations
 
@@ -200,6 +201,85 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class TypedConfirmScreen(ConfirmScreen):
+    """A confirmation stronger than a button: the action is done only once `word` (the pod's
+    name) is typed, so a reflex `tab enter` cannot do it. Cancel is still focused first."""
+
+    def __init__(self, title: str, body: str, confirm_label: str, word: str) -> None:
+        super().__init__(title, body, confirm_label)
+        self.word = word
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(one_line(self.title_text)), classes="title")
+            yield Static(Text(strip_control(self.body)))
+            yield Label(Text(f"Type {one_line(self.word)} to confirm:"), classes="hint")
+            yield Input(placeholder=one_line(self.word), id="typed")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button(
+                    Text(one_line(self.confirm_label)), id="confirm", variant="error", disabled=True
+                )
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_one("#confirm", Button).disabled = event.value.strip() != self.word
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip() == self.word:
+            self.dismiss(True)
+
+
+@dataclass(frozen=True)
+class SilenceRequest:
+    minutes: int
+    comment: str
+
+
+class SilenceScreen(_Modal):
+    """How long to silence an alert, and why (Alertmanager requires a comment)."""
+
+    DURATIONS = (
+        (30, "30 minutes"),
+        (60, "1 hour"),
+        (120, "2 hours"),
+        (240, "4 hours"),
+        (480, "8 hours"),
+        (1440, "24 hours"),
+    )
+
+    def __init__(self, alert: str, matchers: str) -> None:
+        super().__init__()
+        self.alert, self.matchers = alert, matchers
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(one_line(f"Silence {self.alert}")), classes="title")
+            yield Static(Text(strip_control(f"matchers: {self.matchers}")))
+            yield Select(
+                [(label, minutes) for minutes, label in self.DURATIONS],
+                value=120,
+                allow_blank=False,
+                id="duration",
+            )
+            yield Input(placeholder="Why (required): e.g. known, fix rolling out", id="comment")
+            yield Label("", classes="error", id="error")
+            yield Label("Enter continues (a confirmation follows) · Esc cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#comment", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        comment = " ".join(event.value.split())
+        if not comment:
+            self.query_one("#error", Label).update("A comment is required.")
+            return
+        minutes = self.query_one("#duration", Select).value
+        self.dismiss(SilenceRequest(int(minutes), comment))  # type: ignore[arg-type]
 
 
 class EventScreen(_Modal):

@@ -1,4 +1,5 @@
-"""The evidence collection in flight: a progress line above the footer, never a modal.
+"""Long work in flight (an evidence collection, a node's drain): a progress line above the
+footer, never a modal.
 
 Collecting can take a minute (log streams of twenty pods); the commander keeps working the
 incident meanwhile, so the progress takes one line instead of the screen. The line says what
@@ -43,11 +44,12 @@ class EvidenceProgress(Horizontal):
     def running(self) -> bool:
         return self.display
 
-    def start(self, scope: str, stop_key: str = "e") -> None:
-        """`scope`: what is collected, e.g. "shop/checkout-api-7d9f" or "shop (incident)"."""
+    def start(self, scope: str, stop_key: str = "e", title: str = "Evidence") -> None:
+        """`scope`: what is collected, e.g. "shop/checkout-api-7d9f" or "shop (incident)";
+        `title`: the work (the same line shows a node's drain)."""
         self.stop_key = stop_key
         self.query_one("#evidence-scope", Label).update(
-            Text(f"Evidence {one_line(scope)}", no_wrap=True)
+            Text(f"{one_line(title)} {one_line(scope)}", no_wrap=True)
         )
         self.query_one(ProgressBar).update(progress=0)
         self._step("starting")

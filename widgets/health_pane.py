@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import DataTable
 
 from warroom.model import utcnow
@@ -65,6 +66,7 @@ class AlertRow:
     severity: str
     starts_at: datetime | None  # AGE is drawn from it, so it ticks between refreshes
     summary: str
+    silenced: bool = False  # suppressed by a silence: shown dim, `m` expires it
 
 
 class FittedTable(DataTable):
@@ -224,7 +226,15 @@ class HealthTable(FittedTable):
 class AlertsTable(FittedTable):
     """The alert's name, severity and age are never cut; the summary takes what is left."""
 
+    BINDINGS = bindings_for("alerts", mutating=False)
     COLUMNS = (("name", "ALERT"), ("severity", "SEV"), ("age", "AGE"), ("summary", "SUMMARY"))
+
+    class SilenceRequested(Message):
+        """`m` on an alert: silence it, or expire the silence of a silenced one."""
+
+        def __init__(self, fingerprint: str) -> None:
+            super().__init__()
+            self.fingerprint = fingerprint
 
     def __init__(self, *, id: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(id=id)
@@ -250,14 +260,22 @@ class AlertsTable(FittedTable):
     def _fit(self, rows: list[AlertRow], width: int) -> dict[str, int]:
         fixed = {
             "name": max([5, *(cell_len(one_line(r.name)) for r in rows)]),
-            "severity": max([3, *(cell_len(one_line(r.severity)) for r in rows)]),
+            "severity": max([3, *(cell_len(_severity(r)) for r in rows)]),
             "age": 6,  # "23h59m"
         }
         summary = max([7, *(cell_len(one_line(r.summary)) for r in rows)])
         return _share(width, fixed, [("summary", min(summary, 200), 10)])[0]
 
     def _cells(self, r: AlertRow, widths: dict[str, int]) -> dict[str, Text | Since]:
-        cells: dict[str, Text | Since] = {
+        if r.silenced:  # suppressed: dim, struck through; `m` expires the silence
+            cells = {
+                "name": Text(one_line(r.name), style="dim strike"),
+                "severity": Text(_severity(r), style="dim"),
+                "age": self._age(r),
+                "summary": Text(_short(one_line(r.summary), widths.get("summary", 0)), "dim"),
+            }
+            return {k: v for k, v in cells.items() if k in widths}
+        cells = {
             "name": Text(one_line(r.name), style="bold red"),
             "severity": Text(one_line(r.severity)),
             "age": self._age(r),
@@ -269,8 +287,23 @@ class AlertsTable(FittedTable):
         return self.selected_key()
 
 
+def _severity(r: AlertRow) -> str:
+    return "silenced" if r.silenced else one_line(r.severity)
+
+
 def _state(r: HealthRow) -> tuple[str, str]:
     return STATE_STYLES.get(r.state, (one_line(r.state).upper(), "bold"))
+
+
+class MutableAlertsTable(AlertsTable):
+    """The alerts table with silence bound (never in read-only mode)."""
+
+    BINDINGS = bindings_for("alerts", mutating=True)
+
+    def action_silence(self) -> None:
+        fp = self.selected_fingerprint()
+        if fp:
+            self.post_message(self.SilenceRequested(fp))
 
 
 def _middle(text: str, width: int) -> str:

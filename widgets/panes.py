@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from textual.containers import Vertical
+from textual.message import Message
+from textual.widget import Widget
+
+from warroom.widgets.keys import bindings_for
 
 
 class Pane(Vertical):
@@ -33,8 +37,49 @@ class Pane(Vertical):
     def focus_first(self) -> None:
         """Focus now, not after the queue: Widget.focus() defers itself, so with `2 e` typed
         fast (or pasted) the `e` reached the old pane and did the wrong thing."""
-        target = next((c for c in self.query("*") if c.focusable), None)
+        target = next((c for c in self.query("*") if c.focusable and self._shown(c)), None)
         if target is None:
             self.can_focus = True
             target = self
         self.screen.set_focus(target)
+
+    def _shown(self, widget: Widget) -> bool:
+        """Displayed, and so are its parents up to this pane (a hidden view's table is not)."""
+        node: Widget | None = widget
+        while node is not None and node is not self:
+            if not node.display:
+                return False
+            node = node.parent if isinstance(node.parent, Widget) else None
+        return True
+
+
+class KubePane(Pane):
+    """The Kubernetes pane: one of its views (pods, deployments, nodes) shows at a time;
+    `:` asks which (k9s's `:deploy`), `v` shows the next. The console does the switching."""
+
+    BINDINGS = bindings_for("kube")
+    VIEWS = ("pods", "workloads", "nodes")
+    TITLES = {"pods": "Pods", "workloads": "Deployments", "nodes": "Nodes"}
+
+    class ViewRequested(Message):
+        """`view` is one of VIEWS, or None to ask for it."""
+
+        def __init__(self, view: str | None) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, number: int, *, id: str) -> None:
+        super().__init__(number, self.TITLES["pods"], id=id)
+        self.number = number
+        self.view = "pods"
+
+    def show_view(self, view: str) -> None:
+        self.view = view
+        self.border_title = f"{self.number} {self.TITLES[view]}"
+
+    def action_ask_view(self) -> None:
+        self.post_message(self.ViewRequested(None))
+
+    def action_next_view(self) -> None:
+        nxt = self.VIEWS[(self.VIEWS.index(self.view) + 1) % len(self.VIEWS)]
+        self.post_message(self.ViewRequested(nxt))

@@ -90,6 +90,7 @@ class PodAction(Message):
         self.uid = uid
 
 
+MUTATING_VERBS = ("restart", "delete", "force_delete")
 SORT_COLUMNS = ("mark", "namespace", "name", "status", "restarts", "age", "node")
 
 
@@ -323,15 +324,19 @@ class MutablePodsTable(PodsTable):
     """The pods table with restart and delete bound (never used in read-only mode)."""
 
     BINDINGS = [*VirtualTable.BINDINGS, *bindings_for("pods", mutating=True)]
+    # RBAC's refusal of a verb on a pod (SelfSubjectAccessReview): the key shows greyed.
+    denied: Callable[[str, str], str | None] = staticmethod(lambda uid, verb: None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Outside the namespace allow-list the mutating keys are not bound for that row.
-        if action == "pod" and parameters and parameters[0] in ("restart", "delete"):
+        if action == "pod" and parameters and parameters[0] in MUTATING_VERBS:
             row = self.rows.get(self.selected_uid() or "")
             if row is None:
                 return False
             if self.mutable_namespaces and row.namespace not in self.mutable_namespaces:
                 return False
+            if self.denied(row.uid, str(parameters[0])):
+                return None
         return True
 
     def cursor_moved(self) -> None:

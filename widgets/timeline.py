@@ -34,6 +34,7 @@ KIND_MARKS: dict[str, tuple[str, str]] = {
     "checklist": ("☑", "green"),
     "action": ("»", "bold yellow"),
     "outcome": ("⇒", "yellow"),
+    "change": ("Δ", "bold yellow"),
     "ack": ("✓", "green"),
     "escalated": ("↑", "bold red"),
     "page": ("☏", "bold red"),

@@ -27,7 +27,10 @@ def warroom(*args: str, data: Path, timeout: float = 120) -> subprocess.Complete
 
 def test_script_runs_headless_to_a_report_and_report_rescores_it(tmp_path: Path) -> None:
     data = tmp_path / "d"
-    proc = warroom("--script", str(SCRIPTS / "error-spike-win.yaml"), "--speed", "20", data=data)
+    # The kubectl variant: its kubectl step's output is echoed (error-spike-win scales from the
+    # deployments view).
+    script = SCRIPTS / "error-spike-kubectl-win.yaml"
+    proc = warroom("--script", str(script), "--speed", "20", data=data)
     assert proc.returncode == 0, proc.stderr
     # every step is echoed with the scenario time it ran at
     assert re.search(r"^t\+(\d+[dhms])+ ack$", proc.stdout, re.M)  # any duration: a loaded CI

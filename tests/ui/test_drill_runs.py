@@ -1,8 +1,9 @@
 """Scored drills played through the real console (Pilot) against the drill world on loopback.
 
-Each scenario is won once and lost once by a script from tests/drill_scripts: the script's
-steps press the console's keys and answer its dialogs, kubectl steps run the real kubectl
-against the drill cluster, the scenario reacts, and the score comes from the timeline alone.
+Each scenario is won (from the console alone, and with kubectl) and lost by scripts from
+tests/drill_scripts: the script's steps press the console's keys and answer its dialogs,
+kubectl steps run the real kubectl against the drill cluster, the scenario reacts, and the
+score comes from the timeline alone.
 Speed 20: a scenario minute is three wall seconds.
 """
 
@@ -93,8 +94,32 @@ async def test_crashloop_lost_by_deleting_a_pod_first(drill_factory, settings, r
     assert "**Result: LOST" in md and "## Wrong moves" in md
 
 
-async def test_error_spike_won_by_scaling_the_dependency(drill_factory, settings, repo) -> None:
+async def test_error_spike_won_by_scaling_from_the_console(drill_factory, settings, repo) -> None:
+    """No kubectl: `2 : deploy`, `c` on inventory, 4, confirm. Recorded with its command and
+    revert, and watched until four replicas are ready."""
     result, events, reactions, _ = await play(drill_factory, settings, repo, "error-spike-win")
+    assert passed(result) == ALL_PASS and result.won
+    assert reactions == ["four or more inventory replicas absorb the surge"]
+    [scaled] = [e for e in events if e.kind == Kind.ACTION]
+    assert scaled.data["verb"] == "scale" and "via" not in scaled.data  # the console's own
+    assert scaled.data["replicas"] == 4 and scaled.data["from_replicas"] == 2
+    assert scaled.data["target"] == "deployments/shop/inventory"
+    assert scaled.data["command"] == (
+        "kubectl scale deployment/inventory --replicas=4 -n shop --context warroom-drill"
+    )
+    assert scaled.data["revert"] == "kubectl scale deployment/inventory --replicas=2 -n shop"
+    [outcome] = [e for e in events if e.kind == Kind.OUTCOME]
+    assert outcome.data["outcome"] == "took_effect" and "runs 4 replicas" in outcome.text
+    # Our own change is not reported again as a change made elsewhere.
+    assert not [e for e in events if e.kind == Kind.CHANGE and "inventory" in e.text]
+
+
+async def test_error_spike_won_with_kubectl_in_a_second_terminal(
+    drill_factory, settings, repo
+) -> None:
+    result, events, reactions, _ = await play(
+        drill_factory, settings, repo, "error-spike-kubectl-win"
+    )
     assert passed(result) == ALL_PASS and result.won
     assert reactions == ["four or more inventory replicas absorb the surge"]
     scaled = [e for e in events if e.kind == Kind.ACTION]
@@ -118,14 +143,79 @@ async def test_error_spike_lost_by_restarting_the_caller(drill_factory, settings
     assert "rollout restart deployment/checkout-api" in result.wrong_moves[0]
 
 
-async def test_node_loss_won_by_force_deleting_the_stuck_pod(drill_factory, settings, repo) -> None:
+async def test_node_loss_won_by_force_deleting_from_the_console(
+    drill_factory, settings, repo
+) -> None:
+    """No kubectl: ctrl+k on redis-cart-0 with its name typed, then the lost node cordoned."""
     result, events, reactions, _ = await play(drill_factory, settings, repo, "node-loss-win")
+    assert passed(result) == ALL_PASS and result.won
+    assert reactions == ["a forced delete frees redis-cart-0 for the StatefulSet"]
+    delete, cordon = [e for e in events if e.kind == Kind.ACTION]
+    assert delete.data["grace"] == 0 and delete.data["target"] == "pods/shop/redis-cart-0"
+    assert delete.data["verb"] == "delete-pod" and "force delete (grace period 0)" in delete.text
+    assert delete.data["command"].startswith(
+        "kubectl delete pod redis-cart-0 -n shop --grace-period=0 --force"
+    )
+    assert cordon.data["verb"] == "cordon"
+    assert cordon.data["target"] == "nodes/ip-10-0-3-88.eu-west-1.compute.internal"
+    assert cordon.data["revert"].startswith("kubectl uncordon ip-10-0-3-88")
+    outcomes = {e.data["action"]: e for e in events if e.kind == Kind.OUTCOME}
+    assert outcomes[delete.seq].data["outcome"] == "took_effect"
+    assert outcomes[cordon.seq].data["outcome"] == "took_effect"
+    assert "unschedulable" in outcomes[cordon.seq].text
+
+
+async def test_node_loss_won_with_kubectl_in_a_second_terminal(
+    drill_factory, settings, repo
+) -> None:
+    result, events, reactions, _ = await play(
+        drill_factory, settings, repo, "node-loss-kubectl-win"
+    )
     assert passed(result) == ALL_PASS and result.won
     assert reactions == ["a forced delete frees redis-cart-0 for the StatefulSet"]
     action = next(e for e in events if e.kind == Kind.ACTION)
     assert action.data["grace"] == 0 and action.data["target"] == "pods/shop/redis-cart-0"
     pods = [e.text for e in events if e.kind == Kind.POD]
     assert any("redis-cart-0" in t for t in pods)  # the watcher saw it go Unknown/Terminating
+
+
+async def test_crashloop_won_by_a_rollback_from_the_console(drill_factory, settings, repo) -> None:
+    result, events, reactions, _ = await play(
+        drill_factory, settings, repo, "crashloop-rollback-win"
+    )
+    assert passed(result) == ALL_PASS and result.won
+    # The scenario's second reaction also fires once the first has cleared "broken".
+    assert reactions[0] == "rollback to 2.8.3 also heals"
+    [undo] = [e for e in events if e.kind == Kind.ACTION]
+    assert undo.data["verb"] == "rollout-undo"
+    assert undo.data["image"] == "registry.example.com/shop/checkout-api:2.8.3"
+    assert undo.data["to_revision"] < undo.data["from_revision"]
+    assert undo.data["revert"].startswith(
+        f"kubectl rollout undo deployment/checkout-api --to-revision={undo.data['from_revision']}"
+    )
+    assert result.by_id("mitigation").measured.startswith("rolled back deployment/checkout-api")
+
+
+async def test_a_drain_blocked_by_a_disruption_budget_says_so_and_stops(
+    drill_factory, settings, repo
+) -> None:
+    """redis-cart-0's budget (minAvailable 1, one replica) refuses its eviction: the drain
+    evicts the rest, reports the block with the budget's words and ends at its timeout."""
+    # Its timeout: kube.drain_timeout (2m) / speed 20, raised to the drill's 10s floor.
+    _, events, _, _ = await play(drill_factory, settings, repo, "crashloop-drain-blocked")
+    [drain] = [e for e in events if e.kind == Kind.ACTION]
+    assert drain.data["verb"] == "drain" and drain.data["ok"]
+    # (a checkout-api pod may be blocked too: the 2.9.0 rollout spends its budget)
+    assert "shop/redis-cart-0" in drain.data["blocked"]
+    assert "blocked by a disruption budget: " in drain.text
+    budget = "The disruption budget redis-cart needs 1 healthy pods and has 1 currently"
+    assert f"shop/redis-cart-0: {budget}" in drain.text
+    assert drain.data["revert"].startswith("kubectl uncordon ip-10-0-2-41")
+    assert "incomplete after " in drain.text  # it gave up at its timeout
+    assert drain.data["evicted"] >= 2 and drain.data["pods"] >= 4  # cart, frontend at least
+    [outcome] = [e for e in events if e.kind == Kind.OUTCOME]
+    assert outcome.data["outcome"] == "pending"  # some evicted, redis-cart-0 still there
+    assert "still on it: " in outcome.text and "shop/redis-cart-0" in outcome.text
 
 
 async def test_node_loss_lost_by_a_graceful_delete(drill_factory, settings, repo) -> None:

@@ -20,6 +20,7 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
 
+from warroom.nodes import NodeRow
 from warroom.pods import PodDetails
 from warroom.widgets.checklist import Checklist, ChecklistRow
 from warroom.widgets.composer import ComposerScreen
@@ -31,16 +32,27 @@ from warroom.widgets.dialogs import (
     HelpEntry,
     HelpScreen,
     PromptScreen,
+    SilenceScreen,
+    TypedConfirmScreen,
 )
 from warroom.widgets.escalation import EscalateScreen, LevelRow
 from warroom.widgets.evidence_progress import EvidenceProgress
 from warroom.widgets.header import HeaderData, IncidentHeader
-from warroom.widgets.health_pane import AlertRow, AlertsTable, HealthRow, HealthTable
+from warroom.widgets.health_pane import (
+    AlertRow,
+    AlertsTable,
+    HealthRow,
+    HealthTable,
+    MutableAlertsTable,
+)
+from warroom.widgets.nodes_pane import MutableNodesTable
 from warroom.widgets.pod_views import DescribeScreen, LogScreen
 from warroom.widgets.pods_pane import PodsTable, PodTableRow
 from warroom.widgets.series import QueryResultScreen, SeriesScreen
 from warroom.widgets.source_status import SourceState, SourceStatus
 from warroom.widgets.timeline import Timeline, TimelineRow
+from warroom.widgets.workloads_pane import MutableWorkloadsTable
+from warroom.workloads import WorkloadRow
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 MARKUP = "Disk[@click=app.quit]CLICK-QUIT[/] [/]oops [bold red]RED[/bold red] [link=x]L[/link]"
@@ -130,6 +142,57 @@ def pods_table(s: str) -> Widget:
     return w
 
 
+def silenced_alerts_table(s: str) -> Widget:
+    w = MutableAlertsTable(clock=lambda: NOW)
+    w.call_after_refresh(w.set_rows, [AlertRow("fp", s, s, NOW, s, silenced=True)])
+    return w
+
+
+def workloads_table(s: str) -> Widget:
+    w = MutableWorkloadsTable(clock=lambda: NOW)
+    w.show_namespace = True
+    row = WorkloadRow(
+        "u1",
+        s,
+        s,
+        s,
+        3,
+        1,
+        2,
+        1,
+        (s, s),
+        s,
+        f"progressing: {s}",
+        False,
+        2,
+        1,
+        NOW,
+        s,
+        ((s, s),),
+        False,
+    )
+    w.call_after_refresh(w.set_rows, {"u1": row})
+    w.call_after_refresh(w.apply_filter, s[:20])
+    w.call_after_refresh(w.apply_filter, "")
+    return w
+
+
+def nodes_table(s: str) -> Widget:
+    w = MutableNodesTable(clock=lambda: NOW)
+    row = NodeRow("u1", s, s, (s,), 7, 3, 58, 3000, 3920, 2**33, 2**34, NOW, False, True, s)
+    w.call_after_refresh(w.set_rows, {"u1": row})
+    w.call_after_refresh(w.apply_filter, s[:20])
+    w.call_after_refresh(w.apply_filter, "")
+    return w
+
+
+def drain_progress(s: str) -> Widget:
+    w = EvidenceProgress()
+    w.call_after_refresh(w.start, s, s, s)
+    w.call_after_refresh(w.progress, 0.25, s)
+    return w
+
+
 def source_status(kind: str, s: str) -> Widget:
     w = SourceStatus(lambda: NOW)
     w.show(SourceState(kind, s, since=NOW - timedelta(seconds=9), summary=s))
@@ -207,6 +270,10 @@ WIDGETS: dict[str, Callable[[str], Widget]] = {
     "health values": health_values,
     "alerts table": alerts_table,
     "pods table": pods_table,
+    "silenced alerts table": silenced_alerts_table,
+    "workloads table": workloads_table,
+    "nodes table": nodes_table,
+    "drain progress": drain_progress,
     "status ok": partial(source_status, "ok"),
     "status stale": partial(source_status, "stale"),
     "status live": partial(source_status, "live"),
@@ -217,6 +284,8 @@ SCREENS: dict[str, Callable[[str], Screen]] = {
     "choice": lambda s: ChoiceScreen(s, [(s, s), ("x", s)], s),
     "prompt": lambda s: PromptScreen(s, s, s),
     "confirm": lambda s: ConfirmScreen(s, s, s),
+    "typed confirm": lambda s: TypedConfirmScreen(s, s, s, s),
+    "silence": lambda s: SilenceScreen(s, s),
     "declare": lambda s: DeclareScreen([("P1", s), ("P2", s)], [s, "app"]),
     "event": lambda s: EventScreen(
         {"seq": 1, "kind": s, "ts": s, "actor": s, "text": s, "data": {s: s}, "hash": s, "prev": s},

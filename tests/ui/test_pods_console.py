@@ -4,6 +4,7 @@ list, restart from a pod row with confirmation, RBAC 403 recorded, read-only has
 import pytest
 
 from tests.support import UI_SIZE as SIZE
+from tests.support import pilot_until
 from tests.support import pilot_until as wait_until
 from tests.support import settle_actions as settle
 from warroom.cli.drill import drill_settings
@@ -14,6 +15,7 @@ from warroom.widgets.pods_pane import MutablePodsTable, PodsTable
 from warroom.widgets.source_status import SourceStatus
 
 pytestmark = pytest.mark.integration
+READ_ONLY = "Read-only: this console changes nothing (restart, delete, scale, drain...)."
 
 
 def console(
@@ -25,6 +27,7 @@ def console(
     read_only: bool = False,
     read_only_contexts: tuple[str, ...] = (),
     mutate_namespaces: tuple[str, ...] = (),
+    alerts: bool = False,
 ):
     import dataclasses
 
@@ -40,10 +43,42 @@ def console(
         read_only=read_only,
         kube=kube,
         prometheus=dataclasses.replace(s.prometheus, url=None),
-        alertmanager=dataclasses.replace(s.alertmanager, url=None),
+        alertmanager=s.alertmanager if alerts else dataclasses.replace(s.alertmanager, url=None),
     )
     room = WarRoom.declare(repo, s, title="pods", severity="P1", drill=True)
     return WarRoomApp(s, repo=repo, room=room, follow=False), room
+
+
+MUTATING_KEYS = {
+    "pods": ("r", "ctrl+d", "ctrl+k"),
+    "workloads": ("c", "b", "r", "p"),
+    "nodes": ("c", "D"),
+}
+
+
+async def every_action_is_refused(app, pilot, why_ns: str, why_node: str) -> None:
+    """Every change the console can make, reached directly (as the palette or a script
+    would, past the keys): each says why not in one line and opens no dialog."""
+    from warroom.alerts import Alert
+
+    said: list[str] = []
+    app.notify = lambda message, **kw: said.append(str(message))  # type: ignore[method-assign]
+    pod = next(r for r in app.pods.rows.values() if r.namespace == "shop")
+    for verb in ("restart", "delete", "force_delete"):
+        app.pods.on_pod_action(verb, pod)
+    await pilot_until(pilot, lambda: app.workloads.rows and app.nodes.rows)
+    deploy = next(r for r in app.workloads.rows.values() if r.kind == "Deployment")
+    for verb in ("scale", "rollback", "restart", "pause"):
+        app.workloads.on_action(verb, deploy)
+    node = next(iter(app.nodes.rows.values()))
+    for verb in ("cordon", "drain"):
+        app.nodes.on_action(verb, node)
+    alert = Alert("fp1", "CartDown", "critical", "active", None, "", {"namespace": "shop"}, {})
+    app.health.alerts_by_fp["fp1"] = alert
+    app.silences.on_request("fp1")
+    await pilot.pause()
+    assert app.screen is app.main
+    assert said == [why_ns] * 7 + [why_node] * 2 + [why_ns], said
 
 
 def checkout_rows(app):
@@ -94,17 +129,39 @@ async def test_restart_from_a_pod_row_heals_the_deployment(drill_factory, settin
     assert pods and all(e.actor == "kubernetes" for e in pods)
 
 
-async def test_forbidden_restart_is_shown_and_recorded(drill_factory, settings, repo) -> None:
+async def test_forbidden_restart_is_greyed_then_a_403_is_one_line(
+    drill_factory, settings, repo
+) -> None:
+    """The read-only user of the drill: SelfSubjectAccessReview says no before anything is
+    pressed, so restart shows greyed and does nothing; if RBAC changes after that review, the
+    403 is recorded as one line naming the verb and the resource."""
     drill = drill_factory(speed=1.0)
     app, room = console(drill, settings, repo, context="warroom-drill-readonly")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
-        await pilot.press("2", "r")
+        await wait_until(pilot, lambda: app.session.access.known)
+        await pilot.press("2")
         await pilot.pause()
+        table = app.main.query_one(PodsTable)
+        assert isinstance(table, MutablePodsTable)  # not read-only: RBAC decides
+        assert app.session.access.denial("restart", "Deployment", "shop") == (
+            "not allowed: patch deployments in ns/shop"
+        )
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen is app.main  # greyed: nothing happened
+        app.session.access.known.clear()  # as if the review had not answered
+        row = app.pods.rows[table.selected_uid()]
+        app.pods.on_pod_action("restart", row)
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ConfirmScreen"
+        assert "equivalent: kubectl rollout restart deployment/" in app.screen.body
         await pilot.press("tab", "enter")
         await settle(app, pilot)
         await wait_until(pilot, lambda: any(e.kind == Kind.ACTION for e in room.store.events()))
         await settle(app, pilot)
+        # The 403 is remembered: the key is greyed again.
+        assert app.session.access.denial("restart", "Deployment", "shop")
     [a] = [e for e in room.store.events() if e.kind == Kind.ACTION]
     assert not a.data["ok"] and a.data["forbidden"]
     assert a.text.startswith("not allowed: ")
@@ -112,17 +169,25 @@ async def test_forbidden_restart_is_shown_and_recorded(drill_factory, settings, 
 
 
 async def test_read_only_mode_binds_no_restart(drill, settings, repo) -> None:
-    app, room = console(drill, settings, repo, read_only=True)
+    """Read-only: no table of the Kubernetes pane (nor the alerts table) has a mutating key,
+    and every action refuses however it is reached."""
+    app, room = console(drill, settings, repo, read_only=True, alerts=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
         table = app.main.query_one(PodsTable)
         assert not isinstance(table, MutablePodsTable)
-        await pilot.press("2")
-        assert "r" not in app.screen.active_bindings
-        assert "ctrl+d" not in app.screen.active_bindings
-        await pilot.press("r", "ctrl+d")
-        await pilot.pause()
-        assert app.screen is app.main
+        for view, keys in MUTATING_KEYS.items():
+            if view != "pods":
+                app.views.show(view)
+            await pilot.press("2")
+            await pilot.pause()
+            for key in keys:
+                assert key not in app.screen.active_bindings, (view, key)
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert app.screen is app.main
+        assert type(app.main.alerts_table).__name__ == "AlertsTable"  # no `m` to silence
+        await every_action_is_refused(app, pilot, READ_ONLY, READ_ONLY)
     assert not [e for e in room.store.events() if e.kind == Kind.ACTION]
 
 
@@ -137,29 +202,36 @@ async def test_read_only_context_binds_no_restart(drill, settings, repo) -> None
         await pilot.press("2", "r", "ctrl+d")
         await pilot.pause()
         assert app.screen is app.main
-        assert app.pods.refusal("shop") == "Read-only: no restarts or deletes here."
+        assert app.pods.refusal("shop") == READ_ONLY
     assert not [e for e in room.store.events() if e.kind == Kind.ACTION]
 
 
 async def test_namespace_outside_the_allow_list_is_not_changed(drill, settings, repo) -> None:
-    """kube.mutate_namespaces names another namespace: on a shop pod restart and delete are
-    not bound, and the action itself refuses, whichever way it is reached."""
-    app, room = console(drill, settings, repo, mutate_namespaces=("payments",))
+    """kube.mutate_namespaces names another namespace: on shop's pods and workloads no
+    mutating key is bound, nodes (cluster-scoped) are not changed at all, and every action
+    refuses, whichever way it is reached."""
+    app, room = console(drill, settings, repo, mutate_namespaces=("payments",), alerts=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: len(app.pods.rows) >= 10)
         table = app.main.query_one(PodsTable)
         assert isinstance(table, MutablePodsTable)  # not read-only: the allow-list decides
-        await pilot.press("2")
-        await pilot.pause()
-        assert "r" not in app.screen.active_bindings and "ctrl+d" not in app.screen.active_bindings
-        await pilot.press("r", "ctrl+d")
-        await pilot.pause()
-        assert app.screen is app.main
+        await wait_until(pilot, lambda: app.workloads.rows and app.nodes.rows)
+        for view, keys in MUTATING_KEYS.items():
+            app.views.show(view)
+            await pilot.pause()
+            for key in keys:
+                assert key not in app.screen.active_bindings, (view, key)
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert app.screen is app.main
         assert app.pods.refusal("shop") == "namespace shop is not in kube.mutate_namespaces"
-        row = app.pods.rows[table.selected_uid()]
-        app.pods.on_pod_action("restart", row)  # as the palette or a script would
-        await pilot.pause()
-        assert app.screen is app.main
+        node_why = (
+            "a node is cluster-scoped: changing it reaches beyond kube.mutate_namespaces (payments)"
+        )
+        assert app.pods.refusal(None) == node_why
+        await every_action_is_refused(
+            app, pilot, "namespace shop is not in kube.mutate_namespaces", node_why
+        )
     assert not [e for e in room.store.events() if e.kind == Kind.ACTION]
 
 

@@ -22,13 +22,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from warroom.actions.restart import ActionResult, _client, _Step
+from warroom.actions.kube_call import ActionResult, Step
+from warroom.actions.kube_call import client as _client
 from warroom.actions.verify import POLL, Outcome, watch
 from warroom.pods import pod_row
 from warroom.sources.kube_api import KubeError, read_json
 
 if TYPE_CHECKING:
-    from warroom.actions.restart import ApiGetter
+    from warroom.actions.kube_call import ApiGetter
 
 LABEL = "warroom.io/quarantine"
 REMOVED = "warroom.io/quarantine-removed-labels"  # annotation: the labels detach took off
@@ -161,7 +162,7 @@ async def run_step(api: ApiGetter | Any, p: Plan, step: str) -> ActionResult:
     from kubernetes.aio import client
 
     ns = p.namespace
-    s = _Step(ns, "patch", "pods", p.pod)
+    s = Step(ns, "patch", "pods", p.pod)
     try:
         if step == "label":
             ann = {REMOVED: json.dumps(p.remove, sort_keys=True)}
@@ -208,7 +209,7 @@ async def release(api: Any, namespace: str, pod: str) -> tuple[list[ActionResult
     Returns their results and the labels put back."""
     from kubernetes.aio import client
 
-    s = _Step(namespace, "get", "pods", pod)
+    s = Step(namespace, "get", "pods", pod)
     try:
         c = await _client(api)
         obj = await read_json(
@@ -234,7 +235,7 @@ async def release(api: Any, namespace: str, pod: str) -> tuple[list[ActionResult
         )
     ]
     name = policy_name(pod)
-    s2 = _Step(namespace, "delete", "networkpolicies", name)
+    s2 = Step(namespace, "delete", "networkpolicies", name)
     try:
         net = client.NetworkingV1Api(c)
         await read_json(

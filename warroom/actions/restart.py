@@ -12,29 +12,26 @@ The restart is kubectl's patch: spec.template.metadata.annotations[restartedAt] 
 
 from __future__ import annotations
 
-import inspect
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from warroom.pods import PodRow, controller_of
-from warroom.sources.kube_api import (
-    WORKLOADS,
-    KubeError,
-    NoWorkload,
-    error_text,
-    owning_workload,
-    read_json,
+from warroom.actions.kube_call import (
+    STRATEGIC,
+    TIMEOUT,
+    ActionResult,
+    ApiGetter,
+    Refused,
+    Step,
+    client,
 )
+from warroom.pods import PodRow, controller_of
+from warroom.sources.kube_api import WORKLOADS, owning_workload, read_json
 
 if TYPE_CHECKING:
     from kubernetes.aio.client import ApiClient
 
+__all__ = ["RESTARTED_AT", "ActionResult", "delete_pod", "parse_target", "rollout_restart"]
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
-STRATEGIC = "application/strategic-merge-patch+json"
-TIMEOUT = 30.0
 ALIASES = {
     "deployment": "Deployment",
     "deployments": "Deployment",
@@ -46,76 +43,8 @@ ALIASES = {
     "daemonsets": "DaemonSet",
     "ds": "DaemonSet",
 }
-ApiGetter = Callable[[], Awaitable["ApiClient"]]
 # A pod row, "deployment/name", or ("Deployment", "name").
 RestartTarget = PodRow | str | tuple[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    ok: bool
-    verb: str  # the API verb of the last call: patch | delete | get
-    resource: str  # deployments | statefulsets | daemonsets | pods | replicasets
-    namespace: str
-    name: str
-    text: str  # one line for the timeline
-    duration_s: float
-    revert_hint: str = ""
-    forbidden: bool = False
-    # What the object was right after the call, for verifying its effect: the pod's uid and
-    # whether it was already being deleted; the workload's kind and new generation.
-    seen: dict[str, Any] = field(default_factory=dict)
-
-
-class _Refused(Exception):
-    pass
-
-
-class _Step:
-    """The call in flight, so a failure names the verb and resource that failed."""
-
-    def __init__(self, namespace: str, verb: str, resource: str, name: str) -> None:
-        self.namespace, self.verb, self.resource, self.name = namespace, verb, resource, name
-        self.t0 = time.monotonic()
-
-    def at(self, verb: str, resource: str, name: str) -> None:
-        self.verb, self.resource, self.name = verb, resource, name
-
-    def result(
-        self,
-        ok: bool,
-        text: str,
-        revert: str = "",
-        forbidden: bool = False,
-        seen: dict[str, Any] | None = None,
-    ) -> ActionResult:
-        return ActionResult(
-            ok,
-            self.verb,
-            self.resource,
-            self.namespace,
-            self.name,
-            text,
-            round(time.monotonic() - self.t0, 3),
-            revert,
-            forbidden,
-            seen or {},
-        )
-
-    def failed(self, e: Exception) -> ActionResult:
-        if isinstance(e, _Refused | NoWorkload):
-            return self.result(False, str(e))
-        if isinstance(e, KubeError) and e.status == 403:
-            text = f"not allowed: {self.verb} {self.resource} in ns/{self.namespace}"
-            return self.result(False, text, forbidden=True)
-        if isinstance(e, KubeError) and e.status == 404:
-            return self.result(False, f"not found: {e.message}")
-        return self.result(False, f"failed: {self.verb} {self.resource}: {error_text(e)}")
-
-
-async def _client(api: ApiClient | ApiGetter) -> ApiClient:
-    got = api() if callable(api) else api
-    return await got if inspect.isawaitable(got) else got
 
 
 def parse_target(target: RestartTarget) -> tuple[str, str]:
@@ -126,7 +55,7 @@ def parse_target(target: RestartTarget) -> tuple[str, str]:
         kind, _, name = str(target).partition("/")
     kind = ALIASES.get(kind.lower(), kind)
     if kind not in WORKLOADS or not name:
-        raise _Refused(
+        raise Refused(
             f"refused: {target!r} is not a Deployment, StatefulSet or DaemonSet "
             "(rollout restart supports only those)"
         )
@@ -142,12 +71,12 @@ async def rollout_restart(
 ) -> ActionResult:
     """`kubectl rollout restart` of the target (a pod row means its owner)."""
     first = target.name if isinstance(target, PodRow) else str(target)
-    step = _Step(namespace, "patch", "deployments", first)
+    step = Step(namespace, "patch", "deployments", first)
     try:
-        from kubernetes.aio import client
+        from kubernetes.aio import client as k8s
 
         if isinstance(target, PodRow):
-            c = await _client(api)
+            c = await client(api)
             if target.owner_kind == "ReplicaSet":
                 step.at("get", "replicasets", target.owner_name)
             owner = (target.owner_kind, target.owner_name) if target.owner_kind else None
@@ -155,16 +84,16 @@ async def rollout_restart(
         else:
             kind, name = parse_target(target)
             step.at("patch", WORKLOADS[kind][0], name)
-            c = await _client(api)
+            c = await client(api)
         resource, method = WORKLOADS[kind]
-        apps = client.AppsV1Api(c)
+        apps = k8s.AppsV1Api(c)
         step.at("get", resource, name)
         read = getattr(apps, f"read_namespaced_{method}_without_preload_content")
         obj = await read_json(await read(name, namespace, _request_timeout=TIMEOUT))
         step.at("patch", resource, name)
         if kind == "Deployment" and (obj.get("spec") or {}).get("paused"):
             # kubectl 1.32's words (polymorphichelpers objectrestarter + rollout restart)
-            raise _Refused(
+            raise Refused(
                 f'{resource}.apps "{name}" can\'t restart paused deployment '
                 "(run rollout resume first)"
             )
@@ -187,15 +116,22 @@ async def rollout_restart(
 
 
 async def delete_pod(
-    api: ApiClient | ApiGetter, namespace: str, name: str, *, uid: str | None = None
+    api: ApiClient | ApiGetter,
+    namespace: str,
+    name: str,
+    *,
+    uid: str | None = None,
+    force: bool = False,
 ) -> ActionResult:
     """Delete one pod (default grace period). With `uid`, only that very pod: a replacement
-    of the same name (StatefulSets) is left alone (409 instead)."""
-    step = _Step(namespace, "get", "pods", name)
+    of the same name (StatefulSets) is left alone (409 instead). `force`: grace period 0, as
+    `kubectl delete pod --grace-period=0 --force`: the API forgets the pod at once, whether or
+    not its containers stopped (the only way out for a pod on a node that stopped answering)."""
+    step = Step(namespace, "get", "pods", name)
     try:
-        from kubernetes.aio import client
+        from kubernetes.aio import client as k8s
 
-        core = client.CoreV1Api(await _client(api))
+        core = k8s.CoreV1Api(await client(api))
         pod = await read_json(
             await core.read_namespaced_pod_without_preload_content(
                 name, namespace, _request_timeout=TIMEOUT
@@ -203,9 +139,12 @@ async def delete_pod(
         )
         kind, owner = controller_of(pod) or ("", "")
         step.at("delete", "pods", name)
-        kw: dict[str, Any] = {}
+        opts: dict[str, Any] = {}
         if uid:
-            kw["body"] = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=uid))
+            opts["preconditions"] = k8s.V1Preconditions(uid=uid)
+        if force:
+            opts.update(grace_period_seconds=0, propagation_policy="Background")
+        kw: dict[str, Any] = {"body": k8s.V1DeleteOptions(**opts)} if opts else {}
         await read_json(
             await core.delete_namespaced_pod_without_preload_content(
                 name, namespace, _request_timeout=TIMEOUT, **kw
@@ -213,7 +152,9 @@ async def delete_pod(
         )
     except Exception as e:
         return step.failed(e)
-    if kind:
+    if kind == "StatefulSet":
+        revert = f"the StatefulSet {owner} recreates it under the same name"
+    elif kind:
         revert = f"the owner recreates it ({kind} {owner})"
     else:
         revert = "bare pod: recreate from the spec captured in the timeline"
@@ -222,6 +163,11 @@ async def delete_pod(
         "uid": str(meta.get("uid") or ""),
         "deleting": bool(meta.get("deletionTimestamp")),  # already terminating before we asked
         "node": str((pod.get("spec") or {}).get("nodeName") or ""),
+        "force": force,
     }
+    how = "force delete (grace period 0)" if force else "delete"
+    record = {"grace": 0} if force else {}
     # "requested": whether it took effect is for verify.py to see, not for the API's 200 to say
-    return step.result(True, f"delete of pod {name} in {namespace} requested", revert, seen=seen)
+    return step.result(
+        True, f"{how} of pod {name} in {namespace} requested", revert, seen=seen, record=record
+    )

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from warroom.pods import pod_row
 from warroom.sources.kube_api import WORKLOADS, KubeError, error_text, read_json
+from warroom.workloads import rollout_progress
 
 OutcomeKind = Literal["took_effect", "no_effect", "pending"]
 Reader = Callable[[], Awaitable[dict[str, Any] | None]]  # the object now, None when gone
@@ -136,19 +137,11 @@ async def verify_rollout(
     wait: float = ROLLOUT_WAIT,
     poll: float = POLL,
 ) -> Outcome:
-    """A rollout restart took effect when the controller has seen the new template and every
-    replica is updated and available (`kubectl rollout status` says complete)."""
-    from kubernetes.aio import client
-
+    """A rollout restart (or undo) took effect when the controller has seen the new template
+    and every replica is updated and available (`kubectl rollout status` says complete)."""
     kind = str(seen.get("kind") or "Deployment")
-    _, method = WORKLOADS[kind]
-    apps = client.AppsV1Api(await _resolve(api))
-    reader = getattr(apps, f"read_namespaced_{method}_without_preload_content")
+    read = await _workload_reader(api, namespace, name, kind)
     generation = int(seen.get("generation") or 0)
-
-    async def read() -> dict[str, Any] | None:
-        return await read_json(await reader(name, namespace, _request_timeout=10.0))
-
     ref = f"{kind.lower()}/{name}"
 
     def judge(obj: dict[str, Any] | None) -> Outcome | None:
@@ -161,32 +154,92 @@ async def verify_rollout(
     return await watch(read, judge, wait=wait, poll=poll, still=still, otherwise="pending")
 
 
-def rollout_progress(kind: str, obj: dict[str, Any] | None, generation: int) -> tuple[str, str]:
-    """(what "complete" reads as, or "" if not complete; the progress in words)."""
-    if obj is None:
-        return "", "it is gone"
-    spec, st = obj.get("spec") or {}, obj.get("status") or {}
-    observed = int(st.get("observedGeneration") or 0)
-    if observed < generation:
-        return "", "the controller has not seen the change yet"
-    if kind == "DaemonSet":
-        want = int(st.get("desiredNumberScheduled") or 0)
-        updated = int(st.get("updatedNumberScheduled") or 0)
-        available = int(st.get("numberAvailable") or 0)
-    else:
-        want = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
-        updated = int(st.get("updatedReplicas") or 0)
-        available = int(st.get("availableReplicas") or st.get("readyReplicas") or 0)
-        if kind == "StatefulSet" and st.get("updateRevision") != st.get("currentRevision"):
-            updated = min(updated, want - 1) if want else updated
-    progress = f"{updated} of {want} updated, {available} available"
-    replicas = int(st.get("replicas") or 0)
-    complete = updated >= want and available >= want and replicas <= want
-    noun = "replica" if want == 1 else "replicas"
-    return (f"{want} {noun} updated and available" if complete else ""), progress
-
-
 async def _resolve(api: Any) -> Any:
     """An ApiClient, or a getter of one (KubeSource.api)."""
     got = api() if callable(api) else api
     return await got if inspect.isawaitable(got) else got
+
+
+async def _workload_reader(api: Any, namespace: str, name: str, kind: str) -> Reader:
+    from kubernetes.aio import client
+
+    apps = client.AppsV1Api(await _resolve(api))
+    reader = getattr(apps, f"read_namespaced_{WORKLOADS[kind][1]}_without_preload_content")
+
+    async def read() -> dict[str, Any] | None:
+        return await read_json(await reader(name, namespace, _request_timeout=10.0))
+
+    return read
+
+
+async def verify_scale(
+    api: Any,
+    namespace: str,
+    name: str,
+    seen: dict[str, Any],
+    *,
+    wait: float = ROLLOUT_WAIT,
+    poll: float = POLL,
+) -> Outcome:
+    """A scale took effect when the workload runs that many replicas, all ready. If its spec
+    no longer asks for them, something set it back (an autoscaler, another responder)."""
+    kind, want = str(seen.get("kind") or "Deployment"), int(seen.get("replicas") or 0)
+    read = await _workload_reader(api, namespace, name, kind)
+    ref = f"{kind.lower()}/{name}"
+
+    def counts(obj: dict[str, Any] | None) -> tuple[int, int, int]:
+        spec, st = (obj or {}).get("spec") or {}, (obj or {}).get("status") or {}
+        return (
+            int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1),
+            int(st.get("replicas") or 0),
+            int(st.get("readyReplicas") or 0),
+        )
+
+    def judge(obj: dict[str, Any] | None) -> Outcome | None:
+        if obj is None:
+            return Outcome("no_effect", f"{ref} is gone", 0)
+        spec_n, replicas, ready = counts(obj)
+        if spec_n != want:
+            return Outcome(
+                "no_effect", f"{ref} asks for {spec_n} replicas now: something set it back", 0
+            )
+        if replicas == want and ready >= want:
+            return Outcome("took_effect", f"{ref} runs {want} replicas, {ready} ready", 0)
+        return None
+
+    def still(obj: dict[str, Any] | None) -> str:
+        _, replicas, ready = counts(obj)
+        return f"{ref} has {replicas} of {want} replicas, {ready} ready"
+
+    return await watch(read, judge, wait=wait, poll=poll, still=still, otherwise="pending")
+
+
+async def verify_paused(
+    api: Any,
+    namespace: str,
+    name: str,
+    seen: dict[str, Any],
+    *,
+    wait: float = DELETE_WAIT,
+    poll: float = POLL,
+) -> Outcome:
+    """Pause and resume took effect when the controller has seen the change (its observed
+    generation caught up) and the Deployment's spec still says so."""
+    paused, generation = bool(seen.get("paused")), int(seen.get("generation") or 0)
+    read = await _workload_reader(api, namespace, name, "Deployment")
+    ref = f"deployment/{name}"
+
+    def judge(obj: dict[str, Any] | None) -> Outcome | None:
+        spec, st = (obj or {}).get("spec") or {}, (obj or {}).get("status") or {}
+        if bool(spec.get("paused")) != paused:
+            now = "paused" if spec.get("paused") else "not paused"
+            return Outcome("no_effect", f"{ref} is {now} again: someone changed it back", 0)
+        if int(st.get("observedGeneration") or 0) >= generation:
+            what = "paused: changes to it wait" if paused else "resumed: it rolls out again"
+            return Outcome("took_effect", f"rollout of {ref} {what}", 0)
+        return None
+
+    def still(obj: dict[str, Any] | None) -> str:
+        return f"the controller has not seen the change to {ref} yet"
+
+    return await watch(read, judge, wait=wait, poll=poll, still=still, otherwise="pending")

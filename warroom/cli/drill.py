@@ -42,6 +42,7 @@ def drill_settings(settings: Settings, world: Any) -> Settings:
             # The drill's clock runs `speed` times faster: so do its pods, so wait less.
             verify_delete=max(timedelta(seconds=3), settings.kube.verify_delete / world.speed),
             verify_rollout=max(timedelta(seconds=10), settings.kube.verify_rollout / world.speed),
+            drain_timeout=max(timedelta(seconds=10), settings.kube.drain_timeout / world.speed),
         ),
         health=HealthConfig(
             checks, (), max(timedelta(seconds=10), settings.health.verify_after / world.speed)

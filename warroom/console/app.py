@@ -29,22 +29,29 @@ from warroom.console.evidence import EvidenceFeature
 from warroom.console.followup import FollowUpFeature
 from warroom.console.health import HealthFeature
 from warroom.console.incident import IncidentActions
+from warroom.console.kube_views import KubeViews
 from warroom.console.messages import (
     AlertsRefreshed,
     HealthRefreshed,
+    LoadsRefreshed,
+    NodesRefreshed,
     PodsRefreshed,
     RoomOpened,
     TimelineChanged,
+    WorkloadsRefreshed,
 )
+from warroom.console.nodes import NodesFeature
 from warroom.console.paging import PagingFeature
 from warroom.console.pods import PodsFeature
 from warroom.console.quarantine import QuarantineFeature
 from warroom.console.screen import MainScreen
 from warroom.console.session import Session
 from warroom.console.signing import SigningFeature
+from warroom.console.silences import SilencesFeature
 from warroom.console.updates import UpdatesFeature
 from warroom.console.view import IncidentView
 from warroom.console.work import USE_CASE_GROUPS, busy_workers
+from warroom.console.workloads import WorkloadsFeature
 from warroom.errors import UsageError
 from warroom.model import utcnow
 from warroom.room import RoomError, WarRoom
@@ -53,6 +60,7 @@ from warroom.settings import Settings
 from warroom.store import IncidentRepository
 from warroom.widgets.dialogs import ConfirmScreen, HelpEntry, HelpScreen
 from warroom.widgets.health_pane import AlertsTable, HealthTable
+from warroom.widgets.keyed_table import KeyedTable, KubeAction
 from warroom.widgets.keys import (
     KEYS,
     SCOPE_TITLES,
@@ -68,7 +76,7 @@ from warroom.widgets.messages import (
     PinRequested,
     ToggleRequested,
 )
-from warroom.widgets.panes import Pane
+from warroom.widgets.panes import KubePane, Pane
 from warroom.widgets.pod_views import LogScreen
 from warroom.widgets.pods_pane import PodAction, PodsTable
 
@@ -116,6 +124,14 @@ class WarRoomApp(App[int]):
             self, s, main.health_status, main.health_table, main.alerts_status, main.alerts_table
         )
         self.pods = PodsFeature(self, s, main.pods_status, main.pods_table)
+        self.workloads = WorkloadsFeature(
+            self, s, main.workloads_status, main.workloads_table, self.pods
+        )
+        self.nodes = NodesFeature(
+            self, s, main.nodes_status, main.nodes_table, self.pods, main.drain_progress
+        )
+        self.views = KubeViews(self, main, self.workloads, self.nodes)
+        self.silences = SilencesFeature(self, s, self.health, self.pods)
         self.updates = UpdatesFeature(self, s)
         self.signing = SigningFeature(self, s, lambda: self.updates.outbox)
         self.paging = PagingFeature(self, s, self.updates.deliver)
@@ -226,7 +242,9 @@ class WarRoomApp(App[int]):
         self.paging.check()
         self.main.header.tick()
         self.health.tick()
-        self.main.pods_status.refresh()
+        for status in (self.main.pods_status, self.main.workloads_status, self.main.nodes_status):
+            status.refresh()
+        self.workloads.tick()
         if self.session.room is not None:
             self.view.sync_checklist()
             self.signing.tick()
@@ -285,6 +303,33 @@ class WarRoomApp(App[int]):
     def on_pods_refreshed(self, message: PodsRefreshed) -> None:
         if self.widgets_alive():
             self.pods.apply(message.snapshot)
+
+    def on_workloads_refreshed(self, message: WorkloadsRefreshed) -> None:
+        if self.widgets_alive():
+            self.workloads.apply(message.snapshot)
+
+    def on_nodes_refreshed(self, message: NodesRefreshed) -> None:
+        if self.widgets_alive():
+            self.nodes.apply_nodes(message.snapshot)
+
+    def on_loads_refreshed(self, message: LoadsRefreshed) -> None:
+        if self.widgets_alive():
+            self.nodes.apply_loads(message.snapshot)
+
+    def on_kube_pane_view_requested(self, message: KubePane.ViewRequested) -> None:
+        if message.view is None:
+            self.views.ask()
+        else:
+            self.views.show(message.view)
+
+    def on_kube_action(self, message: KubeAction) -> None:
+        self.views.on_action(message.view, message.verb, message.uid)
+
+    def on_keyed_table_filter_requested(self, message: KeyedTable.FilterRequested) -> None:
+        self.views.ask_filter(message.view)
+
+    def on_alerts_table_silence_requested(self, message: AlertsTable.SilenceRequested) -> None:
+        self.silences.on_request(message.fingerprint)
 
     def on_pod_action(self, message: PodAction) -> None:
         row = self.pods.row(message.uid)
@@ -428,7 +473,11 @@ class WarRoomApp(App[int]):
         key, and the palette offers no more than the keys do)."""
         widget = {
             "health": self.main.health_table,
+            "alerts": self.main.alerts_table,
+            "kube": self.main.kube_pane,
             "pods": self.main.pods_table,
+            "workloads": self.main.workloads_table,
+            "nodes": self.main.nodes_table,
             "timeline": self.main.timeline,
             "checklist": self.main.checklist,
         }.get(k.scope)
@@ -443,5 +492,7 @@ class WarRoomApp(App[int]):
             return
         widget = self._palette_widget(k)
         if widget is not None:  # on the row under that pane's cursor, as the key would
+            if k.scope in self.views.tables:  # the Kubernetes pane shows that view first
+                self.views.show(k.scope, focus=False)
             widget.focus()
             self.call_later(widget.run_action, k.action)

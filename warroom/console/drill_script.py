@@ -25,7 +25,7 @@ from warroom.console.incident import TYPE_NAME
 from warroom.console.work import BUSY_GROUPS
 from warroom.drill.kubectl_guard import kubectl_env, kubectl_problem, read_only_problem
 from warroom.drill.scoring import workload_of
-from warroom.drill.script import STEP_TIMEOUT, Script, Step
+from warroom.drill.script import STEP_TIMEOUT, Script, Step, node_of
 from warroom.model import Kind, format_duration
 from warroom.sanitize import strip_control
 from warroom.widgets.escalation import OTHER
@@ -139,7 +139,7 @@ class _Player:
         if step.action == "kubectl":
             return await self.kubectl(step.args)
         await self.main_screen()
-        handler = getattr(self, f"do_{step.action}")
+        handler = getattr(self, f"do_{step.action.replace('-', '_')}")
         result = await handler(step.args)
         if step.action != "quit":
             await self.settle()
@@ -305,12 +305,13 @@ class _Player:
         ref = ref.lower()
         return lambda r: r.name == ref or workload_of(f"pods/{ns}/{r.name}", [ref]) == ref
 
-    async def _mutate(self, key: str, target: str) -> str:
+    async def _mutate(self, key: str, target: str, *, typed: bool = False) -> str:
         before = self.count(Kind.ACTION)
+        dialog = "TypedConfirmScreen" if typed else "ConfirmScreen"
         for _ in range(5):
             row = await self._select_pod(self._of(target), target)
             await self.pilot.press(key)
-            screen = await self.dialog("ConfirmScreen")
+            screen = await self.dialog(dialog)
             # The table may re-sort between moving the cursor and the key: the dialog names
             # the pod it will act on, so check it as a person would, and try again if wrong.
             if f"pod:       {row.name}\n" in screen.body:
@@ -319,16 +320,110 @@ class _Player:
             await self.main_screen()
         else:
             raise ScriptFailed(f"could not put the cursor on a pod of {target}")
-        await self.pilot.press("tab", "enter")  # Cancel is focused: tab to the action, enter
+        if typed:  # the stronger confirmation: the pod's name typed, then enter
+            field = screen.query_one(Input)
+            field.focus()
+            field.value = row.name
+            await self.pilot.pause()
+            await self.pilot.press("enter")
+        else:
+            await self.pilot.press("tab", "enter")  # Cancel is focused: tab to it, enter
         await self.until(lambda: self.count(Kind.ACTION) > before, "the action on the timeline", 60)
         last = [e for e in self.app.room.events if e.kind == Kind.ACTION][-1]
         return f": {row.name}: {last.text}"
 
     async def do_restart(self, target: str) -> str:
-        return await self._mutate("r", target)
+        return await self._mutate(self.key("pods.restart"), target)
 
     async def do_delete(self, target: str) -> str:
-        return await self._mutate("ctrl+d", target)
+        return await self._mutate(self.key("pods.delete"), target)
+
+    async def do_force_delete(self, target: str) -> str:
+        """ctrl+k on the pod, then its name typed in the stronger confirmation."""
+        return await self._mutate(self.key("pods.force_delete"), target, typed=True)
+
+    # ----- the deployments and nodes views -------------------------------------------------
+    async def _view(self, view: str, pick: Callable[[Any], bool], what: str) -> Any:
+        """`2`, `:` + the view's name, then the cursor on the row `pick` chooses."""
+        app = self.app
+        await self.pilot.press("2")
+        if app.views.current != view:
+            await self.pilot.press(self.key("kube.view"))
+            await self._prompt({"workloads": "deploy", "nodes": "nodes"}[view])
+            await self.main_screen()
+        feature = app.workloads if view == "workloads" else app.nodes
+        row = await self.until(
+            lambda: next((r for r in feature.rows.values() if pick(r)), None), what
+        )
+        table = app.views.tables[view]
+        await self.until(lambda: table.select(row.uid), f"{what} in the table")
+        await self.pilot.pause()
+        return row
+
+    async def _act(self, key: str, title: str) -> Any:
+        """Press the action's key and wait for its confirmation (or the dialog before it)."""
+        before = self.count(Kind.ACTION)
+        await self.pilot.press(key)
+        return before, await self.until(
+            lambda: self.app.screen is not self.app.main and self.app.screen, title
+        )
+
+    async def _confirm(self, before: int, what: str, wait: float = 60) -> str:
+        screen = await self.dialog("ConfirmScreen")
+        if what not in screen.body:
+            await self.pilot.press("escape")
+            raise ScriptFailed(f"the confirmation does not name {what!r}")
+        await self.pilot.press("tab", "enter")  # Cancel is focused: tab to the action, enter
+        await self.until(
+            lambda: self.count(Kind.ACTION) > before, "the action on the timeline", wait
+        )
+        last = [e for e in self.app.room.events if e.kind == Kind.ACTION][-1]
+        return f": {last.text}"
+
+    def _workload(self, ref: str) -> Callable[[Any], bool]:
+        ref = ref.lower()
+        return lambda r: r.ref == ref or f"{r.kind.lower()}/{r.name}" == ref
+
+    async def do_scale(self, args: str) -> str:
+        ref, _, replicas = args.partition(" ")
+        await self._view("workloads", self._workload(ref), ref)
+        before, _ = await self._act(self.key("workloads.scale"), "the replicas prompt")
+        await self._prompt(replicas.strip())
+        return await self._confirm(before, f"-> {replicas.strip()}")
+
+    async def do_rollback(self, args: str) -> str:
+        ref, _, revision = args.partition(" ")
+        await self._view("workloads", self._workload(ref), ref)
+        before, _ = await self._act(self.key("workloads.rollback"), "the revisions")
+        screen = await self.dialog("ChoiceScreen")
+        if revision.strip():  # else the previous revision, highlighted already
+            options = screen.query_one(OptionList)
+            try:
+                options.highlighted = options.get_option_index(revision.strip())
+            except Exception:
+                await self.pilot.press("escape")
+                raise ScriptFailed(f"no revision {revision.strip()} of {ref}") from None
+        await self.pilot.press("enter")
+        return await self._confirm(before, "revision:")
+
+    def _node(self, name: str) -> Callable[[Any], bool]:
+        full = node_of(self.app.world.scenario, name)
+        return lambda r: r.name == full
+
+    async def _node_action(self, name: str, key: str, wait: float = 60) -> str:
+        row = await self._view("nodes", self._node(name), f"node {name}")
+        before, _ = await self._act(key, "the confirmation")
+        return await self._confirm(before, f"node:      {row.name}", wait)
+
+    async def do_cordon(self, name: str) -> str:
+        return await self._node_action(name, self.key("nodes.cordon"))
+
+    async def do_uncordon(self, name: str) -> str:
+        return await self._node_action(name, self.key("nodes.cordon"))
+
+    async def do_drain(self, name: str) -> str:
+        timeout = self.app.session.settings.kube.drain_timeout.total_seconds()
+        return await self._node_action(name, self.key("nodes.drain"), timeout + 60)
 
     async def do_quarantine(self, target: str) -> str:
         """Q on the pod's row: the evidence comes first, then the three recorded steps."""

@@ -277,7 +277,9 @@ class HealthFeature:
         self.alert_snapshot = snap
         table.display = True
         now = self.session.clock()
-        self.alerts_by_fp = {a.fingerprint: a for a in snap.alerts}
+        # Silenced alerts are listed too (after the firing ones): `m` expires their silence.
+        silenced = [a for a in snap.suppressed if a.silenced_by]
+        self.alerts_by_fp = {a.fingerprint: a for a in (*snap.alerts, *silenced)}
         table.set_rows(
             [
                 AlertRow(
@@ -286,8 +288,12 @@ class HealthFeature:
                     severity=a.severity or "-",
                     starts_at=a.starts_at,
                     summary=a.summary,
+                    silenced=bool(a.silenced_by),
                 )
-                for a in sorted(snap.alerts, key=lambda a: a.starts_at or now)
+                for a in sorted(
+                    (*snap.alerts, *silenced),
+                    key=lambda a: (bool(a.silenced_by), a.starts_at or now),
+                )
             ]
         )
         facts += self.session.signals.alert_facts(snap)

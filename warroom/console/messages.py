@@ -5,12 +5,13 @@ a busy UI thread draws the latest state instead of a backlog."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from textual.message import Message
 
 from warroom.alerts import AlertSnapshot
 from warroom.health import HealthSnapshot
-from warroom.pods import PodsSnapshot, merge_deltas
+from warroom.pods import PodsSnapshot, WatchSnapshot, merge_deltas
 from warroom.room import WarRoom
 
 
@@ -32,21 +33,39 @@ class AlertsRefreshed(Message):
         return isinstance(message, AlertsRefreshed)
 
 
-class PodsRefreshed(Message):
-    """A pods snapshot. When a newer one supersedes it in the queue, its delta is folded into
-    the newer one: the table and the tracker still see every changed pod."""
+class _Folded(Message):
+    """A watch snapshot of another view; a newer one supersedes it, its delta folded in."""
 
-    def __init__(self, snapshot: PodsSnapshot) -> None:
+    def __init__(self, snapshot: WatchSnapshot[Any]) -> None:
         super().__init__()
         self.snapshot = snapshot
 
     def can_replace(self, message: Message) -> bool:
-        if not isinstance(message, PodsRefreshed):
+        if type(message) is not type(self):
             return False
-        old, new = self.snapshot, message.snapshot
+        old, new = self.snapshot, message.snapshot  # type: ignore[attr-defined]
         changed, removed = merge_deltas((old.changed, old.removed), (new.changed, new.removed))
-        message.snapshot = replace(new, changed=changed, removed=removed)
+        message.snapshot = replace(new, changed=changed, removed=removed)  # type: ignore[attr-defined]
         return True
+
+
+class PodsRefreshed(_Folded):
+    """A pods snapshot. When a newer one supersedes it in the queue, its delta is folded into
+    the newer one: the table and the tracker still see every changed pod."""
+
+    snapshot: PodsSnapshot
+
+
+class WorkloadsRefreshed(_Folded):
+    """Deployments, StatefulSets, DaemonSets of the incident's namespaces."""
+
+
+class NodesRefreshed(_Folded):
+    """The cluster's nodes."""
+
+
+class LoadsRefreshed(_Folded):
+    """The requests of every pod, by node (the nodes view's CPU and memory)."""
 
 
 class RoomOpened(Message):

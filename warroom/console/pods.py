@@ -3,16 +3,18 @@
 The kubernetes client is imported only after the first frame (it costs ~0.4 s). Pods are
 listed then watched by KubeSource; snapshots come at most every 0.25 s with the uids that
 changed, as Messages, and only those rows are converted and applied to the table (10k pods,
-100 updates/s: a full rebuild per snapshot saturated the UI thread). Restart and delete always
-pass through a confirmation that names the cluster context, namespace and object, with Cancel
-focused; their result, duration and revert hint go to the timeline (the change ledger).
+100 updates/s: a full rebuild per snapshot saturated the UI thread). Restart, delete and force
+delete go through the ActionRunner (kube_actions.py): a confirmation that names the cluster
+context, namespace, object and kubectl command, then the timeline (the change ledger) and the
+watch for their effect. `refusal` is the one place read-only and the namespace allow-list
+are decided, for every view's actions.
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -20,15 +22,15 @@ from rich.text import Text
 from textual.app import App
 
 from warroom.actions import restart, verify
-from warroom.console.messages import PodsRefreshed, TimelineChanged
+from warroom.console.kube_actions import ActionRunner, Plan
+from warroom.console.messages import PodsRefreshed
 from warroom.console.session import Session
-from warroom.console.work import record_result, run_use_case
-from warroom.model import Event
+from warroom.console.work import run_use_case
 from warroom.pods import PodRow, PodsSnapshot, summarize
 from warroom.sanitize import one_line
 from warroom.signals import record
 from warroom.sources.kube_api import error_text
-from warroom.widgets.dialogs import ConfirmScreen, PromptScreen
+from warroom.widgets.dialogs import PromptScreen
 from warroom.widgets.pod_views import DescribeScreen, LogScreen
 from warroom.widgets.pods_pane import PodsTable
 from warroom.widgets.source_status import SourceState, SourceStatus
@@ -48,6 +50,21 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+_FORCE_RISK = (
+    "\nGrace period 0: the API server forgets the pod now, without waiting for its kubelet "
+    "to confirm the containers stopped. If the node is only partitioned, they may still run.\n"
+    "StatefulSet pods: the controller then creates a pod of the same name and identity "
+    "(same volume, same DNS name). If the old one still runs, two pods share that identity: "
+    "split-brain, double writes to the same disk. Be sure its node is really gone (or fenced) "
+    "first."
+)
+
+
+def _workload_kind(row: PodRow) -> str:
+    """The kind a rollout of this pod acts on (a ReplicaSet's pods: their Deployment's)."""
+    return "Deployment" if row.owner_kind == "ReplicaSet" else row.owner_kind
+
+
 class PodsFeature:
     def __init__(self, app: App, session: Session, status: SourceStatus, table: PodsTable) -> None:
         self.app, self.session = app, session
@@ -55,6 +72,14 @@ class PodsFeature:
         self.kube: KubeSource | None = None
         self.rows: dict[str, PodRow] = {}
         self._table_full = True  # the next snapshot is applied whole (a delta was skipped)
+        self.runner = ActionRunner(app, session, self.context)
+        if hasattr(table, "denied"):
+            table.denied = self._denied  # type: ignore[attr-defined]
+        # Called with the KubeSource once it exists: the other views watch through it.
+        self.on_source: list[Callable[[KubeSource], None]] = []
+
+    def context(self) -> str:
+        return self.kube.context_name if self.kube else ""
 
     def start(self, poll: bool) -> None:
         k = self.session.settings.kube
@@ -88,6 +113,8 @@ class PodsFeature:
             one_line(f"{kube.context_name} · {', '.join(kube.namespaces)}")
         )
         self.status.show(SourceState("connecting", kube.cluster_server))
+        for started in self.on_source:
+            started(kube)
         try:
             await kube.watch_pods(lambda snap: self.app.post_message(PodsRefreshed(snap)))
         finally:  # at exit: close the shared client of logs, describe, actions and evidence
@@ -142,8 +169,8 @@ class PodsFeature:
         return row
 
     def on_pod_action(self, verb: str, row: PodRow) -> None:
-        if verb in ("restart", "delete"):
-            self._confirm_mutation(verb, row)
+        if verb in ("restart", "delete", "force_delete"):
+            self._mutate(verb, row)
         elif verb == "logs":
             lines = self.session.settings.kube.log_lines
             self.app.push_screen(LogScreen(row.namespace, row.name, lines))
@@ -152,98 +179,83 @@ class PodsFeature:
                 self._describe(row), exclusive=True, group="describe", exit_on_error=False
             )
 
-    def refusal(self, namespace: str) -> str | None:
-        """Why a change to this namespace is refused here, or None when it is allowed."""
+    def refusal(self, namespace: str | None) -> str | None:
+        """Why a change to this namespace (None: a cluster-scoped object, a node) is refused
+        here, or None when it is allowed. The one place read-only and the allow-list decide."""
         if self.session.read_only:
-            return "Read-only: no restarts or deletes here."
+            return "Read-only: this console changes nothing (restart, delete, scale, drain...)."
         allowed = self.session.settings.kube.mutate_namespaces
+        if allowed and namespace is None:
+            return (
+                "a node is cluster-scoped: changing it reaches beyond kube.mutate_namespaces "
+                f"({', '.join(allowed)})"
+            )
         if allowed and namespace not in allowed:
             return f"namespace {namespace} is not in kube.mutate_namespaces"
         return None
 
-    def _confirm_mutation(self, verb: str, row: PodRow) -> None:
-        why = self.refusal(row.namespace)
+    def _denied(self, uid: str, verb: str) -> str | None:
+        row = self.rows.get(uid)
+        if row is None:
+            return None
+        return self.session.access.denial(verb, _workload_kind(row), row.namespace)
+
+    def check(self, action: str, namespace: str | None, kind: str = "") -> bool:
+        """Say why not (one line) and return False when this action may not run here."""
+        why = self.refusal(namespace) or self.session.access.denial(action, kind, namespace or "")
         if why:
             self.app.notify(why, severity="warning")
+        return why is None
+
+    def _mutate(self, verb: str, row: PodRow) -> None:
+        owner_kind = _workload_kind(row)
+        if not self.check(verb, row.namespace, owner_kind) or self.kube is None:
             return
-        context = self.kube.context_name if self.kube else ""
-        where = f"context:   {context}\nnamespace: {row.namespace}\npod:       {row.name}\n"
+        api, ns, name = self.kube.api, row.namespace, row.name
+        k = self.session.settings.kube
+        where = f"pod:       {row.name}\n"
+        ctx = f" --context {self.context()}" if self.context() else ""
         if verb == "restart":
             owner = f"{row.owner_kind or 'no owner'} {row.owner_name}".strip()
-            title = "Rollout restart the pod's owner?"
-            body = (
+            workload = f"{owner_kind.lower()}/{row.owner_name}" if owner_kind else "?"
+            plan = Plan(
+                "Rollout restart the pod's owner?",
                 f"{where}owner:     {owner} (a Deployment is found through its ReplicaSet)\n\n"
                 "Every pod of the owner is replaced, one by one, as `kubectl rollout restart` "
-                "does."
-            )
-            label = "Restart"
-        else:
-            title = "Delete this pod?"
-            body = (
-                f"{where}\nIts owner, if any, creates a replacement; a bare pod is gone for good."
-            )
-            label = "Delete"
-
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self.app.run_worker(self._mutate(verb, row), group="action", exit_on_error=False)
-
-        self.app.push_screen(ConfirmScreen(title, body, label), confirmed)
-
-    async def _mutate(self, verb: str, row: PodRow) -> None:
-        kube = self.kube
-        assert kube is not None
-        if verb == "restart":
-            result = await restart.rollout_restart(kube.api, row.namespace, row)
-        else:
-            result = await restart.delete_pod(kube.api, row.namespace, row.name, uid=row.uid)
-        if result.ok:
-            self.app.notify(result.text, title="Sent: watching for its effect")
-        else:
-            self.app.notify(result.text, severity="error", title="Not done", timeout=10)
-        room = self.session.room
-        if room is None:
-            return
-        action = await record_result(
-            room,
-            result,
-            verb="rollout-restart" if verb == "restart" else "delete-pod",
-            target=f"{result.resource}/{result.namespace}/{result.name}",
-            actor=self.session.actor,
-            context=kube.context_name,
-        )
-        self.app.post_message(TimelineChanged())
-        if result.ok:
-            self.app.run_worker(
-                self._verify(verb, result, action), group="verify", exit_on_error=False
-            )
-
-    async def _verify(self, verb: str, result: restart.ActionResult, action: Event) -> None:
-        """Watch the object, then put what the action did on the timeline (a mitigation item
-        ticks only on "took effect")."""
-        kube, room = self.kube, self.session.room
-        if kube is None or room is None:
-            return
-        k = self.session.settings.kube
-        if verb == "restart":
-            wait = k.verify_rollout.total_seconds()
-            outcome = await verify.verify_rollout(
-                kube.api, result.namespace, result.name, result.seen, wait=wait
+                "does.",
+                "Restart",
+                f"kubectl rollout restart {workload} -n {ns}{ctx}",
+                ns,
+                "rollout-restart",
+                lambda: restart.rollout_restart(api, ns, row),
+                verify=lambda r: verify.verify_rollout(
+                    api, r.namespace, r.name, r.seen, wait=k.verify_rollout.total_seconds()
+                ),
             )
         else:
-            wait = k.verify_delete.total_seconds()
-            outcome = await verify.verify_delete(
-                kube.api, result.namespace, result.name, result.seen, wait=wait
+            force = verb == "force_delete"
+            plan = Plan(
+                "Force delete this pod?" if force else "Delete this pod?",
+                where
+                + (
+                    _FORCE_RISK
+                    if force
+                    else "\nIts owner, if any, creates a replacement; a bare pod is gone for good."
+                ),
+                "Force delete" if force else "Delete",
+                f"kubectl delete pod {name} -n {ns}"
+                + (" --grace-period=0 --force" if force else "")
+                + ctx,
+                ns,
+                "delete-pod",
+                lambda: restart.delete_pod(api, ns, name, uid=row.uid, force=force),
+                verify=lambda r: verify.verify_delete(
+                    api, ns, name, r.seen, wait=k.verify_delete.total_seconds()
+                ),
+                target=f"pods/{ns}/{name}",
+                typed=name if force else "",
             )
-        await asyncio.to_thread(
-            room.record_outcome, action, outcome.kind, outcome.text, outcome.waited_s
-        )
-        self.app.post_message(TimelineChanged())
-        title = {"took_effect": "Took effect", "no_effect": "No effect"}.get(
-            outcome.kind, "Pending"
-        )
-        severity = "information" if outcome.kind == "took_effect" else "warning"
-        self.app.notify(outcome.text, title=title, severity=severity, timeout=10)
+        self.runner.confirm(plan)
 
     async def _describe(self, row: PodRow) -> None:
         assert self.kube is not None

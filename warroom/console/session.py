@@ -1,11 +1,13 @@
 """What the features of one console share: settings, the repository, the clock, the incident
-open now (it changes when one is declared), the read-only decision and the signal trackers."""
+open now (it changes when one is declared), the read-only decision, what RBAC allows and the
+signal trackers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 
+from warroom.actions.access import Access
 from warroom.room import WarRoom
 from warroom.settings import Settings
 from warroom.signals import Signals
@@ -27,6 +29,7 @@ class Session:
         self.clock = clock
         self.room = room
         self.read_only = read_only  # decided once (bootstrap.read_only_for), used everywhere
+        self.access = Access()  # what RBAC lets this responder do (SelfSubjectAccessReview)
         self.signals = Signals(
             settings.health.specs,
             settings.health.rules,

@@ -35,6 +35,7 @@ _VERB_KINDS = {
     "delete-pod": "delete",
     "scale": "scale",
     "set-image": "image",
+    "rollout-undo": "image",  # the console's rollback sets the template back: its image counts
     # A quarantine's three steps (console) or its NetworkPolicy (kubectl, seen by the drill).
     "quarantine-label": "quarantine",
     "quarantine-isolate": "quarantine",

@@ -9,6 +9,7 @@
       - {at: 4s, do: update}             # opens the composer with the template, sends it
       - {at: 90s, do: evidence}          # incident-wide; `evidence POD` for one pod
       - {at: 95s, do: restart deployment/checkout-api}
+      - {at: 97s, do: scale deployment/inventory 4}     # or rollback, force-delete, cordon, drain
       - {at: 96s, do: "note Root cause: promo cache reload races traffic"}
       - {at: 100s, do: kubectl scale deployment/inventory --replicas=4}   # a second terminal
       - {at: 150s, do: toggle all}       # or a phase id (`toggle contain`) or an item id
@@ -56,6 +57,12 @@ ACTIONS = {
     "evidence": "evidence [POD] (e)",
     "restart": "restart KIND/NAME: rollout restart from a pod row (2, r, confirm)",
     "delete": "delete POD|KIND/NAME: delete a pod (2, ctrl+d, confirm)",
+    "force-delete": "force-delete POD|KIND/NAME: grace period 0 (2, ctrl+k, type the name)",
+    "scale": "scale KIND/NAME N: set its replicas (2, :deploy, c, N, confirm)",
+    "rollback": "rollback KIND/NAME [REVISION]: rollout undo (2, :deploy, b, pick, confirm)",
+    "cordon": "cordon NODE: mark it unschedulable (2, :nodes, c, confirm)",
+    "uncordon": "uncordon NODE: schedulable again (2, :nodes, c, confirm)",
+    "drain": "drain NODE: cordon and evict its pods (2, :nodes, D, confirm)",
     "quarantine": "quarantine POD|KIND/NAME: evidence, then isolate a pod (2, Q, confirm)",
     "toggle": "toggle all|PHASE|ITEM: checklist items (as space on the checklist)",
     "resolve": "resolve [SUMMARY] (t, resolved)",
@@ -65,20 +72,32 @@ ACTIONS = {
     "wait": "wait [ITEM]: a marker; with a checklist item, until an event ticks it",
     "quit": "close the console (q)",
 }
+# Steps on a workload or a pod.
+KUBE_STEPS = ("restart", "delete", "force-delete", "quarantine", "scale", "rollback")
+NODE_STEPS = ("cordon", "uncordon", "drain")
 NEEDS_ARGS = {
     "severity",
     "status",
     "note",
-    "restart",
-    "delete",
-    "quarantine",
     "toggle",
     "kubectl",
     "role",
     "escalate",
+    *KUBE_STEPS,
+    *NODE_STEPS,
 }
 NO_ARGS = {"ack", "update", "quit"}
-ONE_WORD = {"status", "restart", "delete", "quarantine", "toggle", "evidence", "wait"}
+ONE_WORD = {
+    "status",
+    "restart",
+    "delete",
+    "force-delete",
+    "quarantine",
+    "toggle",
+    "evidence",
+    "wait",
+}
+ONE_WORD |= set(NODE_STEPS)
 STATUSES = tuple(s.value for s in Status if s is not Status.RESOLVED)  # resolve has its step
 STEP_TIMEOUT = 30.0
 
@@ -174,6 +193,9 @@ def _step(f: FieldReader, item: Any, key: str) -> Step:
         raise f.fail(k, f"`{action}` takes no argument: {ACTIONS[action]}")
     if action in ONE_WORD and len(args.split()) > 1:
         raise f.fail(k, f"`{action}` takes one argument: {ACTIONS[action]}")
+    words = {"scale": (2,), "rollback": (1, 2)}.get(action)
+    if words and len(args.split()) not in words:
+        raise f.fail(k, f"`{action}` takes {ACTIONS[action].split(':')[0].partition(' ')[2]}")
     _check_args(f, k, action, args)
     return Step(at, action, args, where=key, line=line)
 
@@ -192,10 +214,19 @@ def _check_args(f: FieldReader, key: str, action: str, args: str) -> None:
     if action == "status" and args.lower() not in STATUSES:
         hint = " (use `resolve [SUMMARY]`)" if args.lower() == "resolved" else ""
         raise f.fail(key, f"unknown status {shown(args)}: use {', '.join(STATUSES)}{hint}")
-    if action in ("restart", "delete", "quarantine") or (action == "evidence" and args):
+    if action in ("scale", "rollback"):
+        ref, _, number = args.partition(" ")
+        if number and not number.strip().isdigit():
+            what = "replicas" if action == "scale" else "revision"
+            raise f.fail(key, f"{what} must be a whole number, got {shown(number.strip())}")
+        if action == "scale" and ref.partition("/")[0].lower() == "daemonset":
+            raise f.fail(key, "a daemonset has no replicas to scale")
+        args = ref
+    if action in KUBE_STEPS or (action == "evidence" and args):
         kind, sep, _ = args.partition("/")
-        if action == "restart" and not sep:
-            raise f.fail(key, f"restart needs KIND/NAME (e.g. deployment/web), got {shown(args)}")
+        if action in ("restart", "scale", "rollback") and not sep:
+            example = f"{action} needs KIND/NAME (e.g. deployment/web)"
+            raise f.fail(key, f"{example}, got {shown(args)}")
         if sep and kind.lower() not in WORKLOAD_KINDS:
             raise f.fail(key, f"unknown kind {shown(kind)}" + suggest(kind.lower(), WORKLOAD_KINDS))
         if sep and action == "evidence":
@@ -226,16 +257,19 @@ def check_script(script: Script, scenario: Scenario) -> None:
     here, before the drill, not after a step waited STEP_TIMEOUT for a pod that never comes."""
     refs = {w.ref: w for w in scenario.workloads}
     for step in script.steps:
-        if step.action not in ("restart", "delete", "quarantine", "evidence") or not step.args:
-            continue
         where = f"{script.source}:{step.line}: {step.where}.do"
-        target = step.args.lower()
+        if step.action in NODE_STEPS:
+            node_of(scenario, step.args, where)
+            continue
+        if step.action not in (*KUBE_STEPS, "evidence") or not step.args:
+            continue
+        target = step.args.split()[0].lower()
         if "/" in target:
             if target not in refs:
                 raise ScriptError(
                     one_line(
-                        f"{where}: no workload {shown(step.args)} in scenario {scenario.name}"
-                        + suggest(target, refs)
+                        f"{where}: no workload {shown(step.args.split()[0])} in scenario "
+                        f"{scenario.name}" + suggest(target, refs)
                     )
                 )
         elif not any(target.startswith(f"{w.name}-") for w in scenario.workloads):
@@ -243,7 +277,23 @@ def check_script(script: Script, scenario: Scenario) -> None:
             raise ScriptError(
                 one_line(
                     f"{where}: no workload of scenario {scenario.name} makes a pod named "
-                    f"{shown(step.args)}{did_you_mean(target, names)} (pods are named after their "
-                    f"workload: {', '.join(names)})"
+                    f"{shown(step.args.split()[0])}{did_you_mean(target, names)} (pods are named "
+                    f"after their workload: {', '.join(names)})"
                 )
             )
+
+
+def node_of(scenario: Scenario, name: str, where: str = "") -> str:
+    """The scenario's node `name` names: itself, or the one it is the start of
+    ("ip-10-0-3-88" for ip-10-0-3-88.eu-west-1.compute.internal); ScriptError otherwise."""
+    names = [n.name for n in scenario.nodes]
+    found = [n for n in names if n == name] or [n for n in names if n.startswith(name)]
+    if len(found) != 1:
+        why = "names several nodes" if found else "is not a node"
+        raise ScriptError(
+            one_line(
+                f"{where}: {shown(name)} {why} of scenario {scenario.name}"
+                f"{did_you_mean(name, names)} (nodes: {', '.join(names)})"
+            )
+        )
+    return found[0]

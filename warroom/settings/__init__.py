@@ -70,13 +70,15 @@ class KubeSettings:
     kubeconfig: str | None = None
     context: str | None = None
     namespaces: tuple[str, ...] = ()  # empty: the context's namespace; ("*",): all namespaces
-    mutate_namespaces: tuple[str, ...] = ()  # allow-list for restart/delete; empty: any watched
+    mutate_namespaces: tuple[str, ...] = ()  # allow-list for every change; empty: any watched
     read_only_contexts: tuple[str, ...] = ()
     log_lines: int = 500
     # How long an action is watched before its outcome is written: a delete that has not
     # shown after this did nothing; a rollout not complete by then is "pending".
     verify_delete: timedelta = timedelta(seconds=20)
     verify_rollout: timedelta = timedelta(seconds=90)
+    # A drain gives up on pods a disruption budget keeps refusing (or that never go) after this.
+    drain_timeout: timedelta = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -321,6 +323,7 @@ def _build(
         log_lines=log_lines,
         verify_delete=r.duration("kube.verify_delete", "20s"),
         verify_rollout=r.duration("kube.verify_rollout", "90s"),
+        drain_timeout=r.duration("kube.drain_timeout", "2m"),
     )
 
     evidence = EvidenceSettings(

@@ -18,13 +18,22 @@ from typing import Any
 from warroom.alerts import Alert, AlertSnapshot
 from warroom.checks import CheckSpec, DetectionRule
 from warroom.health import CheckTransition, Detection, HealthSnapshot, HealthTracker, RuleEvaluator
-from warroom.model import Event, Kind, Severity, SeverityPolicy, format_duration, format_ts
+from warroom.model import (
+    Event,
+    Kind,
+    Severity,
+    SeverityPolicy,
+    format_duration,
+    format_ts,
+    parse_ts,
+)
 from warroom.paging import Directory, escalation
-from warroom.pods import PodsSnapshot
+from warroom.pods import PodsSnapshot, WatchSnapshot
 from warroom.projection import IncidentState
 from warroom.room import WarRoom
 from warroom.settings import Settings
 from warroom.signals.alerts import RESTART_GRACE, AlertTracker, AlertTransition
+from warroom.signals.changes import SeenChange, WorkloadChangeTracker
 from warroom.signals.pods import PodTransition, PodTransitionTracker
 from warroom.signals.sources import LOST_AFTER, SourceChange, SourceWatch
 from warroom.store import IncidentRepository
@@ -69,6 +78,7 @@ class Signals:
         self.rules = RuleEvaluator(rules, checks)
         self.alerts = AlertTracker(alert_restart_grace)
         self.pods = PodTransitionTracker()
+        self.changes = WorkloadChangeTracker()
         self.sources = {
             name: SourceWatch(name, label, source_lost_after) for name, label in SOURCES.items()
         }
@@ -106,6 +116,19 @@ class Signals:
     def pods_unseen(self) -> None:
         """A snapshot went by without pod_facts (no incident open yet)."""
         self._pods_full = True
+
+    def change_facts(self, snap: WatchSnapshot[Any] | None, at: datetime) -> list[Fact]:
+        """Changes to workloads seen on their watch and not made here (signals/changes.py);
+        `snap` None: only the ones whose hold ran out."""
+        if snap is None:
+            found = self.changes.due(at)
+        elif not snap.ok:
+            return []
+        else:
+            found = self.changes.feed(
+                snap.rows_by_uid, at, changed=snap.changed, removed=snap.removed
+            )
+        return [_change_fact(c) for c in found]
 
 
 # ----- deadlines ---------------------------------------------------------------------------------
@@ -185,6 +208,28 @@ def health_facts(state: IncidentState, verify_after: timedelta, now: datetime) -
 
 
 # ----- writing -----------------------------------------------------------------------------------
+CHANGE_WINDOW = timedelta(seconds=30)  # an ACTION this close before a seen change explains it
+
+
+def record_changes(room: WarRoom, facts: Sequence[Fact]) -> list[Event]:
+    """Seen changes, each unless an ACTION on the same object explains it: one of this
+    console's or another's (same generation, or within CHANGE_WINDOW), or the drill's record
+    of a kubectl change."""
+    fresh = []
+    for f in facts:
+        since = parse_ts(f.data["seen_at"]) - CHANGE_WINDOW
+        explained = False
+        for e in reversed(room.events):
+            if e.time < since:
+                break
+            if e.kind == Kind.ACTION and e.data.get("target") == f.data["target"]:
+                explained = True
+                break
+        if not explained:
+            fresh.append(f)
+    return record(room, fresh)
+
+
 def record(room: WarRoom, facts: Sequence[Fact]) -> list[Event]:
     """Write the facts; a fact whose `once` key is already on the timeline is skipped."""
     out = []
@@ -302,6 +347,19 @@ def _source_fact(c: SourceChange) -> Fact:
     # Two consoles seeing the same outage write it once: keyed by when it began (to the minute).
     key = f"source:{c.source}:{data['transition']}:{c.since.strftime('%Y%m%dT%H%M')}"
     return Fact(Kind.SYSTEM, c.text, data, c.source, once=key)
+
+
+def _change_fact(c: SeenChange) -> Fact:
+    data: dict[str, Any] = {
+        "target": c.target,
+        "workload": c.ref,
+        "verb": c.verb,
+        "changes": {k: {"before": a, "after": b} for k, (a, b) in c.fields.items()},
+        "generation": c.generation,
+        "seen_at": format_ts(c.at),
+    }
+    # Two consoles watching the same object write it once.
+    return Fact(Kind.CHANGE, c.text, data, "kubernetes", once=f"change:{c.uid}:{c.generation}")
 
 
 def _pod_fact(t: PodTransition) -> Fact:

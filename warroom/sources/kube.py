@@ -1,13 +1,11 @@
-"""Pods through `kubernetes.aio`: list + watch into a uid-keyed map, logs, describe; the
-mutations (rollout restart, delete) live in warroom/actions/restart.py.
+"""The cluster through `kubernetes.aio`: list + watch of pods (and, for the other views,
+workloads and nodes: kube_watch.py runs them all), logs, describe; the mutations live in
+warroom/actions/.
 
 Configured like kubectl: --kubeconfig, else $KUBECONFIG (a path list, first file wins per
 name), else ~/.kube/config, else the in-cluster service account. The kubeconfig is read here
 with PyYAML so the context, server and namespace are known at once; `kubernetes.aio` (~0.4 s
 to import) is imported on first use, after the app's first frame.
-
-Lists and watches go through the `*_without_preload_content` methods and plain json: pydantic
-models cost ~4x more for 10k pods and the rows need only a few fields.
 """
 
 from __future__ import annotations
@@ -15,32 +13,32 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib
-import json
 import logging
-import random
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from warroom.model import utcnow
-from warroom.pods import PodDetails, PodRow, PodsSnapshot, merge_deltas, pod_details, pod_row
-from warroom.sources.kube_api import (
-    REQUEST_TIMEOUT,
-    KubeError,
-    error_text,
-    get_pods,
-    read_json,
-    status_error,
+from warroom.nodes import node_info, pod_load
+from warroom.pods import (
+    PodDetails,
+    PodRow,
+    PodsSnapshot,
+    WatchSnapshot,
+    merge_deltas,
+    pod_details,
+    pod_row,
 )
-from warroom.sources.kube_list import stream_list
-from warroom.sources.kube_stream import Backoff, Expired, Stream, WatchStats
+from warroom.sources.kube_api import REQUEST_TIMEOUT, KubeError, read_json, status_error
+from warroom.sources.kube_stream import Backoff, Stream, WatchStats
+from warroom.sources.kube_watch import ListWatch, Resource
 from warroom.sources.kubeconfig import KubeConfigError, KubeTarget, resolve_target
+from warroom.workloads import workload_row
 
 if TYPE_CHECKING:
     from kubernetes.aio.client import ApiClient, Configuration
 
 __all__ = [
     "ALL",
+    "Backoff",
     "KubeConfigError",
     "KubeError",
     "KubeSource",
@@ -55,7 +53,18 @@ __all__ = [
 log = logging.getLogger(__name__)
 ALL = "*"
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
-LIST_TIMEOUT = 300.0  # a full list of a big cluster on a struggling API server
+
+PODS = Resource("pods", "/api/v1", pod_row)
+WORKLOADS = tuple(
+    Resource(plural, "/apis/apps/v1", lambda o, k=kind: workload_row(o, k))
+    for kind, plural in (
+        ("Deployment", "deployments"),
+        ("StatefulSet", "statefulsets"),
+        ("DaemonSet", "daemonsets"),
+    )
+)
+NODES = Resource("nodes", "/api/v1", node_info, namespaced=False)
+POD_LOADS = Resource("pods", "/api/v1", pod_load)
 
 
 # --- the source --------------------------------------------------------------------------------
@@ -162,44 +171,41 @@ class KubeSource:
 
     # --- list + watch --------------------------------------------------------------------------
 
-    def _streams(self) -> list[Stream]:
-        if self.all_namespaces:
-            return [Stream(None)]
-        return [Stream(ns) for ns in self._namespaces]
+    def _streams(
+        self, resources: Sequence[Resource] = (PODS,), namespaces: list[str] | None = None
+    ) -> list[Stream]:
+        """A stream per resource and namespace; cluster-scoped ones (nodes) once."""
+        ns = self._namespaces if namespaces is None else namespaces
+        where: list[str | None] = [None] if ALL in ns else list(ns)
+        return [
+            Stream(n if r.namespaced else None, r)
+            for r in resources
+            for n in (where if r.namespaced else [None])
+        ]
+
+    def _list_watch(self, streams: list[Stream]) -> ListWatch:
+        return ListWatch(
+            streams, self.stats, watch_timeout=self.watch_timeout, idle_timeout=self.idle_timeout
+        )
+
+    async def watch(
+        self,
+        resources: Sequence[Resource],
+        on_snapshot: Callable[[WatchSnapshot[Any]], None],
+        *,
+        namespaces: list[str] | None = None,
+        interval: float = 0.25,
+    ) -> None:
+        """List, then watch, forever, these resources in our namespaces (or `namespaces`,
+        ["*"] for all): see ListWatch.run. Cancel the task to stop; its ApiClient is closed."""
+        lw = self._list_watch(self._streams(resources, namespaces))
+        await lw.run(self.new_client, on_snapshot, interval)
 
     async def watch_pods(
         self, on_snapshot: Callable[[PodsSnapshot], None], *, interval: float = 0.25
     ) -> None:
-        """List, then watch, forever: calls on_snapshot at most every `interval` s (bursts of
-        events coalesce) and once the first list of every namespace is in. On a lost watch the
-        snapshot keeps the last rows with ok=False and stale_since, and the watch resumes by
-        itself. Cancel the task to stop; its own ApiClient is closed."""
-        streams = self._streams()
-        changed = asyncio.Event()
-        api: ApiClient | None = None
-        tasks: list[asyncio.Task[None]] = []
-        backoff = Backoff()
-        try:
-            while api is None:
-                try:
-                    api = await self.new_client()
-                except Exception as e:  # a broken kubeconfig or exec plugin: say so, retry
-                    log.warning("kubernetes client config failed: %s", e)
-                    self._emit(on_snapshot, self._error_snapshot(f"kubeconfig: {error_text(e)}"))
-                    await asyncio.sleep(backoff.next())
-            tasks = [asyncio.create_task(self._run(api, s, changed)) for s in streams]
-            while True:
-                await changed.wait()
-                changed.clear()
-                if all(s.tried for s in streams):
-                    self._emit(on_snapshot, self._snapshot(streams))
-                    await asyncio.sleep(interval)
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            if api is not None:
-                await api.close()
+        """The pods of our namespaces: list, then watch, forever (see `watch`)."""
+        await self.watch([PODS], on_snapshot, interval=interval)
 
     async def snapshots(self, *, interval: float = 0.25) -> AsyncIterator[PodsSnapshot]:
         """watch_pods as an async iterator; a slow consumer gets the latest snapshot only."""
@@ -228,155 +234,7 @@ class KubeSource:
 
     async def list_once(self) -> PodsSnapshot:
         """One list of every namespace, no watch."""
-        streams = self._streams()
-        api = await self.api()
-        for s in streams:
-            try:
-                await self._list(api, s, cached=False)
-            except Exception as e:
-                s.lost(error_text(e))
-        return self._snapshot(streams)
-
-    def _emit(self, on_snapshot: Callable[[PodsSnapshot], None], snap: PodsSnapshot) -> None:
-        self.stats.snapshots += 1
-        try:
-            on_snapshot(snap)
-        except Exception:
-            log.exception("pods snapshot callback failed")
-
-    def _error_snapshot(self, error: str) -> PodsSnapshot:
-        return PodsSnapshot(False, {}, "", error, None, utcnow())
-
-    def _snapshot(self, streams: list[Stream]) -> PodsSnapshot:
-        if len(streams) == 1:
-            rows, rv = dict(streams[0].rows), streams[0].rv
-        else:
-            rows = {}
-            for s in streams:
-                rows.update(s.rows)
-            rv = ",".join(f"{s.namespace}={s.rv}" for s in streams)
-        changed: set[str] | None = set()
-        removed: set[str] = set()
-        for s in streams:
-            if s.full or changed is None:
-                changed = None
-            else:
-                changed |= s.changed
-                removed |= s.removed
-            s.full = False
-            s.changed, s.removed = set(), set()
-        errors = [
-            s.error if len(streams) == 1 else f"{s.namespace}: {s.error}"
-            for s in streams
-            if s.error
-        ]
-        stale = [s.stale_since for s in streams if s.stale_since is not None]
-        return PodsSnapshot(
-            unhealthy=sum(s.unhealthy for s in streams),
-            ok=all(s.live for s in streams),
-            rows_by_uid=rows,
-            resource_version=rv,
-            error="; ".join(errors) or None,
-            stale_since=min(stale) if stale else None,
-            fetched_at=utcnow(),
-            changed=None if changed is None else frozenset(changed),
-            removed=frozenset(removed),
-        )
-
-    async def _run(self, api: ApiClient, s: Stream, changed: asyncio.Event) -> None:
-        """One namespace forever: list; watch from the list's rv; on a dropped stream resume
-        from the last rv (cheap) after a backoff; on 410 Gone list again."""
-        backoff = Backoff()
-        relist, cached = True, True
-        while True:
-            try:
-                if relist:
-                    await self._list(api, s, cached=cached)
-                    relist = False
-                    changed.set()
-                t0, events = time.monotonic(), self.stats.events
-                await self._watch(api, s, changed)
-                if events == self.stats.events and time.monotonic() - t0 < 1.0:
-                    await asyncio.sleep(backoff.next())  # a server closing at once: no spin
-                else:
-                    backoff.reset()
-            except Expired:
-                self.stats.expired += 1
-                relist, cached = True, False  # after a 410, a consistent list (not the cache)
-            except Exception as e:
-                self.stats.errors += 1
-                log.info("pods watch (%s) lost: %s", s.namespace or "all namespaces", e)
-                s.lost(error_text(e))
-                changed.set()
-                await asyncio.sleep(backoff.next())
-
-    async def _list(self, api: ApiClient, s: Stream, *, cached: bool) -> None:
-        # resourceVersion=0 lets the API server answer from its watch cache, as informers do:
-        # no etcd read of every pod while the cluster is already in trouble.
-        kw: dict[str, Any] = {"resourceVersion": "0"} if cached else {}
-        resp = await get_pods(api, s.namespace, LIST_TIMEOUT, **kw)
-        # Parsed as it arrives, in a thread, so the UI loop keeps answering keys.
-        parsed, rv = await stream_list(resp, pod_row)
-        rows = {r.uid: r for r in parsed}
-        s.replace(rows)
-        s.rv = rv
-        s.tried = s.listed = s.live = True
-        s.stale_since, s.error = None, None
-        self.stats.lists += 1
-
-    async def _watch(self, api: ApiClient, s: Stream, changed: asyncio.Event) -> None:
-        """One watch request; returns when the server ends it (timeoutSeconds) or it idles."""
-        timeout = int(self.watch_timeout * random.uniform(0.8, 1.0)) or 1
-        resp = await get_pods(
-            api,
-            s.namespace,
-            float(timeout + 30),
-            watch=True,
-            resourceVersion=s.rv,
-            allowWatchBookmarks=True,
-            timeoutSeconds=timeout,
-        )
-        try:
-            if resp.status != 200:
-                err = status_error(resp.status, resp.reason or "", await resp.read())
-                raise Expired() if err.status == 410 else err
-            self.stats.watches += 1
-            if not s.live:
-                s.live, s.stale_since, s.error = True, None, None
-                changed.set()
-            while True:
-                try:
-                    async with asyncio.timeout(self.idle_timeout):
-                        line = await resp.content.readline()
-                except TimeoutError:
-                    return  # silent too long (no bookmark either): watch again from s.rv
-                if not line:
-                    return
-                if line.strip() and self._apply(s, line):
-                    changed.set()
-        finally:
-            resp.close()
-
-    def _apply(self, s: Stream, line: bytes) -> bool:
-        ev = json.loads(line)
-        etype, obj = ev.get("type"), ev.get("object") or {}
-        if etype == "ERROR":
-            if obj.get("code") == 410:
-                raise Expired()
-            raise KubeError(
-                int(obj.get("code") or 500), str(obj.get("reason") or ""), str(obj.get("message"))
-            )
-        meta = obj.get("metadata") or {}
-        if meta.get("resourceVersion"):
-            s.rv = str(meta["resourceVersion"])
-        if etype == "BOOKMARK":
-            return False
-        self.stats.events += 1
-        if etype == "DELETED":
-            return s.drop(str(meta.get("uid") or ""))
-        if etype in ("ADDED", "MODIFIED"):
-            return s.put(pod_row(obj))
-        return False
+        return await self._list_watch(self._streams()).list_once(await self.api())
 
     # --- one-off reads -------------------------------------------------------------------------
 

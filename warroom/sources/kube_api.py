@@ -67,13 +67,22 @@ def status_error(status: int, reason: str, data: bytes) -> KubeError:
     )
 
 
-async def get_pods(api: ApiClient, namespace: str | None, timeout: float, **query: Any) -> Any:
-    """GET the pods collection of one namespace (None: all), a list or with watch=True a watch;
-    the raw aiohttp response, status unchecked, as CoreV1Api's `*_without_preload_content`
+async def get_list(
+    api: ApiClient,
+    group: str,
+    plural: str,
+    namespace: str | None,
+    timeout: float,
+    **query: Any,
+) -> Any:
+    """GET a collection (`group` "/api/v1" or "/apis/apps/v1", `plural` "pods") of one
+    namespace (None: all, or a kind without namespaces), a list or with watch=True a watch;
+    the raw aiohttp response, status unchecked, as the generated `*_without_preload_content`
     methods give it. Built on ApiClient directly: core_v1_api.py is ~45,000 generated lines, and
     importing it took 4.4 s of the UI thread before a 100k-pod list could start (cProfile,
     load 6). `query` holds the API's own parameter names (resourceVersion, watch, ...)."""
-    path = "/api/v1/pods" if namespace is None else "/api/v1/namespaces/{namespace}/pods"
+    where = "" if namespace is None else "/namespaces/{namespace}"
+    path = f"{group}{where}/{plural}"
     request = await api.param_serialize(
         method="GET",
         resource_path=path,

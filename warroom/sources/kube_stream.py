@@ -1,13 +1,13 @@
-"""The state of one list + watch stream of pods, and its retry pacing."""
+"""The state of one list + watch stream (pods, workloads, nodes), and its retry pacing."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from warroom.model import utcnow
-from warroom.pods import PodRow
 
 
 class Expired(Exception):
@@ -27,11 +27,14 @@ class WatchStats:
 
 
 class Stream:
-    """List + watch of one namespace (None = all namespaces)."""
+    """List + watch of one resource in one namespace (None = all namespaces, or a resource
+    without namespaces). Rows are any frozen dataclass with a `uid`."""
 
-    def __init__(self, namespace: str | None) -> None:
+    def __init__(self, namespace: str | None, resource: Any = None) -> None:
+        """`resource`: a kube_watch.Resource (how to list it, how an object becomes a row)."""
         self.namespace = namespace
-        self.rows: dict[str, PodRow] = {}
+        self.resource = resource
+        self.rows: dict[str, Any] = {}
         self.unhealthy = 0  # kept as rows come and go: the summary never counts 100k rows
         self.rv = ""
         # The delta since the last snapshot; `full` until the first snapshot has been taken.
@@ -44,12 +47,19 @@ class Stream:
         self.stale_since: datetime | None = None
         self.error: str | None = None
 
-    def put(self, row: PodRow) -> bool:
-        """Store a pod; False if it equals what we had (e.g. only an annotation moved)."""
+    @property
+    def label(self) -> str:
+        """How an error names this stream: the namespace, with the resource when not pods."""
+        where = self.namespace or "all namespaces"
+        name = self.resource.name if self.resource else "pods"
+        return where if name == "pods" else f"{name} in {where}"
+
+    def put(self, row: Any) -> bool:
+        """Store a row; False if it equals what we had (e.g. only an annotation moved)."""
         old = self.rows.get(row.uid)
         if old == row:
             return False
-        self.unhealthy += (not row.healthy) - (old is not None and not old.healthy)
+        self.unhealthy += _sick(row) - (old is not None and _sick(old))
         self.rows[row.uid] = row
         self.changed.add(row.uid)
         self.removed.discard(row.uid)
@@ -59,12 +69,12 @@ class Stream:
         old = self.rows.pop(uid, None)
         if old is None:
             return False
-        self.unhealthy -= not old.healthy
+        self.unhealthy -= _sick(old)
         self.removed.add(uid)
         self.changed.discard(uid)
         return True
 
-    def replace(self, rows: dict[str, PodRow]) -> None:
+    def replace(self, rows: dict[str, Any]) -> None:
         """A (re)list: the delta against what we had, keeping unchanged rows as they were."""
         for uid in [u for u in self.rows if u not in rows]:
             self.drop(uid)
@@ -75,6 +85,11 @@ class Stream:
         self.tried, self.live, self.error = True, False, error
         if self.listed and self.stale_since is None:
             self.stale_since = utcnow()
+
+
+def _sick(row: Any) -> bool:
+    """Counted in `unhealthy`: a row that says it is not healthy (node and load rows don't)."""
+    return not getattr(row, "healthy", True)
 
 
 class Backoff:
