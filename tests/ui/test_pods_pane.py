@@ -210,6 +210,21 @@ async def test_removed_pods_disappear_and_the_cursor_stays_with_the_commander() 
         assert [table.get_row_index(u) for u in ("u2", "u4")] == [0, 1]
 
 
+async def test_a_row_selected_by_a_script_stays_selected_through_a_resort() -> None:
+    """A drill script (or any caller) selects a pod with move_cursor, then presses r: a
+    delta in between must not slide another pod under the cursor."""
+    table = PodsTable(id="pods")
+    app = TableApp(table)
+    async with app.run_test(size=(120, 20)) as pilot:
+        table.set_rows(many(50))
+        await pilot.pause()
+        table.move_cursor(row=table.get_row_index("u7"))
+        assert table.selected_uid() == "u7"
+        table.apply_delta({}, (), ["u0", "u1", "u2"])  # rows above it go: it moves up
+        await pilot.pause()
+        assert table.selected_uid() == "u7"
+
+
 async def test_ages_are_drawn_from_the_clock_not_rewritten() -> None:
     from datetime import UTC, datetime, timedelta
 
