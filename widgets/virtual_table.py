@@ -348,10 +348,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self.scroll_to(y=self.cursor_row - body + 1, animate=False, immediate=True)
 
     def move_cursor(self, *, row: int) -> None:
-        """Select a row on purpose (a script, a search): the cursor then stays on that row
-        through re-sorts, as after a key press; before, the next delta could slide another
-        pod under it and a drill script's `r` restarted the wrong one."""
-        self._user_move(row)
+        self._user_move(row)  # on purpose: it stays on that row through re-sorts, as a key
 
     def _user_move(self, index: int) -> None:
         self._user_moved = True
