@@ -10,11 +10,10 @@ Alertmanager then reports for the alert: suppressed by that silence, or no longe
 from __future__ import annotations
 
 import shlex
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from warroom.actions.kube_call import ActionResult
+from warroom.actions.kube_call import ActionResult, Step
 from warroom.actions.verify import Outcome, watch
 from warroom.alerts import Alert
 from warroom.model import format_duration, format_ts
@@ -53,31 +52,9 @@ def _headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def _result(
-    ok: bool,
-    verb: str,
-    alert: Alert,
-    text: str,
-    t0: float,
-    revert: str = "",
-    forbidden: bool = False,
-    seen: dict[str, Any] | None = None,
-    record: dict[str, Any] | None = None,
-) -> ActionResult:
-    """An ActionResult like the cluster actions', named after the alert."""
-    return ActionResult(
-        ok,
-        verb,
-        "silences",
-        alert.labels.get("namespace", ""),
-        alert.name,
-        text,
-        round(time.monotonic() - t0, 3),
-        revert,
-        forbidden,
-        seen or {},
-        record or {},
-    )
+def _step(verb: str, alert: Alert) -> Step:
+    """The call in flight, named after the alert, as the cluster actions name theirs."""
+    return Step(alert.labels.get("namespace", ""), verb, "silences", alert.name)
 
 
 def _refusal(status: int, body: str, verb: str) -> tuple[str, bool]:
@@ -99,7 +76,7 @@ async def silence(
     """POST /api/v2/silences for this alert's labels; the result's `seen` has the id."""
     import httpx
 
-    t0 = time.monotonic()
+    step = _step("create", alert)
     url = url.rstrip("/")
     start = (now or datetime.now(UTC)).astimezone(UTC)
     end = start + duration
@@ -115,10 +92,10 @@ async def silence(
             resp = await http.post(f"{url}/api/v2/silences", json=body)
     except httpx.HTTPError as e:
         text = f"failed: create silences: {transport_error(e, url, TIMEOUT)}"
-        return _result(False, "create", alert, text, t0)
+        return step.result(False, text)
     if resp.status_code != 200:
         text, forbidden = _refusal(resp.status_code, resp.text, "create")
-        return _result(False, "create", alert, text, t0, forbidden=forbidden)
+        return step.result(False, text, forbidden=forbidden)
     sid = str((resp.json() or {}).get("silenceID") or "")
     until = end.strftime("%H:%M UTC")
     text = (
@@ -133,7 +110,7 @@ async def silence(
     }
     seen = {"silence_id": sid, "fingerprint": alert.fingerprint, "expire": False}
     revert = expire_command(url, sid)
-    return _result(True, "create", alert, text, t0, revert, seen=seen, record=record)
+    return step.result(True, text, revert, seen=seen, record=record)
 
 
 async def expire(
@@ -142,25 +119,22 @@ async def expire(
     """DELETE /api/v2/silence/{id}: the silence ends now."""
     import httpx
 
-    t0 = time.monotonic()
+    step = _step("delete", alert)
     url = url.rstrip("/")
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT, headers=_headers(token)) as http:
             resp = await http.delete(f"{url}/api/v2/silence/{silence_id}")
     except httpx.HTTPError as e:
         text = f"failed: delete silences: {transport_error(e, url, TIMEOUT)}"
-        return _result(False, "delete", alert, text, t0)
+        return step.result(False, text)
     if resp.status_code != 200:
         text, forbidden = _refusal(resp.status_code, resp.text, "delete")
-        return _result(False, "delete", alert, text, t0, forbidden=forbidden)
+        return step.result(False, text, forbidden=forbidden)
     text = f"expired silence {silence_id} of alert {alert.name} in Alertmanager"
     seen = {"silence_id": silence_id, "fingerprint": alert.fingerprint, "expire": True}
-    return _result(
+    return step.result(
         True,
-        "delete",
-        alert,
         text,
-        t0,
         "silence it again from the alerts table (m)",
         seen=seen,
         record={"silence_id": silence_id, "fingerprint": alert.fingerprint},
