@@ -16,6 +16,7 @@ from textual.widget import Widget
 
 from warroom.model import format_duration
 from warroom.sanitize import one_line
+from warroom.widgets.columns import end_ellipsis
 
 SEVERITY_STYLES = {
     "P0": "bold white on red",
@@ -117,10 +118,7 @@ class IncidentHeader(Widget):
         # The title gives way: severity, id, status and the elapsed time stay on line 1.
         width = self.content_size.width or 200
         room = width - line1.cell_len - tail.cell_len - 2
-        title = one_line(d.title)[:90]
-        if len(title) > room:
-            title = title[: max(0, room - 1)] + "…" if room > 1 else ""
-        line1.append(title)
+        line1.append(end_ellipsis(one_line(d.title)[:90], max(0, room)))
         line1.append("  ")
         line1.append_text(tail)
 

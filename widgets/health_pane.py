@@ -16,6 +16,7 @@ from textual.widgets import DataTable
 from warroom.model import utcnow
 from warroom.sanitize import one_line
 from warroom.widgets.cells import Since
+from warroom.widgets.columns import end_ellipsis, middle_ellipsis
 from warroom.widgets.keys import bindings_for
 
 STATE_STYLES = {
@@ -209,10 +210,10 @@ class HealthTable(FittedTable):
         label, style = _state(r)
         value = Text(one_line(r.value))
         if r.detail:
-            value = Text(_short(one_line(r.detail), widths["value"]), style="red")
+            value = Text(end_ellipsis(one_line(r.detail), widths["value"]), style="red")
         cells = {
             "state": Text(label, style=style),
-            "name": Text(_middle(one_line(r.name), widths.get("name", 0))),
+            "name": Text(middle_ellipsis(one_line(r.name), widths.get("name", 0))),
             "value": value,
             "trend": Text(sparkline(r.trend, widths.get("trend", 0)), style=_trend_style(r.state)),
             "threshold": Text(one_line(r.threshold), style="dim"),
@@ -272,14 +273,14 @@ class AlertsTable(FittedTable):
                 "name": Text(one_line(r.name), style="dim strike"),
                 "severity": Text(_severity(r), style="dim"),
                 "age": self._age(r),
-                "summary": Text(_short(one_line(r.summary), widths.get("summary", 0)), "dim"),
+                "summary": Text(end_ellipsis(one_line(r.summary), widths.get("summary", 0)), "dim"),
             }
             return {k: v for k, v in cells.items() if k in widths}
         cells = {
             "name": Text(one_line(r.name), style="bold red"),
             "severity": Text(one_line(r.severity)),
             "age": self._age(r),
-            "summary": Text(_short(one_line(r.summary), widths.get("summary", 0))),
+            "summary": Text(end_ellipsis(one_line(r.summary), widths.get("summary", 0))),
         }
         return {k: v for k, v in cells.items() if k in widths}
 
@@ -304,18 +305,3 @@ class MutableAlertsTable(AlertsTable):
         fp = self.selected_fingerprint()
         if fp:
             self.post_message(self.SilenceRequested(fp))
-
-
-def _middle(text: str, width: int) -> str:
-    """Cut in the middle: checks often share a first word ('Checkout error ratio',
-    'Checkout p99 latency') and differ at the end."""
-    if cell_len(text) <= width or width < 5:
-        return _short(text, width)
-    back = (width - 1) // 2 + (width - 1) % 2
-    return text[: width - 1 - back] + "…" + text[-back:]
-
-
-def _short(text: str, width: int) -> str:
-    if cell_len(text) <= width:
-        return text
-    return text[: width - 1] + "…" if width > 0 else ""

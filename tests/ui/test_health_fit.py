@@ -91,12 +91,13 @@ async def test_the_sparkline_shrinks_then_goes_and_the_names_come_back_in_full()
 def test_a_threshold_says_its_unit_once_and_names_are_cut_in_the_middle() -> None:
     from warroom.checks import CheckSpec
     from warroom.console.health import threshold_text
-    from warroom.widgets.health_pane import _middle
+    from warroom.widgets.columns import middle_ellipsis
 
     orders = CheckSpec("Orders", "x", warn=120, crit=60, direction="below", unit="/min")
     assert threshold_text(orders) == "≤120 / ≤60 /min"
     ratio = CheckSpec("Errors", "x", warn=0.01, crit=0.05, unit="ratio")
     assert threshold_text(ratio) == "≥1% / ≥5%"
     assert threshold_text(CheckSpec("p99", "x", crit=1.0, unit="s")) == "- / ≥1s"
-    a, b = _middle("Checkout error ratio", 12), _middle("Checkout p99 latency", 12)
+    a = middle_ellipsis("Checkout error ratio", 12)
+    b = middle_ellipsis("Checkout p99 latency", 12)
     assert a != b and len(a) == len(b) == 12 and a.endswith("ratio") and "…" in a
