@@ -109,7 +109,9 @@ def test_two_hosts_append_to_one_chain_and_follow(host: Hosts) -> None:
     for i in range(6):
         (one if i % 2 else two).append("note", str(i), actor="x")
     assert [e.text for e in one.events()][2:] == [str(i) for i in range(6)]
-    assert one.events() == two.events()
+    # Another host's append reaches a reader by notification (PostgreSQL: LISTEN, a few ms
+    # later); "5" was one's, so two sees it once the notification lands.
+    assert wait_for(lambda: two.events() == one.events(), 5)
     mine = one.append("note", "mine", actor="ann")
     theirs = two.append("note", "theirs", actor="bo")
     got: list = []

@@ -65,7 +65,10 @@ class IncidentStore(Protocol):
         made inside (how two consoles avoid recording one alert twice)."""
         ...
 
-    def events(self, since_seq: int = 0) -> list[Event]: ...
+    def events(self, since_seq: int = 0) -> list[Event]:
+        """This object's appends at once; another host's once its notification arrives
+        (milliseconds). transaction() is exact."""
+        ...
 
     def refresh(self) -> list[Event]:
         """Events appended by anyone since this object's last refresh()/events()."""
