@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from warroom.errors import UsageError, WarroomError
@@ -140,19 +141,25 @@ def open_room(
     return WarRoom(open_store(settings, incident_id, repo=repo), settings)
 
 
+def scrubber(settings: Settings) -> Callable[[str], str]:
+    """What leaves the store for a reader (exports, stats): our own secrets (any length)
+    hidden, then the redactor's patterns."""
+    from warroom.actions.redact import hide, scrub
+
+    secrets = own_secrets(settings)
+    return lambda text: scrub(hide(text, secrets))
+
+
 def export_context(settings: Settings, store: IncidentStore) -> dict[str, Any]:
     """What the post-mortem needs beyond the events: where each update went (the outbox's
     documents) and the severity's review window."""
     from warroom.actions.outbox import TABLE as OUTBOX
-    from warroom.actions.redact import hide, scrub
     from warroom.projection import project
 
-    secrets = own_secrets(settings)
     return {
         "deliveries": list(store.docs(OUTBOX).values()),
         "review_within": settings.policy(project(store.events()).severity).review_within,
-        # What leaves the store: our own secrets (any length), then the redactor's patterns.
-        "scrub": lambda text: scrub(hide(text, secrets)),
+        "scrub": scrubber(settings),
     }
 
 

@@ -194,3 +194,22 @@ def test_stats_formats(repo, settings, tmp_path) -> None:
 
     bad = _cli(data, "--since", "last tuesday")
     assert bad.returncode == 2 and "--since: 'last tuesday' is neither" in bad.stderr
+
+
+def test_stats_redacts_outside_text(repo, settings) -> None:
+    """An action item's title is typed by a person under pressure: a pasted credential in it
+    must not reach a trends report in any format (the export redacts the same way)."""
+    clock = FixedClock(utcnow() - timedelta(days=37))
+    room = WarRoom.declare(repo, settings, clock=clock, title="DB auth", severity="P2")
+    room.resolve("fixed")
+    key, password = "AKIAIOSFODNN7EXAMPLE", "hunter2-Sekr1t-Pa55"
+    room.add_action_item(f"rotate {key}; DB_PASSWORD={password}", owner="ann", due="2026-01-02")
+    (repo.dir / "INC-20261201-000000.json").write_text(f'["token={password}"')  # unreadable
+    data = settings.data_dir
+    for fmt in ("table", "md", "json", "csv"):
+        out = _cli(data, "--format", fmt)
+        assert out.returncode == 0, out.stderr
+        for secret in (key, password):
+            assert secret not in out.stdout and secret not in out.stderr, fmt
+    table = _cli(data).stdout
+    assert "overdue:" in table and "rotate [REDACTED]" in table  # the item is still listed

@@ -9,10 +9,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from warroom.bootstrap import repository, settings_from
+from warroom.bootstrap import repository, scrubber, settings_from
 from warroom.errors import UsageError
 from warroom.model import parse_duration, utcnow
-from warroom.report import stats_out
+from warroom.report import scrub_leaves, stats_out
 from warroom.report.stats import Stats, compute
 from warroom.report.summaries import collect
 
@@ -54,6 +54,13 @@ def stats(args: argparse.Namespace) -> int:
     since = since_of(args.since, now)
     found = collect(repository(settings))
     result = compute(found.summaries, now=now, since=since, by=args.by, skipped=found.skipped)
+    # Outside text (action item titles and owners, why an incident was unreadable) is redacted
+    # before rendering, where Markdown's escapes (DB\_PASS) would hide a key's name, and after.
+    scrub = scrubber(settings)
+    for group in result.groups.values():
+        items = group["action_items"]
+        items["overdue_items"] = scrub_leaves(items["overdue_items"], scrub)
+    result.skipped = [(i, scrub(why)) for i, why in result.skipped]
     output = Path(args.output) if args.output else None
     if args.format == "md":
         charts_dir = Path(args.charts) if args.charts else None
@@ -71,6 +78,7 @@ def stats(args: argparse.Namespace) -> int:
         if not args.no_charts:
             tty = output is None and sys.stdout.isatty()
             text += terminal_charts(result, color=tty) + "\n"
+    text = scrub(text)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")

@@ -132,23 +132,26 @@ def render(
     return scrub(text) if scrub else text
 
 
+def scrub_leaves(obj: Any, scrub: Callable[[str], str]) -> Any:
+    """`obj` (dicts, lists, strings) with `scrub` applied to every string in it."""
+    if isinstance(obj, str):
+        return scrub(obj)
+    if isinstance(obj, dict):
+        return {k: scrub_leaves(v, scrub) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [scrub_leaves(v, scrub) for v in obj]
+    return obj
+
+
 def _scrubbed(
     events: list[Event], context: dict[str, Any], scrub: Callable[[str], str]
 ) -> tuple[list[Event], dict[str, Any]]:
     """Events (text and every string in data) and deliveries with `scrub` applied."""
-
-    def leaves(obj: Any) -> Any:
-        if isinstance(obj, str):
-            return scrub(obj)
-        if isinstance(obj, dict):
-            return {k: leaves(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [leaves(v) for v in obj]
-        return obj
-
-    out = [dataclasses.replace(e, text=scrub(e.text), data=leaves(e.data)) for e in events]
+    out = [
+        dataclasses.replace(e, text=scrub(e.text), data=scrub_leaves(e.data, scrub)) for e in events
+    ]
     if context.get("deliveries"):
-        context = {**context, "deliveries": leaves(context["deliveries"])}
+        context = {**context, "deliveries": scrub_leaves(context["deliveries"], scrub)}
     return out, context
 
 
