@@ -90,7 +90,7 @@ class PodAction(Message):
         self.uid = uid
 
 
-MUTATING_VERBS = ("restart", "delete", "force_delete")
+MUTATING_VERBS = ("restart", "delete", "force_delete", "quarantine")
 SORT_COLUMNS = ("mark", "namespace", "name", "status", "restarts", "age", "node")
 
 

@@ -50,7 +50,7 @@ def console(
 
 
 MUTATING_KEYS = {
-    "pods": ("r", "ctrl+d", "ctrl+k"),
+    "pods": ("r", "ctrl+d", "ctrl+k", "Q"),
     "workloads": ("c", "b", "r", "p"),
     "nodes": ("c", "D"),
 }

@@ -86,17 +86,34 @@ async def test_quarantine_then_release_with_q(drill_factory, quiet_scenario, set
     assert reverts[2].startswith(f"kubectl label pod {victim.name} -n shop app=frontend ")
 
 
-async def test_refused_quarantine_records_the_403_and_stops(
+async def test_refused_quarantine_is_greyed_then_a_403_is_recorded_and_stops(
     drill_factory, quiet_scenario, settings, repo
 ):
+    """The drill's read-only user: SelfSubjectAccessReview says no before Q is pressed, so Q
+    is greyed and does nothing; if RBAC changes after that review, the first step's 403 is
+    recorded, the others are not attempted, and Q is greyed again."""
     h = drill_factory(scenario=quiet_scenario, speed=20.0)
     app, room = console(h, settings, repo, context="warroom-drill-readonly")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: len(frontend(app)) == 3)
+        await wait_until(pilot, lambda: app.session.access.denial("quarantine", namespace="shop"))
+        assert app.session.access.denial("quarantine", namespace="shop") == (
+            "not allowed: patch pods in ns/shop"
+        )
+        table = app.main.query_one(PodsTable)
+        await pilot.press("2")
+        table.move_cursor(row=table.get_row_index(frontend(app)[0].uid))
+        await pilot.pause()
+        assert app.screen.active_bindings["Q"].enabled is False  # shown, greyed
+        await pilot.press("Q")
+        await pilot.pause()
+        assert app.screen is app.main
+        app.session.access.known.clear()  # as if the review had not answered
         await press_q_on(app, pilot, frontend(app)[0].uid)
         await pilot.press("tab", "enter")
         await wait_until(pilot, lambda: any(e.kind == Kind.ACTION for e in room.store.events()), 60)
         await settle(app, pilot)
+        assert app.session.access.denial("quarantine", namespace="shop")  # remembered
     actions = [e for e in room.store.events() if e.kind == Kind.ACTION]
     assert len(actions) == 1  # the first step was refused: the others were not attempted
     assert actions[0].data["forbidden"] and not actions[0].data["ok"]

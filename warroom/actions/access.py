@@ -18,7 +18,18 @@ from warroom.workloads import RESOURCES
 
 log = logging.getLogger(__name__)
 APPS = {"deployments", "statefulsets", "daemonsets", "replicasets", "controllerrevisions"}
-ACTIONS = ("delete", "force_delete", "restart", "scale", "rollback", "pause", "cordon", "drain")
+ACTIONS = (
+    "delete",
+    "force_delete",
+    "restart",
+    "scale",
+    "rollback",
+    "pause",
+    "cordon",
+    "drain",
+    "quarantine",
+)
+GROUPS = {"networkpolicies": "networking.k8s.io"} | dict.fromkeys(APPS, "apps")
 
 
 @dataclass(frozen=True)
@@ -32,7 +43,7 @@ class Need:
 
     @property
     def group(self) -> str:
-        return "apps" if self.resource in APPS else ""
+        return GROUPS.get(self.resource, "")
 
     def text(self) -> str:
         sub = f"/{self.subresource}" if self.subresource else ""
@@ -55,6 +66,11 @@ def needs(action: str, kind: str = "", namespace: str = "") -> list[Need]:
         "pause": [Need("patch", "deployments", namespace=namespace)],
         "cordon": [Need("patch", "nodes")],
         "drain": [Need("patch", "nodes"), Need("list", "pods"), Need("create", "pods", "eviction")],
+        # Label the pod, then a deny-all policy (release deletes it: asked when it is tried).
+        "quarantine": [
+            Need("patch", "pods", namespace=namespace),
+            Need("create", "networkpolicies", namespace=namespace),
+        ],
     }
     return table.get(action, [])
 

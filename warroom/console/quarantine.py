@@ -38,7 +38,10 @@ class QuarantineFeature:
         self.app, self.session, self.pods, self.evidence = app, session, pods, evidence
 
     def on_key(self, row: PodRow) -> None:
-        why = self.pods.refusal(row.namespace)
+        # Read-only and the allow-list (as for restart and delete), then what RBAC said.
+        why = self.pods.refusal(row.namespace) or self.session.access.denial(
+            "quarantine", namespace=row.namespace
+        )
         room = self.session.room
         if why is None and room is None:
             why = "No incident is open."
@@ -145,6 +148,7 @@ class QuarantineFeature:
             policy=plan.policy,
         )
         self.app.post_message(TimelineChanged())
+        self.session.access.forbid(result)  # greyed out from now on, as a 403'd restart is
         if not result.ok:
             self.app.notify(result.text, severity="error", title="Not done", timeout=10)
             return False
