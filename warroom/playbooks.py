@@ -50,6 +50,7 @@ DONE_WHEN = (
     "health_ok",
     "resolution_notice",
     "isolated",
+    "notified",
 )
 
 

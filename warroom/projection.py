@@ -377,7 +377,7 @@ def _note_conditions(state: IncidentState, ev: Event) -> None:
     if kind == Kind.EVIDENCE and d.get("pods", 1) != 0:  # a bundle without pods preserves none
         now.add("evidence")
     elif kind == Kind.UPDATE:
-        now.add("update")
+        now.update(("update", "notified"))
         if d.get("template") == "resolution":
             now.add("resolution_notice")
     elif kind == Kind.OUTCOME and d.get("outcome") == "took_effect":
@@ -388,6 +388,8 @@ def _note_conditions(state: IncidentState, ev: Event) -> None:
         now.add("ack")
     elif kind == Kind.ESCALATED:
         now.add("escalated")
+    elif kind == Kind.PAGE and d.get("action") == "trigger" and not d.get("error"):
+        now.add("notified")  # a page reached the team's pager: they know (a failed one: no)
     elif kind == Kind.NOTE and d.get("section") in ("root_cause", "impact"):
         now.add(str(d["section"]))
     elif kind == Kind.SYSTEM and d.get("health") == "verified":

@@ -35,9 +35,13 @@ def client() -> httpx.AsyncClient:
     return httpx.AsyncClient(trust_env=False)  # the receivers are on loopback
 
 
-def open_incident(settings: Settings, clock: FixedClock, **kw) -> tuple[WarRoom, Outbox, Pager]:
+def open_incident(
+    settings: Settings, clock: FixedClock, severity: str = "P1", **kw
+) -> tuple[WarRoom, Outbox, Pager]:
     repo = TinyDBRepository(settings.data_dir)
-    room = WarRoom.declare(repo, settings, title="Checkout down", severity="P1", clock=clock, **kw)
+    room = WarRoom.declare(
+        repo, settings, title="Checkout down", severity=severity, clock=clock, **kw
+    )
     room.assign_role("commander", "Cy Diaz")
     dests = [*settings.destinations, *settings.paging.destinations(settings.destinations)]
     outbox = Outbox(room, dests, client_factory=client, clock=clock)
@@ -131,6 +135,33 @@ async def test_invalid_key_unreachable_and_rate_limit_each_one_line(
     assert r4.ok and r4.attempts == 4
     assert pages(room)[-1] == "Page to Cy Diaz (L3) via PagerDuty: delivered after 4 attempts"
     assert len(pagerduty.pages) == 1 and outbox.undelivered_pages() == 0
+
+
+async def test_a_delivered_page_ticks_team_notified_a_failed_one_does_not(
+    tmp_path: Path, pagerduty: PagerDutyReceiver
+) -> None:
+    """The standard playbook's "Team notified": a page that reached the pager notifies the
+    team as an update would; a page PagerDuty refused notified nobody."""
+    clock = FixedClock()
+    s = paging_settings(tmp_path, tmp_path / "data", pagerduty=pagerduty)
+    room, outbox, pager = open_incident(s, clock, severity="P3")
+    item = room.state.checklist["first-update"]
+    assert (item.text, item.done) == ("Team notified", False)
+    escalate(room, pager, "L2")
+    pagerduty.keys = {"f" * 32}
+    [refused] = await outbox.deliver_due()
+    assert not refused.ok
+    room.refresh()
+    assert not room.state.checklist["first-update"].done
+    pagerduty.keys = {PD_KEY, PD_KEY2}
+    clock.advance(minutes=5)
+    [sent] = await outbox.deliver_due()
+    assert sent.ok
+    room.refresh()
+    assert room.state.checklist["first-update"].done
+    [delivered] = [e for e in room.events if e.kind == Kind.PAGE and "error" not in e.data]
+    [tick] = [e for e in room.events if e.data.get("item") == "first-update"]
+    assert tick.data == {"op": "done", "item": "first-update", "by_event": delivered.seq}
 
 
 async def test_opsgenie_alert_per_person_acknowledged_by_alias(
