@@ -203,6 +203,19 @@ TOMLS = {
     "binary": ("\x00\x01\x02", "line 1"),
     "negative": ("[evidence]\nmax_pods=-1\n", ":2: evidence.max_pods: expected a positive"),
     "wrong-type": ("[evidence]\nmax_pods='many'\n", ":2: evidence.max_pods"),
+    "huge-pods": (
+        "[evidence]\nmax_pods=10000000000000000000\n",
+        ":2: evidence.max_pods: expected at most 1,000",
+    ),
+    "huge-lines": (
+        "[evidence]\nmax_log_lines=99999999\n",
+        ":2: evidence.max_log_lines: expected at most",
+    ),
+    "huge-bytes": (
+        "[evidence]\nmax_log_bytes='2GiB'\n",
+        ":2: evidence.max_log_bytes: expected at most",
+    ),
+    "log-lines": ("[kube]\nlog_lines=5000000\n", ":2: kube.log_lines: expected at most 1,000,000"),
     "table-not-table": ("prometheus = 5\n", "prometheus"),
     "actor-empty": ("actor = ' '\n", "actor: must not be empty"),
     "unknown-severity": ("[severity.P7]\nrespond_within='5m'\n", "severity.P7"),

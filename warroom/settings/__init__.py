@@ -41,6 +41,11 @@ from warroom.trackers import Tracker, TrackerConfigError, parse_trackers
 
 APP_NAME = "warroom"
 DEFAULTS_NAME = "<shipped defaults>"
+# Upper bounds: a typo'd extra digit is refused at start, not met as an API server 400 (or a
+# bundle that fills the disk) in the middle of an incident.
+MAX_LOG_LINES = 1_000_000
+MAX_LOG_BYTES = 1024**3
+MAX_PODS = 1000
 
 
 @dataclass(frozen=True)
@@ -312,7 +317,7 @@ def _build(
         refresh=r.duration("alertmanager.refresh", "15s"),
         restart_grace=r.duration("alertmanager.restart_grace", "2m"),
     )
-    log_lines = r.whole("kube.log_lines", 500)
+    log_lines = r.whole("kube.log_lines", 500, at_most=MAX_LOG_LINES)
     kube = KubeSettings(
         enabled=r.bool_("kube.enabled", True),
         kubeconfig=r.str_("kube.kubeconfig"),
@@ -327,9 +332,9 @@ def _build(
     )
 
     evidence = EvidenceSettings(
-        max_log_lines=r.whole("evidence.max_log_lines", 5000),
-        max_log_bytes=r.size("evidence.max_log_bytes", 5 * 1024 * 1024),
-        max_pods=r.whole("evidence.max_pods", 20),
+        max_log_lines=r.whole("evidence.max_log_lines", 5000, at_most=MAX_LOG_LINES),
+        max_log_bytes=r.size("evidence.max_log_bytes", 5 * 1024 * 1024, at_most=MAX_LOG_BYTES),
+        max_pods=r.whole("evidence.max_pods", 20, at_most=MAX_PODS),
         request_timeout=r.number("evidence.request_timeout", 60.0),
         metric_window=r.duration("evidence.metric_window", "30m"),
         ssh_config=Path(cfg).expanduser() if (cfg := r.str_("evidence.ssh_config")) else None,

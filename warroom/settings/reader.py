@@ -141,13 +141,15 @@ class Reader:
             raise self.fail(key, f"{problem}, got {value!r}")
         return value.strip()
 
-    def whole(self, key: str, default: int) -> int:
+    def whole(self, key: str, default: int, at_most: int | None = None) -> int:
         value = self.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise self.fail(key, f"expected a positive whole number, got {value!r}")
+        if at_most is not None and value > at_most:
+            raise self.fail(key, f"expected at most {at_most:,}, got {value:,}")
         return value
 
-    def size(self, key: str, default: int) -> int:
+    def size(self, key: str, default: int, at_most: int | None = None) -> int:
         """Bytes: a whole number, or a string such as "5MiB", "512KiB", "2MB"."""
         value = self.get(key, default)
         if isinstance(value, str):
@@ -157,6 +159,8 @@ class Reader:
             value = int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise self.fail(key, f"expected a positive size in bytes, got {value!r}")
+        if at_most is not None and value > at_most:
+            raise self.fail(key, f"expected at most {at_most:,} bytes, got {value:,}")
         return value
 
     def duration(self, key: str, default: str | None = None) -> timedelta:
