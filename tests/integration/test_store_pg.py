@@ -129,9 +129,9 @@ def test_a_claim_skips_a_row_another_host_holds(tmp_path: Path, pg_dsn: str) -> 
     other = repo_at(tmp_path, pg_dsn, "b").open("INC-1")
     with psycopg.connect(pg_dsn) as holder:  # another host, mid-claim
         holder.execute("SELECT doc FROM docs WHERE key = '2:slack' FOR UPDATE").fetchone()
-        t0 = time.monotonic()
+        # Skipped, not waited for: the lock is held until the rollback below, so a wait
+        # would never return.
         assert other.update_doc("outbox", "2:slack", lambda d: {**d, "mine": True}) is None
-        assert time.monotonic() - t0 < 5  # skipped, not waited for (lock held until rollback)
         holder.rollback()
     assert other.update_doc("outbox", "2:slack", lambda d: {**d, "mine": True}) == {
         "state": "pending",

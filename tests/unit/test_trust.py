@@ -203,12 +203,11 @@ def test_an_encrypted_key_never_prompts(ssh_keys, tmp_path) -> None:
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "secret-pass", "-f", str(key)], check=True
     )
-    tool = SshTool(timeout=5)
+    tool = SshTool(timeout=60)
     found = find_key(tool, key)  # the .pub beside it gives the fingerprint
-    t0 = time.monotonic()
     with pytest.raises(SigningError) as e:
         sign(tool, found, b"x")
-    assert time.monotonic() - t0 < 5, "it waited for a passphrase"
+    # Refused at once: a prompt waited for would end in "ssh-keygen took over 60s".
     assert str(e.value).startswith(f"ssh-keygen could not sign with key file {key}")
 
 
