@@ -22,9 +22,11 @@ ELLIPSIS = "…"
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column, as data. `priority`: lower drops first when the table is too narrow
-    (REQUIRED never); `min_width`: how far the column may be cut (None: never cut);
+    (REQUIRED or above never; among those, the higher is cut last); `min_width`: how far the
+    column may be cut (None: never cut);
     `overflow`: where the ellipsis goes when cut; `tail(text)`: for a middle cut, how many
-    trailing characters must stay (a pod's hash suffix)."""
+    trailing characters must stay (a pod's hash suffix); `head(text)`: how many leading ones
+    (a node's host name before its domain)."""
 
     key: str
     label: str
@@ -33,6 +35,7 @@ class Column:
     max_width: int | None = None
     overflow: Literal["end", "middle"] = "end"
     tail: Callable[[str], int] | None = None
+    head: Callable[[str], int] | None = None
     justify: Literal["left", "right"] = "left"
     sortable: bool = True
 
@@ -67,15 +70,28 @@ def fit_columns(
     return widths
 
 
-def middle_ellipsis(text: str, width: int, tail: int = 0) -> str:
+def column_at(layout: Sequence[tuple[int, int]], x: int, gap: int = GAP) -> int | None:
+    """The index of the column drawn at cell `x` of a line laid out as (index, width)."""
+    start = 0
+    for i, w in layout:
+        if start <= x < start + w + gap:
+            return i
+        start += w + gap
+    return None
+
+
+def middle_ellipsis(text: str, width: int, tail: int = 0, head: int = 0) -> str:
     """`text` in `width` cells with the middle cut out, keeping at least `tail` trailing
-    characters ("checkout-api-…-59965679df-d8d2v" keeps the pod's hash suffix)."""
+    characters ("checkout-api-…-59965679df-d8d2v" keeps the pod's hash suffix), then as many
+    of `head` leading ones as fit ("ip-10-0-1-17.eu-…" keeps the node's host name)."""
     if cell_len(text) <= width:
         return text
     if width <= 1:
         return ELLIPSIS[:width]
     keep = width - 1
     back = min(max(tail, keep // 2), keep)
+    if head > keep - back:  # the head does not fit in front of the half split: the rest goes
+        back = min(tail, keep)  # to the front ("ip-10-0-1-17.…"), the tail still kept
     front = keep - back
     return text[:front] + ELLIPSIS + (text[-back:] if back else "")
 
@@ -84,3 +100,11 @@ def end_ellipsis(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return text
     return text[: max(0, width - 1)] + ELLIPSIS if width > 0 else ""
+
+
+def cut(text: str, width: int, column: Column) -> str:
+    """`text` in `width` cells, cut as `column` says (end, or middle with its tail and head)."""
+    if column.overflow == "end":
+        return end_ellipsis(text, width)
+    tail = column.tail(text) if column.tail else 0
+    return middle_ellipsis(text, width, tail, column.head(text) if column.head else 0)

@@ -1,30 +1,36 @@
-"""KeyedTable: the deployments and nodes views' table. Rows are plain frozen dataclasses keyed
-by uid; a watch delta (changed and removed uids) touches only those rows, the order is
-recomputed only when a sort key moved, and the table is never cleared. A few hundred to a few
-thousand rows (1k Deployments): the pods table is a VirtualTable (virtual_table.py) for 100k.
-On a plain DataTable; reordering sets the row order as DataTable.sort() does (its
-`_row_locations`), since sort() sees only cell values and the order here is by row object.
+"""KeyedTable: what the deployments and nodes views share on top of VirtualTable.
 
-A key on a row posts a KubeAction (view, verb, uid); the console does the rest. Mutating keys
-are bound only on the Mutable* subclasses (never in read-only mode); on them `refused` and
-`denied` decide per row, before anything is pressed: a namespace outside the allow-list
-unbinds the key, an action the API server's RBAC refuses is shown greyed (SelfSubjectAccess-
-Review).
+Rows are plain frozen dataclasses keyed by uid (WorkloadRow, NodeRow); VirtualTable draws only
+the lines on screen from them, so a watch delta or the 5 s age tick costs the rows shown, not
+every cell of a DataTable (issue #16). What is added here:
+
+- a cell is text and a style by column key (`texts`), drawn when the line is, measured
+  without building it; AGE is drawn from the table's clock (`age`), redrawn by `tick()`;
+- a watch rebuilds a row equal to the one held as a new object: the held one is kept, so its
+  drawn line stays cached;
+- a key on a row posts a KubeAction (view, verb, uid), `/` a FilterRequested (view); the
+  console does the rest.
+
+Mutating keys are bound only on the GuardedTable subclasses (never in read-only mode); on them
+`refused` and `denied` decide per row, before anything is pressed: a namespace outside the
+allow-list unbinds the key, an action the API server's RBAC refuses is shown greyed
+(SelfSubjectAccessReview).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual._two_way_dict import TwoWayDict
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
 
-from warroom.sanitize import one_line
+from warroom.model import format_duration, utcnow
+from warroom.widgets.virtual_table import VirtualTable
+
+AGE_STEP = 5.0  # seconds between redraws of the visible ages
 
 
 class KubeAction(Message):
@@ -35,156 +41,79 @@ class KubeAction(Message):
         self.view, self.verb, self.uid = view, verb, uid
 
 
-class KeyedTable(DataTable):
+class KeyedTable(VirtualTable[Any]):
     VIEW: ClassVar[str] = ""
-    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = ()  # (key, header)
 
     class FilterRequested(Message):
         def __init__(self, view: str) -> None:
             super().__init__()
             self.view = view
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row")
-        self.all_rows: dict[str, Any] = {}
-        self._shown: dict[str, Any] = {}
-        self._keys: dict[str, RowKey] = {}
-        self._order: list[str] = []
-        self.filter_text = ""
-        self._user_moved = False
+    def __init__(self, *, id: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+
+    def on_mount(self) -> None:
+        self.set_interval(AGE_STEP, self.tick, name=f"{self.VIEW} ages")
 
     # ----- what subclasses say -------------------------------------------------------------
-    def cells(self, row: Any) -> dict[str, Text]:
+    def texts(self, row: Any) -> Mapping[str, tuple[str, str]]:
+        """(text, style) by column key: inert text (one_line), drawn when the line is."""
         raise NotImplementedError
 
-    def sort_key(self, row: Any) -> tuple[Any, ...]:
-        raise NotImplementedError
+    def age(self, at: datetime | None) -> str:
+        return format_duration(self.clock() - at) if at is not None else "-"
 
-    def matches(self, row: Any, query: str) -> bool:
-        raise NotImplementedError
+    # ----- VirtualTable ----------------------------------------------------------------------
+    def cells(self, row: Any) -> Sequence[Text]:
+        texts = self.texts(row)
+        return [Text(*texts[c.key]) for c in self.columns]
 
-    # ----- DataTable, in bulk ------------------------------------------------------------------
-    def order_rows(self, keys: Iterable[RowKey]) -> None:
-        """Show the rows in this order (every row's key once), as DataTable.sort() does."""
-        self._row_locations = TwoWayDict({key: i for i, key in enumerate(keys)})
-        self.touch()
-
-    def drop_rows(self, keys: Iterable[RowKey]) -> None:
-        """Remove rows; call order_rows() after, with the keys that remain."""
-        for key in keys:
-            if key in self.rows:
-                self.remove_row(key)
-
-    def key_at(self, index: int) -> RowKey | None:
-        """The key of the row shown at `index`."""
-        return self._row_locations.get_key(index)
-
-    def touch(self) -> None:
-        """Redraw every cell (the ages): DataTable's render caches are keyed by its counter."""
-        self._update_count += 1
-        self.refresh()
-
-    # ----- rows ----------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        for key, label in self.COLUMNS:
-            self.add_column(label, key=key)
-
-    def on_key(self) -> None:
-        self._user_moved = True
-
-    def on_click(self) -> None:
-        self._user_moved = True
-
-    def set_rows(self, rows: Mapping[str, Any]) -> None:
-        removed = [uid for uid in self.all_rows if uid not in rows]
-        self.apply_delta(rows, rows.keys(), removed)
+    def measure(self, row: Any) -> Sequence[int]:
+        texts = self.texts(row)
+        return [cell_len(texts[c.key][0]) for c in self.columns]
 
     def apply_delta(
-        self, rows: Mapping[str, Any], changed: Collection[str], removed: Collection[str] = ()
+        self,
+        rows: Mapping[str, Any],
+        changed: Collection[str],
+        removed: Collection[str] = (),
+        *,
+        replace: bool = False,
     ) -> None:
-        """`rows` holds at least the changed rows; `removed` the uids that are gone."""
-        reorder = False
-        gone = [uid for uid in removed if uid in self._shown]
-        for uid in removed:
-            self.all_rows.pop(uid, None)
-        for uid in changed:
-            r = rows[uid]
-            self.all_rows[uid] = r
-            old = self._shown.get(uid)
-            if old is r or old == r:
-                continue
-            if not self.matches(r, self.filter_text):
-                if old is not None:
-                    gone.append(uid)
-                continue
-            if old is None:
-                self._keys[uid] = self.add_row(*self._ordered(r), key=uid)
-                reorder = True
-            else:
-                self._update(old, r)
-                reorder = reorder or self.sort_key(old) != self.sort_key(r)
-            self._shown[uid] = r
-        if gone:
-            for uid in gone:
-                self._shown.pop(uid, None)
-            self.drop_rows([k for uid in gone if (k := self._keys.pop(uid, None)) is not None])
-            reorder = True
-        if reorder:
-            self._reorder()
+        held = self.all_rows
+        same = {
+            uid
+            for uid in changed
+            if (old := held.get(uid)) is not None and old is not rows[uid] and old == rows[uid]
+        }
+        if same:
+            if replace:
+                rows = {uid: held[uid] if uid in same else r for uid, r in rows.items()}
+            changed = [uid for uid in changed if uid not in same]
+        super().apply_delta(rows, changed, removed, replace=replace)
 
-    def _ordered(self, row: Any) -> list[Text]:
-        # In COLUMNS order, whatever order `cells` builds its dict in.
-        cells = self.cells(row)
-        return [cells[key] for key, _ in self.COLUMNS]
-
-    def _update(self, old: Any, new: Any) -> None:
-        before = self.cells(old)
-        for col, cell in self.cells(new).items():
-            if cell != before[col]:
-                wider = cell_len(cell.plain) > self.columns[col].content_width  # type: ignore[index]
-                self.update_cell(new.uid, col, cell, update_width=wider)
-
-    def _reorder(self) -> None:
-        keep = self.selected_uid() if self._user_moved else None
-        self._order = sorted(self._shown, key=lambda uid: self.sort_key(self._shown[uid]))
-        self.order_rows(self._keys[uid] for uid in self._order)
-        if keep is not None and keep in self._shown:
-            self.move_cursor(row=self._order.index(keep))
-        elif self._shown:
-            last = len(self._shown) - 1
-            self.move_cursor(row=min(self.cursor_row, last) if self._user_moved else 0)
-
-    def apply_filter(self, text: str) -> None:
-        self.filter_text = text
-        self.border_subtitle = Text(f"filter: {one_line(text)}") if text else None
-        wanted = {uid for uid, r in self.all_rows.items() if self.matches(r, text)}
-        gone = [uid for uid in self._shown if uid not in wanted]
-        for uid in gone:
-            del self._shown[uid]
-        self.drop_rows([k for uid in gone if (k := self._keys.pop(uid, None)) is not None])
-        for uid in wanted - self._shown.keys():
-            r = self.all_rows[uid]
-            self._keys[uid] = self.add_row(*self._ordered(r), key=uid)
-            self._shown[uid] = r
-        self._reorder()
+    def tick(self) -> None:
+        """The ages redrawn, and the widths measured again over every row shown (a few
+        thousand at most): a column shrinks back once its widest text is gone (a node
+        uncordoned, a rollout complete), giving the room back to NAME."""
+        self.remeasure()
+        super().tick()
 
     # ----- keys ----------------------------------------------------------------------------
     def selected_uid(self) -> str | None:
-        if not self._shown:
-            return None
-        key = self.key_at(self.cursor_row)
-        return None if key is None else str(key.value)
-
-    def selected(self) -> Any:
-        return self._shown.get(self.selected_uid() or "")
+        return self.selected_key()
 
     def select(self, uid: str) -> bool:
-        """Put the cursor on that row (a script, the palette); False if it is not shown."""
-        if uid not in self._shown:
+        """Put the cursor on that row on purpose (a drill script, the palette): it stays
+        there through re-sorts. False if the row is not shown."""
+        if uid not in self.rows:
             return False
-        self._user_moved = True
         self.move_cursor(row=self.get_row_index(uid))
         return True
+
+    def selected(self) -> Any:
+        return self.row_at(self.cursor_row)
 
     def action_act(self, verb: str) -> None:
         uid = self.selected_uid()
@@ -217,8 +146,7 @@ class GuardedTable(KeyedTable):
             return False
         return None if self.denied(row, verb) else True
 
-    def watch_cursor_coordinate(self, old: object, new: object) -> None:
-        super().watch_cursor_coordinate(old, new)  # type: ignore[arg-type]
+    def cursor_moved(self) -> None:
         # Refreshing bindings recomposes the footer: only when what may be done changes.
         allowed = tuple(self.check_action("act", (v,)) for v in sorted(self.MUTATING))
         if allowed != self._allowed_here:

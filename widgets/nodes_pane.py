@@ -1,24 +1,25 @@
 """The nodes view of the Kubernetes pane: the nodes the incident's pods run on and every node in
 trouble, with STATUS as `kubectl get nodes` prints it (Ready, NotReady, SchedulingDisabled),
 the pressure conditions, the pods on it (ours / all) and the CPU and memory its pods request
-against what it can allocate. Watch-fed, by uid (KeyedTable)."""
+against what it can allocate. Watch-fed, by uid (KeyedTable, a VirtualTable: only the lines on
+screen are drawn).
+
+Columns fit the pane (half the screen): AGE goes first, then the amounts (MEM, CPU req/alloc),
+PODS and PRESSURE; NAME, STATUS and the two percentages stay. A node name too long for what is
+left is cut keeping its host part (`ip-10-0-1-17.…`), or, without a domain, in the middle
+keeping its last word (`gke-prod-…-x7k9`); STATUS is cut at its end only after that."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
-from rich.text import Text
-
-from warroom.model import utcnow
 from warroom.nodes import NodeRow, cpu_text, memory_text
 from warroom.sanitize import one_line
-from warroom.widgets.cells import Since
+from warroom.widgets.columns import REQUIRED, Column
 from warroom.widgets.keyed_table import GuardedTable, KeyedTable
 from warroom.widgets.keys import bindings_for
 
-AGE_STEP = 5.0
 FULL = 90  # percent requested from which a node cannot take much more
 
 
@@ -31,57 +32,73 @@ def _percent(used: int, total: int) -> tuple[str, str]:
     return f"{p}%", "bold red" if p >= FULL else "yellow" if p >= 75 else ""
 
 
+def host_part(name: str) -> int:
+    """How much of a node name a cut keeps in front: its host name before the domain."""
+    host, dot, _ = name.partition(".")
+    return len(host) if dot else 0
+
+
+def last_word(name: str) -> int:
+    """How much a cut keeps at the end of a name without a domain: what tells nodes of a
+    pool apart (gke-prod-default-pool-3f2a1b2c-x7k9)."""
+    if "." in name:
+        return 0
+    _, dash, word = name.rpartition("-")
+    return len(word) + 1 if dash else 0
+
+
+# What decides where pods can go first (the pane is half the screen): requested CPU and memory
+# as a share of allocatable, then the pressures and pods (ours/all), then the amounts.
+NODE_COLUMNS = (
+    Column("mark", " ", max_width=1),
+    Column("name", "NAME", min_width=14, overflow="middle", head=host_part, tail=last_word),
+    # Cut after NAME (a node name's domain says less), down to "NotReady" whole.
+    Column("status", "STATUS", priority=REQUIRED + 1, min_width=9),
+    Column("cpu_pct", "CPU%", justify="right"),
+    Column("mem_pct", "MEM%", justify="right"),
+    Column("pods", "PODS", priority=4),
+    Column("pressure", "PRESSURE", priority=5),
+    Column("cpu", "CPU req/alloc", priority=3),
+    Column("mem", "MEM req/alloc", priority=2),
+    Column("age", "AGE", priority=1),
+)
+
+
 class NodesTable(KeyedTable):
     VIEW = "nodes"
     BINDINGS = bindings_for("nodes", mutating=False)
-    # What decides where pods can go first (the pane is half the screen): requested CPU and
-    # memory as a share of allocatable, then the pods (ours/all), then the amounts.
-    COLUMNS = (
-        ("mark", " "),
-        ("name", "NAME"),
-        ("status", "STATUS"),
-        ("cpu_pct", "CPU%"),
-        ("mem_pct", "MEM%"),
-        ("pods", "PODS"),
-        ("pressure", "PRESSURE"),
-        ("cpu", "CPU req/alloc"),
-        ("mem", "MEM req/alloc"),
-        ("age", "AGE"),
-    )
+    COLUMNS = NODE_COLUMNS
 
-    def __init__(self, *, id: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
-        super().__init__(id=id)
-        self.clock = clock
-
-    def on_mount(self) -> None:  # KeyedTable's adds the columns (Textual calls both)
-        self.set_interval(AGE_STEP, self.touch, name="node ages")
-
-    def cells(self, r: NodeRow) -> dict[str, Any]:
+    def texts(self, r: NodeRow) -> Mapping[str, tuple[str, str]]:
         status_style = "green" if r.status == "Ready" else "bold red"
         if r.status.startswith("Ready,"):
             status_style = "yellow"
-        cpu_pct, cpu_style = _percent(r.cpu_used_m, r.cpu_m)
-        mem_pct, mem_style = _percent(r.mem_used, r.memory)
-        age: Any = Text("-", style="dim")
-        if r.created_at is not None:
-            age = Since(r.created_at, "{}", "dim", self.clock)
+        known = r.pods >= 0
         return {
-            "mark": Text(" " if r.healthy else "●", style="bold red"),
-            "name": Text(one_line(r.name)),
-            "status": Text(one_line(r.status), style=status_style),
-            "pressure": Text(one_line(",".join(r.pressures) or "-"), style="bold red"),
-            "pods": Text(f"{r.ours}/{r.pods}" if r.pods >= 0 else "?"),
-            "cpu": Text(f"{cpu_text(r.cpu_used_m)}/{cpu_text(r.cpu_m)}" if r.pods >= 0 else "?"),
-            "cpu_pct": Text(cpu_pct, style=cpu_style),
-            "mem": Text(
-                f"{memory_text(r.mem_used)}/{memory_text(r.memory)}" if r.pods >= 0 else "?"
-            ),
-            "mem_pct": Text(mem_pct, style=mem_style),
-            "age": age,
+            "mark": (" " if r.healthy else "●", "bold red"),
+            "name": (one_line(r.name), ""),
+            "status": (one_line(r.status), status_style),
+            "pressure": (one_line(",".join(r.pressures) or "-"), "bold red"),
+            "pods": (f"{r.ours}/{r.pods}" if known else "?", ""),
+            "cpu": (f"{cpu_text(r.cpu_used_m)}/{cpu_text(r.cpu_m)}" if known else "?", ""),
+            "cpu_pct": _percent(r.cpu_used_m, r.cpu_m),
+            "mem": (f"{memory_text(r.mem_used)}/{memory_text(r.memory)}" if known else "?", ""),
+            "mem_pct": _percent(r.mem_used, r.memory),
+            "age": (self.age(r.created_at), "dim"),
         }
 
-    def sort_key(self, r: NodeRow) -> tuple[Any, ...]:
-        return (r.healthy, r.name, r.uid)
+    def sort_key(self, column: str, r: NodeRow) -> tuple[Any, ...]:
+        if column == "mark":
+            return (r.healthy, r.name)
+        if column in ("cpu_pct", "cpu"):  # the fullest first
+            return (-r.cpu_percent, r.name)
+        if column in ("mem_pct", "mem"):
+            return (-r.mem_percent, r.name)
+        if column == "pods":
+            return (-r.ours, -r.pods, r.name)
+        if column == "age":  # youngest first
+            return (-r.created_at.timestamp() if r.created_at else 0.0, r.name)
+        return (self.texts(r)[column][0], r.name)
 
     def matches(self, r: NodeRow, query: str) -> bool:
         hay = f"{r.name} {r.status} {' '.join(r.pressures)}".lower()

@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import events
 from textual.message import Message
 
 from warroom.model import format_duration, utcnow
@@ -206,9 +205,6 @@ class PodsTable(VirtualTable[PodLike]):
     def on_mount(self) -> None:
         self.set_interval(AGE_STEP, self.tick, name="pod ages")
 
-    def on_key(self, event: events.Key) -> None:
-        self._user_moved = True  # any key on the table: the commander is at work here
-
     # ----- cells -----------------------------------------------------------------------------
     def _since(self, at: datetime) -> str:
         return format_duration(self.clock() - at)
@@ -308,10 +304,6 @@ class PodsTable(VirtualTable[PodLike]):
 
     def action_filter(self) -> None:
         self.post_message(self.FilterRequested())
-
-    def apply_filter(self, text: str) -> None:
-        self.border_subtitle = Text(f"filter: {one_line(text)}") if text.strip() else None
-        super().apply_filter(text)
 
     def action_cycle_sort(self) -> None:
         cols = [c for c in SORT_COLUMNS if c != "namespace" or self.show_namespace]

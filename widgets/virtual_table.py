@@ -20,10 +20,8 @@ How to use it (columns are data; rows are any objects, keyed by a string):
     table.apply_delta(rows, changed, removed)       # only what moved
     table.apply_filter("text"); table.sort_by("status"); table.tick()  # time cells redrawn
 
-Columns fit the width they are given (see `fit_columns`): a column's natural width is its
-widest cell; when they do not fit, the lowest `priority` columns are dropped first, and only
-then are the columns with a `min_width` cut (end or middle ellipsis, a middle cut keeping the
-row's distinguishing tail). `REQUIRED` columns are never dropped.
+Columns fit the width they are given (widgets/columns.py): a column's natural width is its
+widest cell; the lowest `priority` columns are dropped first, then `min_width` ones are cut.
 
 The cursor rests on the top row (the most urgent) until the user moves it; from then on it
 stays on the user's row as rows move. Enter posts `RowSelected`; a click on the header sorts
@@ -48,7 +46,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from warroom.widgets.columns import GAP, Column, end_ellipsis, fit_columns, middle_ellipsis
+from warroom.sanitize import one_line
+from warroom.widgets.columns import GAP, Column, column_at, cut, fit_columns
 
 R = TypeVar("R")
 
@@ -116,7 +115,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._natural: list[int] = [cell_len(c.label) for c in self.columns]
         self._layout: list[tuple[int, int]] = []  # (column index, width) of shown columns
         self._layout_for: tuple[Any, ...] = ()
-        self._epoch = 0  # bumped by tick(): cells drawn from a clock are redrawn
+        self._epoch = 0  # bumped by tick() and _rebuild(): every cell is drawn again
         self._lines: LRUCache[tuple[Any, ...], tuple[Any, Strip]] = LRUCache(self.LINE_CACHE)
         self._cells: LRUCache[str, tuple[Any, int, list[Text]]] = LRUCache(self.LINE_CACHE)
         self._styles: dict[str | Style, Style] = {}  # a cell's style, parsed once
@@ -281,19 +280,25 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             del self._order[i]
 
     def _rebuild(self) -> None:
-        """Shown rows, order and widths from scratch (a new filter or sort column)."""
-        keep = self._anchor()
+        """Shown rows, order, widths and cells from scratch (a filter, sort or columns)."""
+        keep, self._epoch = self._anchor(), self._epoch + 1
         q, col = self.filter_text, self.sort_column
         self._shown = {k: r for k, r in self.all_rows.items() if not q or self.matches(r, q)}
         self._skeys = {k: (*self.sort_key(col, r), k) for k, r in self._shown.items()}
         self._order = sorted(self._skeys.values())
+        self.remeasure()
+        self._changed(keep, True)
+
+    def remeasure(self) -> None:
+        """Column widths from every shown row again: they otherwise only grow (a wide cell
+        gone leaves its column wide) until the next filter or sort."""
         labels = [cell_len(c.label) for c in self.columns]
         widths = self.measure_rows(list(self._shown.values()))
         self._natural = [max(a, b) for a, b in zip(labels, widths, strict=True)]
-        self._changed(keep, True)
 
     def apply_filter(self, text: str) -> None:
         self.filter_text = text.strip()
+        self.border_subtitle = Text(f"filter: {one_line(text)}") if self.filter_text else None
         self._rebuild()
 
     def sort_by(self, column: str) -> None:
@@ -354,6 +359,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._user_moved = True
         self._set_cursor(index)
 
+    def on_key(self, event: events.Key) -> None:
+        self._user_moved = True  # any key on the table: the commander is at work here
+
     def action_cursor(self, delta: int) -> None:
         self._user_move(self.cursor_row + delta)
 
@@ -376,23 +384,15 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if offset is None:
             return
         if offset.y == 0:
-            column = self._column_at(offset.x)
-            if column is not None and column.sortable:
+            i = column_at(self._fit(), offset.x)
+            if i is not None and self.columns[i].sortable:
                 event.stop()
-                self.sort_by(column.key)
+                self.sort_by(self.columns[i].key)
             return
         index = round(self.scroll_offset.y) + offset.y - 1
         if 0 <= index < self.row_count:
             event.stop()
             self._user_move(index)
-
-    def _column_at(self, x: int) -> Column | None:
-        start = 0
-        for i, w in self._fit():
-            if start <= x < start + w + GAP:
-                return self.columns[i]
-            start += w + GAP
-        return None
 
     def on_focus(self) -> None:
         self._refresh_row(self.cursor_row)
@@ -480,10 +480,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             plain = cell.plain
             used = cell_len(plain)
             if used > w:
-                if column.overflow == "middle":
-                    plain = middle_ellipsis(plain, w, column.tail(plain) if column.tail else 0)
-                else:
-                    plain = end_ellipsis(plain, w)
+                plain = cut(plain, w, column)
                 used = cell_len(plain)
             pad = [Segment(" " * (w - used), base)]
             if cell.spans and plain is cell.plain:  # styled in parts, and whole: rich draws it

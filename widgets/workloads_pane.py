@@ -1,24 +1,26 @@
 """The deployments view of the Kubernetes pane: Deployments, StatefulSets and DaemonSets of the
 incident's namespaces, unhealthy first, as `kubectl get deploy,sts,ds -o wide` shows them plus
-the revision and what `kubectl rollout status` would say. Watch-fed, by uid (KeyedTable)."""
+the revision and what `kubectl rollout status` would say. Watch-fed, by uid (KeyedTable, a
+VirtualTable: only the lines on screen are drawn).
+
+Columns fit the pane: AGE goes first, then AVAILABLE, UP-TO-DATE, REV, IMAGE and KIND; NAME,
+READY and ROLLOUT stay, ROLLOUT cut at its end and NAME in its middle only when even that does
+not fit. A click on a header sorts by that column; the mark column is unhealthy first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from rich.text import Text
-
 from warroom.model import utcnow
 from warroom.sanitize import one_line
-from warroom.widgets.cells import Since
+from warroom.widgets.columns import Column
 from warroom.widgets.keyed_table import GuardedTable, KeyedTable
 from warroom.widgets.keys import bindings_for
 from warroom.workloads import WorkloadRow
 
 SHORT_KIND = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
-AGE_STEP = 5.0
 
 
 def workload_matches(row: WorkloadRow, query: str) -> bool:
@@ -45,58 +47,73 @@ def _short_image(images: tuple[str, ...]) -> str:
     return first + (f" +{len(images) - 1}" if len(images) > 1 else "")
 
 
+def _rollout_style(r: WorkloadRow) -> str:
+    if r.paused or r.rollout.startswith(("progressing", "pending")):
+        return "yellow"
+    return "bold red" if r.rollout.startswith("failed") else "green"
+
+
+# Priorities: lower drops first when the pane is narrow; REQUIRED (default) never.
+WORKLOAD_COLUMNS = (
+    Column("mark", " ", max_width=1),
+    Column("kind", "KIND", priority=6),
+    Column("name", "NAME", min_width=16, overflow="middle"),
+    Column("ready", "READY"),
+    Column("updated", "UP-TO-DATE", priority=3),
+    Column("available", "AVAILABLE", priority=2),
+    Column("image", "IMAGE", priority=5),
+    Column("revision", "REV", priority=4),
+    Column("rollout", "ROLLOUT", min_width=11),  # "progressing" whole
+    Column("age", "AGE", priority=1),
+)
+
+
 class WorkloadsTable(KeyedTable):
     VIEW = "workloads"
     BINDINGS = bindings_for("workloads", mutating=False)
-    COLUMNS = (
-        ("mark", " "),
-        ("kind", "KIND"),
-        ("name", "NAME"),
-        ("ready", "READY"),
-        ("updated", "UP-TO-DATE"),
-        ("available", "AVAILABLE"),
-        ("image", "IMAGE"),
-        ("revision", "REV"),
-        ("rollout", "ROLLOUT"),
-        ("age", "AGE"),
-    )
+    COLUMNS = WORKLOAD_COLUMNS
 
     def __init__(self, *, id: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
-        super().__init__(id=id)
-        self.clock = clock
-        self.show_namespace = False
+        super().__init__(id=id, clock=clock)
+        self._show_namespace = False
 
-    def on_mount(self) -> None:  # KeyedTable's adds the columns (Textual calls both)
-        self.set_interval(AGE_STEP, self.touch, name="workload ages")
+    @property
+    def show_namespace(self) -> bool:
+        """NAME as namespace/name (more than one namespace watched)."""
+        return self._show_namespace
 
-    def cells(self, r: WorkloadRow) -> dict[str, Any]:
-        bad = not r.healthy
-        name = f"{r.namespace}/{r.name}" if self.show_namespace else r.name
-        if r.paused or r.rollout.startswith(("progressing", "pending")):
-            rollout_style = "yellow"
-        elif r.rollout.startswith("failed"):
-            rollout_style = "bold red"
-        else:
-            rollout_style = "green"
-        ready_style = "bold red" if r.ready < r.desired else ""
-        age: Any = Text("-", style="dim")
-        if r.created_at is not None:
-            age = Since(r.created_at, "{}", "dim", self.clock)
+    @show_namespace.setter
+    def show_namespace(self, value: bool) -> None:
+        if value != self._show_namespace:
+            self._show_namespace = value
+            self._rebuild()
+
+    def texts(self, r: WorkloadRow) -> Mapping[str, tuple[str, str]]:
+        name = f"{r.namespace}/{r.name}" if self._show_namespace else r.name
         return {
-            "mark": Text("●" if bad else " ", style="bold red"),
-            "kind": Text(SHORT_KIND.get(r.kind, one_line(r.kind)), style="dim"),
-            "name": Text(one_line(name)),
-            "ready": Text(f"{r.ready}/{r.desired}", style=ready_style),
-            "updated": Text(str(r.updated)),
-            "available": Text(str(r.available)),
-            "image": Text(one_line(_short_image(r.images))),
-            "revision": Text(one_line(r.revision[:10] or "-")),
-            "rollout": Text(one_line(r.rollout), style=rollout_style),
-            "age": age,
+            "mark": (" " if r.healthy else "●", "bold red"),
+            "kind": (SHORT_KIND.get(r.kind) or one_line(r.kind), "dim"),
+            "name": (one_line(name), ""),
+            "ready": (f"{r.ready}/{r.desired}", "bold red" if r.ready < r.desired else ""),
+            "updated": (str(r.updated), ""),
+            "available": (str(r.available), ""),
+            "image": (one_line(_short_image(r.images)), ""),
+            "revision": (one_line(r.revision[:10] or "-"), ""),
+            "rollout": (one_line(r.rollout), _rollout_style(r)),
+            "age": (self.age(r.created_at), "dim"),
         }
 
-    def sort_key(self, r: WorkloadRow) -> tuple[Any, ...]:
-        return (r.healthy, r.namespace, r.name, r.kind, r.uid)
+    def sort_key(self, column: str, r: WorkloadRow) -> tuple[Any, ...]:
+        name = (r.namespace, r.name, r.kind)
+        if column == "mark":
+            return (r.healthy, *name)
+        if column in ("ready", "updated", "available"):  # the furthest from desired first
+            return (getattr(r, column) - r.desired, *name)
+        if column == "age":  # youngest first
+            return (-r.created_at.timestamp() if r.created_at else 0.0, *name)
+        if column == "name":
+            return name
+        return (self.texts(r)[column][0], *name)
 
     def matches(self, r: WorkloadRow, query: str) -> bool:
         return workload_matches(r, query)
