@@ -8,7 +8,9 @@ workloads included). Prints, for each view: start -> table populated (every depl
 every node with its pods' requests summed), then key -> frame latency p50/p99/max while
 --churn pod updates/s (restarts, every tenth a readiness flip: the nodes view sums pods) and
 --churn/10 deployment status updates/s (ready replicas moving) go on. Goal: p99 < 50 ms.
-The UI thread's time per snapshot applied under churn is printed beside it.
+The UI thread's time per snapshot applied under churn is printed beside it, the slowest keys
+with the garbage collections they waited through, and with --stalls the UI thread's stacks
+whenever its loop ran 30 ms late.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pods_pane import (
     spread,
 )
 
+from bench.stalls import GcPauses, StallSampler
 from warroom.drill.scenario import ContainerSpec, Scenario, Workload
 from warroom.drill.world import DrillHandle, run_in_thread
 
@@ -145,30 +148,61 @@ async def measure(app: Any, view: str, table: Any, args: Any, conn: Any) -> None
     """Key -> frame latency on one view's table while the world churns."""
     app.views.show(view)
     await asyncio.sleep(0.3)
-    frame = [0.0, -1]  # time and cursor row of the last frame rendered
+    # A frame answers a key once the table has handled it. Not "the cursor row moved": the
+    # cursor stays on the row the user chose while churn re-sorts the rows around it, so its
+    # index moves without a key, or back to where it was within one key.
+    moves = [0]
+    run_action = app.run_action
+
+    async def counted(action: Any, *args: Any, **kw: Any) -> Any:  # what a key binding runs
+        done = await run_action(action, *args, **kw)
+        moves[0] += 1
+        return done
+
+    app.run_action = counted
+    frame = [0.0, -1]  # time and keys handled at the last frame rendered
     display = app._display
 
     def displayed(screen: Any, renderable: Any) -> None:
-        frame[:] = [time.perf_counter(), table.cursor_row]
+        frame[:] = [time.perf_counter(), moves[0]]
         display(screen, renderable)
 
     app._display = displayed
     conn.send(("churn", args.churn))
     keys: list[float] = []
+    starts: list[float] = []
     end = time.perf_counter() + args.seconds
     i = 0
-    while time.perf_counter() < end:
-        # 3 nodes: down, up, down...
-        keys.append(await key_to_frame(app, table, frame, "up" if i % 2 else "down"))
-        await asyncio.sleep(0.05)
-        i += 1
+    sampler = StallSampler(asyncio.get_running_loop()).__enter__() if args.stalls else None
+    with GcPauses() as gcs:
+        while time.perf_counter() < end:
+            # Down, up, down... (3 nodes), but never up from the top row: a key that moves
+            # nothing draws nothing. (Churn may have moved the chosen row there.)
+            starts.append(time.perf_counter())
+            key = "up" if i % 2 and table.cursor_row > 0 else "down"
+            keys.append(await key_to_frame(app, table, frame, key, lambda: moves[0]))
+            await asyncio.sleep(0.05)
+            i += 1
+    if sampler is not None:
+        sampler.__exit__()
+        print(sampler.report())
     conn.send(("stop", 0))
     pod_updates, status_updates, missed = conn.recv()
     app._display = display
+    del app.run_action
+
+    def gcs_in(n: int) -> str:  # the collections a key waited through, if any
+        seen = gcs.during(starts[n], starts[n] + keys[n])
+        return f" (GC gen {', '.join(f'{g} {d * 1000:.0f} ms' for g, d in seen)})" if seen else ""
+
     slow = sorted(range(len(keys)), key=keys.__getitem__)[-3:]
     print(
-        f"  {view}: slowest keys (n: ms): " + ", ".join(f"{n}: {keys[n] * 1000:.0f}" for n in slow)
+        f"  {view}: slowest keys (n: ms): "
+        + ", ".join(f"{n}: {keys[n] * 1000:.0f}{gcs_in(n)}" for n in slow)
     )
+    full = gcs.full()
+    if full:
+        print(f"  {view}: {len(full)} full GCs under the keys, longest {full[-1] * 1000:.0f} ms")
     keys.sort()
     p99 = keys[int(len(keys) * 0.99)]
     print(
@@ -185,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_load_args(p, seconds=20.0)  # --seconds: each view's
     p.add_argument("--deployments", type=int, default=1000)
+    p.add_argument("--stalls", action="store_true", help="where the UI thread stalls, per view")
     args = p.parse_args(argv)
 
     from warroom.console.app import WarRoomApp

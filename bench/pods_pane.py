@@ -42,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stalls import StallSampler
+from bench.stalls import GcPauses, StallSampler
 from warroom.drill.scenario import Scenario, load_scenario
 from warroom.drill.world import DrillHandle, run_in_thread
 from warroom.pods import PodsSnapshot
@@ -333,16 +333,7 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
             if prof is not None:
                 prof.enable()
             keys: list[float] = []
-            pauses: list[tuple[int, float]] = []  # (generation, seconds) of each collection
-            gc_start = [0.0]
-
-            def on_gc(phase: str, info: dict) -> None:
-                if phase == "start":
-                    gc_start[0] = time.perf_counter()
-                else:  # any thread's collection holds the GIL: the UI waits too
-                    pauses.append((info["generation"], time.perf_counter() - gc_start[0]))
-
-            gc.callbacks.append(on_gc)
+            gcs = GcPauses().__enter__()
             sampler = StallSampler(asyncio.get_running_loop()).__enter__()
             end = time.perf_counter() + args.seconds
             i = 0
@@ -354,12 +345,12 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
             sampler.__exit__()
             if args.stalls:
                 print(sampler.report())
-            gc.callbacks.remove(on_gc)
+            gcs.__exit__()
             if prof is not None:
                 prof.disable()
                 prof.dump_stats(f"{args.profile}.churn.prof")
                 print(f"  UI thread profiles: {args.profile}.populate.prof, .churn.prof")
-        full = sorted(secs for gen, secs in pauses if gen == 2)
+        full = gcs.full()
         if full:
             print(f"  {len(full)} full GCs in the app process, longest {full[-1] * 1000:.0f} ms")
         keys.sort()
@@ -393,13 +384,15 @@ def console(h: DrillHandle | None, args: argparse.Namespace) -> dict[str, float]
     return out
 
 
-async def key_to_frame(app: Any, table: Any, frame: list[Any], key: str) -> float:
+async def key_to_frame(
+    app: Any, table: Any, frame: list[Any], key: str, mark: Callable[[], Any] | None = None
+) -> float:
     """Seconds from `key`, sent the way the terminal driver sends it, to the first frame
-    rendered with the table's cursor moved (`frame`: time and cursor row of the last frame,
-    kept by a hook on app._display); 5 s at most."""
+    rendered with the table's cursor moved (`frame`: time and `mark()` of the last frame,
+    kept by a hook on app._display; `mark` is the cursor row unless given); 5 s at most."""
     from textual import events
 
-    before = table.cursor_row
+    before = mark() if mark is not None else table.cursor_row
     event = events.Key(key, None)
     event.set_sender(app)
     t = time.perf_counter()

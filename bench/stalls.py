@@ -3,11 +3,15 @@ event loop has not run a heartbeat for `threshold` seconds (benchmarks only).
 
     with StallSampler(loop, threshold=0.03) as s: ...
     s.report()  # the most frequent stacks seen inside stalls
+
+    with GcPauses() as gcs: ...  # every garbage collection: (generation, start, end)
+    gcs.full()  # the full ones' durations; gcs.during(t0, t1): those overlapping a span
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
 import time
@@ -66,3 +70,33 @@ class StallSampler:
         for stack, n in self.stacks.most_common(top):
             lines.append(f"   {n:4d}  {stack[:400]}")
         return "\n".join(lines)
+
+
+class GcPauses:
+    """Every garbage collection while entered, any thread's: each holds the GIL, so the UI
+    thread waits through it too."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float, float]] = []  # (generation, start, end)
+        self._start = 0.0
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], self._start, time.perf_counter()))
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def full(self) -> list[float]:
+        """The full (generation 2) collections' durations, in seconds, shortest first."""
+        return sorted(end - start for gen, start, end in self.pauses if gen == 2)
+
+    def during(self, t0: float, t1: float) -> list[tuple[int, float]]:
+        """(generation, seconds) of the collections overlapping t0..t1."""
+        return [(g, end - start) for g, start, end in self.pauses if start < t1 and end > t0]
