@@ -43,6 +43,9 @@ class KubeAction(Message):
 
 class KeyedTable(VirtualTable[Any]):
     VIEW: ClassVar[str] = ""
+    # A cell of margin on the right: a table that fills the pane would otherwise put its last
+    # column's text against the border, where it reads as cut.
+    DEFAULT_CSS = "KeyedTable { padding-right: 1; }"
 
     class FilterRequested(Message):
         def __init__(self, view: str) -> None:
