@@ -4,8 +4,8 @@ the pressure conditions, the pods on it (ours / all) and the CPU and memory its 
 against what it can allocate. Watch-fed, by uid (KeyedTable, a VirtualTable: only the lines on
 screen are drawn).
 
-Columns fit the pane (half the screen): AGE goes first, then the amounts (MEM, CPU req/alloc),
-PODS and PRESSURE; NAME, STATUS and the two percentages stay. A node name too long for what is
+Columns fit the pane (half the screen): the amounts go first (MEM, then CPU req/alloc), then
+AGE, PODS and PRESSURE; NAME, STATUS and the two percentages stay. A node name too long for what is
 left is cut keeping its host part (`ip-10-0-1-17.…`), or, without a domain, in the middle
 keeping its last word (`gke-prod-…-x7k9`); STATUS is cut at its end only after that."""
 
@@ -48,7 +48,7 @@ def last_word(name: str) -> int:
 
 
 # What decides where pods can go first (the pane is half the screen): requested CPU and memory
-# as a share of allocatable, then the pressures and pods (ours/all), then the amounts.
+# as a share of allocatable, then the pressures and pods (ours/all), the age, the amounts.
 NODE_COLUMNS = (
     Column("mark", " ", max_width=1),
     Column("name", "NAME", min_width=14, overflow="middle", head=host_part, tail=last_word),
@@ -56,11 +56,11 @@ NODE_COLUMNS = (
     Column("status", "STATUS", priority=REQUIRED + 1, min_width=9),
     Column("cpu_pct", "CPU%", justify="right"),
     Column("mem_pct", "MEM%", justify="right"),
-    Column("pods", "PODS", priority=4),
-    Column("pressure", "PRESSURE", priority=5),
-    Column("cpu", "CPU req/alloc", priority=3),
-    Column("mem", "MEM req/alloc", priority=2),
-    Column("age", "AGE", priority=1),
+    Column("pods", "PODS", priority=5),
+    Column("pressure", "PRESSURE", priority=6),
+    Column("cpu", "CPU req/alloc", priority=2),
+    Column("mem", "MEM req/alloc", priority=1),
+    Column("age", "AGE", priority=3),  # narrow: kept before the amounts (a node just added)
 )
 
 
