@@ -24,7 +24,9 @@ class LevelRow:
     name: str
     criteria: str
     paged: str  # "Bo Chen (pagerduty, email)"; empty: nobody configured
-    reached: bool = False  # the incident is at this level or past it
+    # "now": the incident is at this level; "passed": it went past it (which says nothing of
+    # a page: an automatic escalation to L2 skips L1's); "": not reached.
+    state: str = ""
 
 
 class EscalateScreen(_Modal):
@@ -44,8 +46,8 @@ class EscalateScreen(_Modal):
         for lv in self.levels:
             t = Text()
             t.append(one_line(f"{lv.id}  {lv.name}"), style="bold")
-            if lv.reached:
-                t.append("  (reached)", style="dim")
+            if lv.state:
+                t.append(f"  ({lv.state})", style="bold" if lv.state == "now" else "dim")
             if lv.criteria:
                 t.append("\n    when: " + one_line(lv.criteria), style="italic")
             t.append("\n    pages: " + (one_line(lv.paged) or "nobody configured"))

@@ -276,6 +276,37 @@ async def test_a_change_made_elsewhere_is_seen_on_the_timeline(quiet, settings, 
     )
 
 
+async def test_a_cordon_made_elsewhere_is_seen_and_ours_is_not(quiet, settings, repo, kubectl):
+    """This console cordons one node, `kubectl cordon` in another terminal cordons a second:
+    the timeline has our action, and a seen change for the other one only (ours came first,
+    so its hold ran out before the other's)."""
+    app, room = console(quiet, settings, repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: len(app.nodes.rows) == 3)
+        mine, theirs = sorted(app.nodes.rows.values(), key=lambda r: r.name)[:2]
+        await show(app, pilot, "nodes", mine.uid)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("tab", "enter")
+        await settle(app, pilot)
+        await wait_until(pilot, lambda: [e for e in room.store.events() if e.kind == Kind.OUTCOME])
+        kubectl(quiet)("cordon", theirs.name)
+
+        def seen():
+            return [e for e in room.store.events() if e.kind == Kind.CHANGE]
+
+        await wait_until(pilot, seen, 30)
+        await wait_until(pilot, lambda: "SchedulingDisabled" in app.nodes.rows[theirs.uid].status)
+    [a] = actions(room)
+    assert a.data["target"] == f"nodes/{mine.name}"
+    [c] = seen()
+    assert c.actor == "kubernetes" and c.data["target"] == f"nodes/{theirs.name}"
+    assert c.data["verb"] == "cordon"
+    assert (
+        c.text == f"Seen change to node/{theirs.name}, not made here: unschedulable false -> true"
+    )
+
+
 async def test_the_palette_runs_a_deployments_key_on_that_view(quiet, settings, repo) -> None:
     """From the pods view, the palette's "Deployments view: ... set its replicas" shows the
     deployments view and asks for the replicas of the workload under its cursor."""

@@ -47,6 +47,12 @@ async def test_drill_missed_ack_pages_l2_and_one_key_pages_l3(
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, EscalateScreen) and dialog.suggested == "L3"
+        # Gone straight to L2: L1 was passed (nobody there was paged), not "reached".
+        assert [(lv.id, lv.state) for lv in dialog.levels] == [
+            ("L1", "passed"), ("L2", "now"), ("L3", ""), ("L4", ""),
+        ]  # fmt: skip
+        shown = dialog.query_one("#levels").get_option_at_index(1).prompt.plain
+        assert shown.startswith("L2  ") and "(now)" in shown
         await pilot.press("enter")  # the level offered: L3
         await pilot_until(
             pilot, lambda: len(pagerduty.pages) == 2 and len(smtp_server.messages) == 2

@@ -332,3 +332,48 @@ def test_a_change_an_action_explains_is_written_once(declare) -> None:
     assert record_changes(room, [fact("deployments/shop/b")]) == []  # two consoles: once
     [undo] = responder_actions(room.events, ["deployment/a"])
     assert (undo.kind, undo.image) == ("image", "reg/a:1")  # a rollback is scored as its image
+
+
+def test_cordons_made_elsewhere_are_held_then_told_for_the_incidents_nodes() -> None:
+    from warroom.signals import Signals
+
+    s = Signals()
+    a, b = node_info(node("a")), node_info(node("b"))
+    shown = {a.uid}  # the incident's pods run on a only
+    assert s.cordon_facts({a.uid: a, b.uid: b}, T0, shown) == []  # the baseline
+    a2, b2 = node_info(node("a", unschedulable=True)), node_info(node("b", unschedulable=True))
+    assert s.cordon_facts({a.uid: a2, b.uid: b2}, T0 + timedelta(seconds=1), shown) == []  # held
+    [fact] = s.cordon_facts(None, T0 + timedelta(seconds=4), shown)  # b's is not told
+    assert fact.text == "Seen change to node/a, not made here: unschedulable false -> true"
+    assert fact.data["target"] == "nodes/a" and fact.data["node"] == "node/a"
+    assert fact.data["verb"] == "cordon"
+    assert fact.data["changes"] == {"unschedulable": {"before": "false", "after": "true"}}
+    # Uncordoned and cordoned again within the hold: nothing happened, as far as anyone knows.
+    s.cordon_facts({a.uid: node_info(node("a"))}, T0 + timedelta(seconds=5), shown)
+    s.cordon_facts({a.uid: a2}, T0 + timedelta(seconds=6), shown)
+    assert s.cordon_facts(None, T0 + timedelta(seconds=20), shown) == []
+    # Uncordoned for good.
+    s.cordon_facts({a.uid: a}, T0 + timedelta(seconds=30), shown)
+    [back] = s.cordon_facts(None, T0 + timedelta(seconds=34), shown)
+    assert back.data["verb"] == "uncordon" and back.text.endswith("unschedulable true -> false")
+
+
+def test_a_cordon_two_consoles_saw_is_written_once(declare) -> None:
+    """A node has no generation: each console keys its copy by when it saw it, and the
+    writer drops a copy whose change the object's latest one already says."""
+    from warroom.model import Kind
+    from warroom.signals import Signals, record_changes
+
+    room = declare(title="x", severity="P2")
+    copies = []
+    now = room.clock()
+    for seen_at in (now, now + timedelta(seconds=1)):  # two consoles, a second apart
+        s = Signals()
+        a = node_info(node("a"))
+        s.cordon_facts({a.uid: a}, seen_at, {a.uid})
+        s.cordon_facts({a.uid: node_info(node("a", unschedulable=True))}, seen_at, {a.uid})
+        copies += s.cordon_facts(None, seen_at + timedelta(seconds=3), {a.uid})
+    assert copies[0].once != copies[1].once
+    assert len(record_changes(room, copies[:1])) == 1
+    assert record_changes(room, copies[1:]) == []
+    assert len([e for e in room.events if e.kind == Kind.CHANGE]) == 1

@@ -245,6 +245,7 @@ class WarRoomApp(App[int]):
         for status in (self.main.pods_status, self.main.workloads_status, self.main.nodes_status):
             status.refresh()
         self.workloads.tick()
+        self.nodes.tick()
         if self.session.room is not None:
             self.view.sync_checklist()
             self.signing.tick()

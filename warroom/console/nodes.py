@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.app import App
@@ -19,8 +21,10 @@ from warroom.actions import drain
 from warroom.console.kube_actions import Plan
 from warroom.console.messages import LoadsRefreshed, NodesRefreshed
 from warroom.console.session import Session
+from warroom.console.work import run_use_case
 from warroom.nodes import NodeInfo, NodeLoads, NodeRow, incident_nodes
 from warroom.pods import WatchSnapshot
+from warroom.signals import record_changes
 from warroom.widgets.dialogs import ConfirmScreen
 from warroom.widgets.evidence_progress import EvidenceProgress
 from warroom.widgets.keys import shown_key, spec
@@ -78,6 +82,19 @@ class NodesFeature:
             self.infos = snap.rows_by_uid
         self._nodes_snap = snap
         self._redraw()
+        if snap.ok:
+            self._cordons(snap.rows_by_uid)
+
+    def _cordons(self, nodes: Mapping[str, NodeInfo] | None) -> None:
+        """Cordons made elsewhere, on the incident's nodes, as seen changes (signals)."""
+        room = self.session.room
+        facts = self.session.signals.cordon_facts(nodes, self.session.clock(), self.rows.keys())
+        if room is not None and facts:
+            run_use_case(self.app, partial(record_changes, room, facts))
+
+    def tick(self) -> None:
+        """Once a second: cordons whose hold ran out are told."""
+        self._cordons(None)
 
     def apply_loads(self, snap: WatchSnapshot[object]) -> None:
         if snap.ok or snap.rows_by_uid:

@@ -45,7 +45,7 @@ class PagingFeature:
                 "; ".join(
                     f"{r.name} ({', '.join(r.channels) or 'no channel'})" for r in d.paged(lv)
                 ),
-                reached=lv.rank <= room.state.level_rank,
+                state=_level_state(lv.rank, room.state.level_rank),
             )
             for lv in d.levels
         ]
@@ -85,3 +85,7 @@ class PagingFeature:
         new = announce(self.app, self._told, facts, "Escalated")
         if new:
             self._escalate(partial(record, room, new))
+
+
+def _level_state(rank: int, current: int) -> str:
+    return "now" if rank == current else "passed" if rank < current else ""

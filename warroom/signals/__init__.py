@@ -10,7 +10,7 @@ state, under the store's lock). Pure apart from `record*`, `attach_alert` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from warroom.projection import IncidentState
 from warroom.room import WarRoom
 from warroom.settings import Settings
 from warroom.signals.alerts import RESTART_GRACE, AlertTracker, AlertTransition
-from warroom.signals.changes import SeenChange, WorkloadChangeTracker
+from warroom.signals.changes import NodeCordonTracker, SeenChange, WorkloadChangeTracker
 from warroom.signals.pods import PodTransition, PodTransitionTracker
 from warroom.signals.sources import LOST_AFTER, SourceChange, SourceWatch
 from warroom.store import IncidentRepository
@@ -79,6 +79,7 @@ class Signals:
         self.alerts = AlertTracker(alert_restart_grace)
         self.pods = PodTransitionTracker()
         self.changes = WorkloadChangeTracker()
+        self.cordons = NodeCordonTracker()
         self.sources = {
             name: SourceWatch(name, label, source_lost_after) for name, label in SOURCES.items()
         }
@@ -129,6 +130,14 @@ class Signals:
                 snap.rows_by_uid, at, changed=snap.changed, removed=snap.removed
             )
         return [_change_fact(c) for c in found]
+
+    def cordon_facts(
+        self, nodes: Mapping[str, Any] | None, at: datetime, shown: Collection[str]
+    ) -> list[Fact]:
+        """Cordons and uncordons seen on the nodes watch (`nodes`: every node, None: only the
+        ones whose hold ran out), told for the nodes the incident's pods run on (`shown`)."""
+        found = self.cordons.due(at) if nodes is None else self.cordons.feed(nodes, at)
+        return [_change_fact(c) for c in found if c.uid in shown]
 
 
 # ----- deadlines ---------------------------------------------------------------------------------
@@ -218,13 +227,22 @@ def record_changes(room: WarRoom, facts: Sequence[Fact]) -> list[Event]:
     fresh = []
     for f in facts:
         since = parse_ts(f.data["seen_at"]) - CHANGE_WINDOW
-        explained = False
+        explained, latest = False, True
         for e in reversed(room.events):
             if e.time < since:
                 break
-            if e.kind == Kind.ACTION and e.data.get("target") == f.data["target"]:
+            if e.data.get("target") != f.data["target"]:
+                continue
+            if e.kind == Kind.ACTION:
                 explained = True
                 break
+            if e.kind == Kind.CHANGE and latest:
+                # Another console told this very change (a node's carries no generation
+                # to key it by): the latest change of the object says the same.
+                latest = False
+                if e.data.get("changes") == f.data.get("changes"):
+                    explained = True
+                    break
         if not explained:
             fresh.append(f)
     return record(room, fresh)
@@ -352,14 +370,16 @@ def _source_fact(c: SourceChange) -> Fact:
 def _change_fact(c: SeenChange) -> Fact:
     data: dict[str, Any] = {
         "target": c.target,
-        "workload": c.ref,
+        ("workload" if c.namespace else "node"): c.ref,
         "verb": c.verb,
         "changes": {k: {"before": a, "after": b} for k, (a, b) in c.fields.items()},
         "generation": c.generation,
         "seen_at": format_ts(c.at),
     }
-    # Two consoles watching the same object write it once.
-    return Fact(Kind.CHANGE, c.text, data, "kubernetes", once=f"change:{c.uid}:{c.generation}")
+    # Two consoles watching the same object write it once (a node has no generation: the
+    # time seen keys it, and record_changes drops another console's copy).
+    key = f"change:{c.uid}:{c.generation or format_ts(c.at)}"
+    return Fact(Kind.CHANGE, c.text, data, "kubernetes", once=key)
 
 
 def _pod_fact(t: PodTransition) -> Fact:

@@ -1,6 +1,7 @@
 """Changes made elsewhere: someone ran `kubectl scale`, a pipeline rolled out a new image, an
 autoscaler moved the replicas. The workloads watch sees the object change; here successive
-rows become "seen changes" with the object and the before/after, for the timeline.
+rows become "seen changes" with the object and the before/after, for the timeline. Nodes too:
+a cordon or uncordon made in kubectl, by a drain elsewhere or by an autoscaler.
 
 Not ours: a change whose generation an action of this console produced is dropped at once
 (`ours`), and the writer skips one when an ACTION on the same object is on the timeline already
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from warroom.nodes import NodeInfo
 from warroom.workloads import SpecChange, WorkloadRow, change_words, spec_change
 
 HOLD = timedelta(seconds=3)
@@ -22,9 +24,9 @@ HOLD = timedelta(seconds=3)
 
 @dataclass(frozen=True, slots=True)
 class SeenChange:
-    target: str  # "deployments/shop/inventory", as ACTION events name it
-    ref: str  # "deployment/inventory"
-    namespace: str
+    target: str  # "deployments/shop/inventory", "nodes/worker-2", as ACTION events name them
+    ref: str  # "deployment/inventory", "node/worker-2"
+    namespace: str  # empty for a node
     verb: str
     fields: dict[str, tuple[str, str]]
     generation: int
@@ -34,7 +36,8 @@ class SeenChange:
     @property
     def text(self) -> str:
         words = change_words(self.fields)
-        return f"Seen change to {self.ref} in {self.namespace}, not made here: {words}"
+        where = f" in {self.namespace}" if self.namespace else ""
+        return f"Seen change to {self.ref}{where}, not made here: {words}"
 
 
 @dataclass(slots=True)
@@ -112,3 +115,46 @@ def _seen(h: _Held, change: SpecChange, target: str) -> SeenChange:
     return SeenChange(
         target, r.ref, r.namespace, change.verb, change.fields, r.generation, h.first_seen, r.uid
     )
+
+
+class NodeCordonTracker:
+    """spec.unschedulable flipping on the nodes watch. Held HOLD like a workload change: a
+    flip undone within it is not told, and this console's own cordon has its ACTION on the
+    timeline by then (record_changes drops what an ACTION explains)."""
+
+    def __init__(self, hold: timedelta = HOLD) -> None:
+        self.hold = hold
+        self._was: dict[str, bool] | None = None
+        self._held: dict[str, tuple[bool, datetime]] = {}  # uid -> (state before, first seen)
+        self._nodes: dict[str, NodeInfo] = {}
+
+    def feed(self, nodes: Mapping[str, NodeInfo], at: datetime) -> list[SeenChange]:
+        """`nodes`: every node the watch holds (the first map is the baseline)."""
+        now = {uid: n.unschedulable for uid, n in nodes.items()}
+        self._nodes = dict(nodes)
+        if self._was is None:
+            self._was = now
+            return []
+        for uid, state in now.items():
+            before = self._was.get(uid)
+            if before is not None and before != state and uid not in self._held:
+                self._held[uid] = (before, at)
+        for uid in [u for u in self._held if u not in now]:
+            del self._held[uid]
+        self._was = now
+        return self.due(at)
+
+    def due(self, at: datetime) -> list[SeenChange]:
+        out = []
+        for uid, (before, first_seen) in list(self._held.items()):
+            if at - first_seen < self.hold:
+                continue
+            del self._held[uid]
+            node = self._nodes.get(uid)
+            if node is None or node.unschedulable == before:
+                continue  # flipped back within the hold: nothing to tell
+            verb = "cordon" if node.unschedulable else "uncordon"
+            fields = {"unschedulable": (str(before).lower(), str(node.unschedulable).lower())}
+            target, ref = f"nodes/{node.name}", f"node/{node.name}"
+            out.append(SeenChange(target, ref, "", verb, fields, 0, first_seen, uid))
+        return out
