@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widget import Widget
 
+from warroom.sanitize import one_line
 from warroom.widgets.keys import bindings_for
 
 
@@ -72,10 +74,14 @@ class KubePane(Pane):
         super().__init__(number, self.TITLES["pods"], id=id)
         self.number = number
         self.view = "pods"
+        self.filters: dict[str, str] = {}  # view -> its table's filter ("" or absent: none)
 
     def show_view(self, view: str) -> None:
         self.view = view
         self.border_title = f"{self.number} {self.TITLES[view]}"
+        # On the border, in the pane's colours: a filtered view hides rows.
+        query = self.filters.get(view, "")
+        self.border_subtitle = Text(f"filter: {one_line(query)}") if query else None
 
     def action_ask_view(self) -> None:
         self.post_message(self.ViewRequested(None))

@@ -325,3 +325,31 @@ async def test_the_palette_runs_a_deployments_key_on_that_view(quiet, settings, 
         assert app.views.current == "workloads"
         assert app.screen.title_text.endswith("replicas (now 2)")
         assert app.screen.query_one(Input).value == "2"
+
+
+async def test_a_filtered_view_says_so_on_the_pane_border(quiet, settings, repo) -> None:
+    """A filter hides rows: while the view shows, the pane's border says "filter: ...";
+    each view keeps its own, and clearing it clears the line."""
+    from warroom.widgets.panes import KubePane
+
+    app, _ = console(quiet, settings, repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: len(app.pods.rows) >= 10 and workload(app, "cart"))
+        pane = app.main.query_one(KubePane)
+        await pilot.press("2", "slash")
+        await pilot.pause()
+        await pilot.press(*"cart", "enter")
+        await wait_until(pilot, lambda: pane.border_subtitle is not None)
+        assert str(pane.border_subtitle) == "filter: cart"
+        assert "filter:" in app.export_screenshot()  # drawn on the border
+        assert all("cart" in r.name for r in app.pods.table.rows.values())
+        await show(app, pilot, "deploy")
+        assert pane.border_subtitle is None  # the deployments view is not filtered
+        await pilot.press("v", "v")  # nodes, then pods again
+        await wait_until(pilot, lambda: pane.view == "pods")
+        assert str(pane.border_subtitle) == "filter: cart"
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press("ctrl+u", "enter")  # the prompt holds "cart": emptied, it clears
+        await wait_until(pilot, lambda: pane.border_subtitle is None)
+        assert app.pods.table.row_count == len(app.pods.rows)

@@ -347,7 +347,7 @@ class WarRoomApp(App[int]):
         self.pods.logs_wanted(message.screen)
 
     def on_pods_table_filter_requested(self, _: PodsTable.FilterRequested) -> None:
-        self.pods.ask_filter()
+        self.views.ask_filter("pods")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, HealthTable):

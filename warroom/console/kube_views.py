@@ -12,8 +12,7 @@ from textual.app import App
 from textual.widget import Widget
 
 from warroom.widgets.dialogs import PromptScreen
-from warroom.widgets.keyed_table import KeyedTable
-from warroom.widgets.pods_pane import PodsTable
+from warroom.widgets.virtual_table import VirtualTable
 
 if TYPE_CHECKING:
     from warroom.console.nodes import NodesFeature
@@ -39,6 +38,11 @@ ALIASES = {
         "workloads",
     ),
     **dict.fromkeys(("nodes", "node", "no"), "nodes"),
+}
+HINTS = {  # what the `/` prompt says each view's filter takes
+    "pods": "text, or -l app=checkout",
+    "workloads": "text, or -l app=checkout",
+    "nodes": "text",
 }
 
 
@@ -86,23 +90,26 @@ class KubeViews:
     def pods_where(self, query: str) -> None:
         """The pods view, filtered (a workload's selector, a node's name)."""
         self.show("pods")
-        table = self.tables["pods"]
-        assert isinstance(table, PodsTable)
-        table.apply_filter(query)
+        self.filter("pods", query)
 
-    def filter_table(self, view: str) -> KeyedTable:
+    def filter(self, view: str, text: str) -> None:
+        """Filter a view's table; the pane's border says so while that view shows (a filtered
+        table hides rows: the commander must see that it is filtered)."""
         table = self.tables[view]
-        assert isinstance(table, KeyedTable)
-        return table
+        assert isinstance(table, VirtualTable)
+        table.apply_filter(text)
+        self.pane.filters[view] = table.filter_text
+        self.pane.show_view(self.pane.view)
 
     def ask_filter(self, view: str) -> None:
-        table = self.filter_table(view)
+        table = self.tables[view]
+        assert isinstance(table, VirtualTable)
 
         def apply(text: str | None) -> None:
             if text is not None:
-                table.apply_filter(text)
+                self.filter(view, text)
 
-        what = "text, or -l app=checkout" if view == "workloads" else "text"
+        what = HINTS.get(view, "text")
         prompt = PromptScreen(
             f"Filter {view}", f"{what} (empty clears)", value=table.filter_text, allow_empty=True
         )

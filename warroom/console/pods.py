@@ -30,7 +30,6 @@ from warroom.pods import PodRow, PodsSnapshot, summarize
 from warroom.sanitize import one_line
 from warroom.signals import record
 from warroom.sources.kube_api import error_text
-from warroom.widgets.dialogs import PromptScreen
 from warroom.widgets.pod_views import DescribeScreen, LogScreen
 from warroom.widgets.pods_pane import PodsTable
 from warroom.widgets.source_status import SourceState, SourceStatus
@@ -302,18 +301,3 @@ class PodsFeature:
             return
         if batch and screen.is_attached:
             screen.append_lines(batch)
-
-    def ask_filter(self) -> None:
-        table = self.table
-
-        def apply(text: str | None) -> None:
-            if text is not None:
-                table.apply_filter(text)
-
-        prompt = PromptScreen(
-            "Filter pods",
-            "text, or -l app=checkout (empty clears)",
-            value=table.filter_text,
-            allow_empty=True,
-        )
-        self.app.push_screen(prompt, apply)
