@@ -38,16 +38,16 @@ class QuarantineFeature:
         self.app, self.session, self.pods, self.evidence = app, session, pods, evidence
 
     def on_key(self, row: PodRow) -> None:
-        # Read-only and the allow-list (as for restart and delete), then what RBAC said.
-        why = self.pods.refusal(row.namespace) or self.session.access.denial(
-            "quarantine", namespace=row.namespace
-        )
+        # Read-only, the allow-list and RBAC decide as for restart and delete.
+        if not self.pods.check("quarantine", row.namespace):
+            return
         room = self.session.room
-        if why is None and room is None:
-            why = "No incident is open."
-        if why is None and room is not None and room.store.read_only:
-            why = "This console follows another writer: quarantine from that one."
-        if why:
+        if room is None or room.store.read_only:
+            why = (
+                "No incident is open."
+                if room is None
+                else "This console follows another writer: quarantine from that one."
+            )
             self.app.notify(why, severity="warning")
             return
         self.app.run_worker(self._offer(row), group="quarantine-plan", exit_on_error=False)
